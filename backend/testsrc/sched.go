@@ -1,0 +1,72 @@
+package testsrc
+
+import (
+	"context"
+	"time"
+
+	"github.com/miniav-go/miniav/backend"
+)
+
+// sched paces a synthetic device on an absolute schedule: tick k is due at
+// origin + k·interval. A caller that comes back late by more than one
+// interval resumes at the current tick; the ticks in between are lost, as
+// a real device loses frames nobody took.
+type sched struct {
+	interval time.Duration
+	unpaced  bool
+	origin   time.Duration // epoch time of tick 0
+	k        uint64        // next tick
+	started  bool
+	timer    *time.Timer
+}
+
+func (s *sched) init(interval time.Duration, unpaced bool) {
+	s.interval, s.unpaced = interval, unpaced
+}
+
+// next waits for the next tick and returns its index and due time.
+func (s *sched) next(ctx context.Context) (uint64, time.Duration, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, 0, err
+	}
+	now := backend.Now()
+	if !s.started {
+		s.started, s.origin = true, now
+	}
+	if s.unpaced {
+		k := s.k
+		s.k++
+		return k, now, nil
+	}
+	due := s.origin + time.Duration(s.k)*s.interval
+	if late := now - due; late >= s.interval {
+		s.k = uint64((now - s.origin) / s.interval) // skip what was missed
+		due = s.origin + time.Duration(s.k)*s.interval
+	} else if late < 0 {
+		if s.timer == nil {
+			s.timer = time.NewTimer(-late)
+		} else {
+			s.timer.Reset(-late)
+		}
+		select {
+		case <-s.timer.C:
+		case <-ctx.Done():
+			s.timer.Stop()
+			return 0, 0, ctx.Err()
+		}
+	}
+	k := s.k
+	s.k++
+	return k, due, nil
+}
+
+// waitFreed waits for a released buffer (unpaced mode with every buffer
+// held by the consumer).
+func (s *sched) waitFreed(ctx context.Context, freed <-chan struct{}) error {
+	select {
+	case <-freed:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

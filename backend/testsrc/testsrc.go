@@ -1,0 +1,124 @@
+// Package testsrc is miniav's synthetic source, registered under the scheme
+// "testsrc" and always available, so programs and tests run on machines
+// without capture hardware.
+//
+// Devices:
+//
+//	testsrc:camera      moving colour bars in I420, NV12, YUYV, UYVY, RGBA,
+//	                    BGRA, BGRX, RGB24, BGR24 or GRAY8, any even size,
+//	                    1 to 1000 fps (default 640x480@30 I420)
+//	testsrc:screen      the same pattern as a 1920x1080@30 BGRX display
+//	testsrc:microphone  a sine tone, S16 or F32, 1 to 32 channels,
+//	                    8 to 384 kHz (default 440 Hz, 48000 Hz, mono, S16,
+//	                    10 ms periods)
+//
+// Parameters follow the ID after "?": "testsrc:microphone?freq=1000",
+// "testsrc:camera?static=1" (bars do not move: rendering costs only the
+// index stamp, for benchmarks that measure delivery), "?lose=N" (the device
+// is lost after N frames: Read fails with backend.ErrDeviceLost).
+//
+// Every video frame carries its index in the top rows: 32 blocks, most
+// significant bit first, white for 1 and black for 0 (see DecodeIndex). The
+// source runs on an absolute schedule: frame k is due at start+k/rate, so
+// it never drifts, and after a stall it resumes at the current frame
+// instead of bursting, leaving a gap in the sequence numbers (a drop on the
+// device's side). With Config.Unpaced it delivers as fast as buffers are
+// released.
+package testsrc
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/miniav-go/miniav/backend"
+	"github.com/miniav-go/miniav/format"
+)
+
+func init() { backend.Register(Backend{}) }
+
+// Name is the backend's scheme.
+const Name = "testsrc"
+
+// Backend is the synthetic backend.
+type Backend struct{}
+
+// Name implements backend.Backend.
+func (Backend) Name() string { return Name }
+
+// VideoFormats are the pixel formats the camera renders.
+var VideoFormats = []format.PixelFormat{format.I420, format.NV12, format.YUYV, format.UYVY, format.RGBA, format.BGRA, format.BGRX, format.RGB24, format.BGR24, format.GRAY8}
+
+var sizes = format.SizeRange{MinWidth: 2, MaxWidth: 7680, StepWidth: 2, MinHeight: 2, MaxHeight: 4320, StepHeight: 2}
+
+// Devices implements backend.Backend.
+func (Backend) Devices(context.Context) ([]backend.Device, error) {
+	var cam []format.VideoCaps
+	for _, p := range VideoFormats {
+		cam = append(cam, format.VideoCaps{PixelFormat: p, Size: sizes, MinRate: format.FPS(1), MaxRate: format.FPS(1000)})
+	}
+	scr := []format.VideoCaps{
+		{PixelFormat: format.BGRX, Size: sizes, MinRate: format.FPS(1), MaxRate: format.FPS(1000)},
+		{PixelFormat: format.BGRA, Size: sizes, MinRate: format.FPS(1), MaxRate: format.FPS(1000)},
+	}
+	mic := []format.AudioCaps{{SampleFormats: []format.SampleFormat{format.S16, format.F32}, MinChannels: 1, MaxChannels: 32, MinRate: 8000, MaxRate: 384000}}
+	return []backend.Device{
+		{ID: Name + ":camera", Name: "Test pattern camera", Kind: backend.KindCamera, Backend: Name, Video: cam},
+		{ID: Name + ":screen", Name: "Test pattern screen", Kind: backend.KindDisplay, Backend: Name, Video: scr},
+		{ID: Name + ":microphone", Name: "Test tone microphone", Kind: backend.KindMicrophone, Backend: Name, Audio: mic},
+	}, nil
+}
+
+type params struct {
+	freq   float64
+	static bool
+	lose   int64
+}
+
+func parseAddr(addr string) (string, params, error) {
+	p := params{freq: 440, lose: -1}
+	dev, query, _ := strings.Cut(addr, "?")
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return "", p, fmt.Errorf("testsrc: bad parameters %q: %w", query, backend.ErrNotSupported)
+	}
+	for k, vs := range q {
+		v := vs[len(vs)-1]
+		switch k {
+		case "freq":
+			p.freq, err = strconv.ParseFloat(v, 64)
+			if err == nil && (p.freq <= 0 || p.freq > 1e6) {
+				err = fmt.Errorf("out of range")
+			}
+		case "static":
+			p.static, err = strconv.ParseBool(v)
+		case "lose":
+			p.lose, err = strconv.ParseInt(v, 10, 64)
+		default:
+			err = fmt.Errorf("unknown parameter")
+		}
+		if err != nil {
+			return "", p, fmt.Errorf("testsrc: parameter %s=%q: %v: %w", k, v, err, backend.ErrNotSupported)
+		}
+	}
+	return dev, p, nil
+}
+
+// Open implements backend.Backend.
+func (Backend) Open(ctx context.Context, addr string, cfg backend.Config) (backend.Source, error) {
+	dev, p, err := parseAddr(addr)
+	if err != nil {
+		return nil, err
+	}
+	switch dev {
+	case "camera":
+		return openVideo(cfg, p, backend.KindCamera, format.Video{Width: 640, Height: 480, PixelFormat: format.I420, FrameRate: format.FPS(30)})
+	case "screen":
+		return openVideo(cfg, p, backend.KindDisplay, format.Video{Width: 1920, Height: 1080, PixelFormat: format.BGRX, FrameRate: format.FPS(30)})
+	case "microphone":
+		return openAudio(cfg, p)
+	}
+	return nil, fmt.Errorf("testsrc: no device %q (have camera, screen, microphone): %w", dev, backend.ErrNotFound)
+}

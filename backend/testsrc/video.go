@@ -1,0 +1,299 @@
+package testsrc
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"slices"
+
+	"github.com/miniav-go/miniav/backend"
+	"github.com/miniav-go/miniav/format"
+	"github.com/miniav-go/miniav/pool"
+)
+
+// bar colours: 75% colour bars, as (Y, U, V) in BT.601 limited range and
+// as (R, G, B).
+var (
+	barsYUV = [8][3]byte{{180, 128, 128}, {162, 44, 142}, {131, 156, 44}, {112, 72, 58}, {84, 184, 198}, {65, 100, 212}, {35, 212, 114}, {16, 128, 128}}
+	barsRGB = [8][3]byte{{191, 191, 191}, {191, 191, 0}, {0, 191, 191}, {0, 191, 0}, {191, 0, 191}, {191, 0, 0}, {0, 0, 191}, {0, 0, 0}}
+)
+
+// BarRGB returns the colour of bar i (0..7) of the pattern in RGB.
+func BarRGB(i int) [3]byte { return barsRGB[i&7] }
+
+// BarYUV returns the colour of bar i (0..7) of the pattern in limited-range
+// BT.601 YCbCr.
+func BarYUV(i int) [3]byte { return barsYUV[i&7] }
+
+// Speed is how many pixels the bars move left per frame.
+const Speed = 4
+
+// BarAt returns which bar (0..7) covers column x of a w-pixel-wide frame
+// with index k (the pattern scrolls left by Speed pixels per frame).
+func BarAt(x, w int, k uint64) int {
+	off := int(k*Speed%uint64(w)) &^ 1
+	return ((x + off) % w) * 8 / w
+}
+
+type videoSource struct {
+	sched
+	v      format.Video
+	kind   backend.Kind
+	pool   *pool.Pool
+	size   int
+	static bool
+	// base holds, per plane, one row of the pattern for two widths, so
+	// the row for a scroll offset is a sub-slice.
+	base    [3][]byte
+	planes  int
+	lose    int64
+	obs     backend.Observer
+	painted map[*byte]bool // static mode: pool buffers already painted
+}
+
+func openVideo(cfg backend.Config, p params, kind backend.Kind, def format.Video) (*videoSource, error) {
+	v := cfg.Video
+	if v.Width == 0 && v.Height == 0 {
+		v.Width, v.Height = def.Width, def.Height
+	}
+	if v.PixelFormat == 0 {
+		v.PixelFormat = def.PixelFormat
+	}
+	if v.FrameRate.IsZero() {
+		v.FrameRate = def.FrameRate
+	}
+	if !slices.Contains(VideoFormats, v.PixelFormat) {
+		return nil, fmt.Errorf("testsrc: pixel format %v (have %v): %w", v.PixelFormat, VideoFormats, backend.ErrNotSupported)
+	}
+	if !sizes.Contains(v.Width, v.Height) {
+		return nil, fmt.Errorf("testsrc: size %dx%d (want even sizes within %v): %w", v.Width, v.Height, sizes, backend.ErrNotSupported)
+	}
+	if v.FrameRate.Num <= 0 || v.FrameRate.Den <= 0 || v.FrameRate.Float() > 1000 || v.FrameRate.Float() < 1e-3 {
+		return nil, fmt.Errorf("testsrc: frame rate %v: %w", v.FrameRate, backend.ErrNotSupported)
+	}
+	n := max(cfg.Buffers, 2)
+	size := v.PixelFormat.FrameSize(v.Width, v.Height)
+	s := &videoSource{
+		v: v, kind: kind, size: size, static: p.static, lose: p.lose, obs: cfg.Observer,
+		planes:  v.PixelFormat.NumPlanes(),
+		painted: make(map[*byte]bool),
+		pool:    pool.New(pool.WithMaxBytes(int64(n) * int64(size+size/4+256))),
+	}
+	if s.obs == nil {
+		s.obs = backend.NopObserver{}
+	}
+	s.sched.init(v.FrameRate.Interval(), cfg.Unpaced)
+	s.buildBase()
+	return s, nil
+}
+
+func (s *videoSource) Info() backend.Info {
+	return backend.Info{Kind: s.kind, Video: s.v, Mode: "synthetic"}
+}
+
+func (s *videoSource) Close() error { return nil }
+
+// buildBase renders one pattern row of width 2w per plane.
+func (s *videoSource) buildBase() {
+	w := s.v.Width
+	px := func(x int) int { return (x % w) * 8 / w }
+	pf := s.v.PixelFormat
+	for p := 0; p < s.planes; p++ {
+		bpl, _ := pf.PlaneSize(p, w, 2)
+		row := make([]byte, 2*bpl)
+		switch pf {
+		case format.I420:
+			if p == 0 {
+				for x := range 2 * w {
+					row[x] = barsYUV[px(x)][0]
+				}
+			} else {
+				for x := range 2 * bpl {
+					row[x] = barsYUV[px(2*x)][p]
+				}
+			}
+		case format.NV12:
+			if p == 0 {
+				for x := range 2 * w {
+					row[x] = barsYUV[px(x)][0]
+				}
+			} else {
+				for x := 0; x+1 < 2*bpl; x += 2 {
+					c := barsYUV[px(x)]
+					row[x], row[x+1] = c[1], c[2]
+				}
+			}
+		case format.YUYV, format.UYVY:
+			for x := 0; x < 2*w; x += 2 {
+				c0, c1 := barsYUV[px(x)], barsYUV[px(x+1)]
+				if pf == format.YUYV {
+					copy(row[2*x:], []byte{c0[0], c0[1], c1[0], c0[2]})
+				} else {
+					copy(row[2*x:], []byte{c0[1], c0[0], c0[2], c1[0]})
+				}
+			}
+		case format.GRAY8:
+			for x := range 2 * w {
+				row[x] = barsYUV[px(x)][0]
+			}
+		default:
+			bpp := bpl / w
+			for x := range 2 * w {
+				c := barsRGB[px(x)]
+				putRGB(row[x*bpp:], pf, c[0], c[1], c[2])
+			}
+		}
+		s.base[p] = row
+	}
+}
+
+func putRGB(d []byte, pf format.PixelFormat, r, g, b byte) {
+	switch pf {
+	case format.RGBA:
+		d[0], d[1], d[2], d[3] = r, g, b, 255
+	case format.BGRA:
+		d[0], d[1], d[2], d[3] = b, g, r, 255
+	case format.BGRX:
+		d[0], d[1], d[2], d[3] = b, g, r, 0
+	case format.RGB24:
+		d[0], d[1], d[2] = r, g, b
+	case format.BGR24:
+		d[0], d[1], d[2] = b, g, r
+	}
+}
+
+func (s *videoSource) Read(ctx context.Context, b *backend.Buffer) error {
+	for {
+		k, ts, err := s.sched.next(ctx)
+		if err != nil {
+			return err
+		}
+		if s.lose >= 0 && int64(k) >= s.lose {
+			return fmt.Errorf("testsrc: device lost after %d frames (lose=%d): %w", k, s.lose, backend.ErrDeviceLost)
+		}
+		pb, err := s.pool.Get(s.size)
+		if err != nil {
+			if s.sched.unpaced {
+				// As fast as buffers come back: wait for one, same frame.
+				if err := s.sched.waitFreed(ctx, s.pool.Freed()); err != nil {
+					return err
+				}
+				s.sched.k--
+				continue
+			}
+			// A device with no free buffer drops the frame; the gap in
+			// sequence numbers reports it.
+			continue
+		}
+		b.Video = s.v
+		s.render(pb.Bytes(), k, b)
+		b.Timestamp = ts
+		b.DeviceTimestamp = ts - s.sched.origin
+		b.Sequence = k
+		b.Releaser = pb
+		return nil
+	}
+}
+
+// render paints frame k into data and fills b's plane views.
+func (s *videoSource) render(data []byte, k uint64, b *backend.Buffer) {
+	w, h := s.v.Width, s.v.Height
+	pf := s.v.PixelFormat
+	off := 0
+	shift := 0
+	if !s.static {
+		shift = int(k*Speed%uint64(w)) &^ 1
+	}
+	b.NumPlanes = s.planes
+	paint := true
+	if s.static {
+		paint = !s.painted[&data[0]]
+		s.painted[&data[0]] = true
+	}
+	for p := 0; p < s.planes; p++ {
+		bpl, rows := pf.PlaneSize(p, w, h)
+		plane := data[off : off+bpl*rows : off+bpl*rows]
+		off += bpl * rows
+		b.Planes[p], b.Strides[p] = plane, bpl
+		pxShift := shift
+		if (pf == format.I420 && p > 0) || (pf == format.NV12 && p > 0) {
+			pxShift = shift / 2
+		}
+		bytesShift := pxShift * bpl / planeWidth(pf, p, w)
+		src := s.base[p][bytesShift : bytesShift+bpl]
+		for y := range rows * btoi(paint) {
+			copy(plane[y*bpl:(y+1)*bpl], src)
+		}
+	}
+	stamp(b, pf, w, h, uint32(k))
+}
+
+// planeWidth is the number of pixel columns a row of plane p holds.
+func planeWidth(pf format.PixelFormat, p, w int) int {
+	if p > 0 && (pf == format.I420 || pf == format.NV12) {
+		return (w + 1) / 2
+	}
+	return w
+}
+
+// StampRect returns the area of a w×h frame that holds the frame index.
+func StampRect(w, h int) image.Rectangle {
+	bw := (w / 32) &^ 1
+	bh := min(16, h/4) &^ 1
+	return image.Rect(0, 0, 32*bw, bh)
+}
+
+// stamp writes k as 32 blocks, MSB first, into the top rows.
+func stamp(b *backend.Buffer, pf format.PixelFormat, w, h int, k uint32) {
+	r := StampRect(w, h)
+	bw := r.Dx() / 32
+	if bw == 0 || r.Dy() == 0 {
+		return
+	}
+	for bit := range 32 {
+		on := k>>(31-bit)&1 == 1
+		x0 := bit * bw
+		for y := 0; y < r.Dy(); y++ {
+			for x := x0; x < x0+bw; x++ {
+				setPixel(b, pf, x, y, on)
+			}
+		}
+	}
+}
+
+func setPixel(b *backend.Buffer, pf format.PixelFormat, x, y int, on bool) {
+	Y, rgb := byte(16), byte(0)
+	if on {
+		Y, rgb = 235, 255
+	}
+	switch pf {
+	case format.I420:
+		b.Planes[0][y*b.Strides[0]+x] = Y
+		b.Planes[1][y/2*b.Strides[1]+x/2] = 128
+		b.Planes[2][y/2*b.Strides[2]+x/2] = 128
+	case format.NV12:
+		b.Planes[0][y*b.Strides[0]+x] = Y
+		c := y/2*b.Strides[1] + x&^1
+		b.Planes[1][c], b.Planes[1][c+1] = 128, 128
+	case format.GRAY8:
+		b.Planes[0][y*b.Strides[0]+x] = Y
+	case format.YUYV:
+		i := y*b.Strides[0] + x*2
+		b.Planes[0][i] = Y
+		b.Planes[0][i+1] = 128
+	case format.UYVY:
+		i := y*b.Strides[0] + x*2
+		b.Planes[0][i+1] = Y
+		b.Planes[0][i] = 128
+	default:
+		bpp := b.Strides[0] / b.Video.Width
+		putRGB(b.Planes[0][y*b.Strides[0]+x*bpp:], pf, rgb, rgb, rgb)
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages miniav's tests need: the real components the
+# backends are tested against (Xvfb, PulseAudio, qemu + a Debian kernel for
+# the vivid V4L2 driver, Chromium). Run as root on Debian; packages already
+# installed are skipped, so a second run costs only `apt-get update`.
+set -euo pipefail
+
+pkgs=(
+	xvfb                                  # X11 backend tests
+	pulseaudio pulseaudio-utils sox       # audio backend tests (daemon, paplay/pacat, tone WAVs)
+	qemu-system-x86 busybox-static cpio kmod xz-utils  # V4L2 tests in a VM with vivid
+	chromium                              # browser tests (examples, wasm)
+	gcc libc6-dev                         # cgo (miniaudio)
+)
+pkgs+=("$@")
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ "$(id -u)" != 0 ]; then
+	if [ ${#missing[@]} -gt 0 ]; then
+		echo "install-deps: not root, cannot install: ${missing[*]} (tests needing them will skip outside CI)" >&2
+	fi
+	exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "install-deps: installing ${missing[*]}"
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,326 @@
+package miniav
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/miniav-go/miniav/backend"
+	"github.com/miniav-go/miniav/format"
+	"github.com/miniav-go/miniav/metrics"
+	"github.com/miniav-go/miniav/pool"
+)
+
+// Info describes an open stream.
+type Info struct {
+	Name   string // WithName, or the device ID
+	Device string // the device ID
+	Kind   backend.Kind
+	Video  format.Video // negotiated video format
+	Audio  format.Audio // negotiated audio format
+	Policy Policy
+	Queue  int
+	// ZeroCopy is true when frames are the device's own memory.
+	ZeroCopy bool
+	// Mode describes the backend's capture path ("mmap", "mit-shm", ...).
+	Mode string
+}
+
+// Drops counts dropped frames by reason, indexed by backend.DropReason.
+type Drops [backend.NumDropReasons]uint64
+
+// Total is the sum over all reasons.
+func (d Drops) Total() uint64 {
+	var t uint64
+	for _, n := range d {
+		t += n
+	}
+	return t
+}
+
+// Stats is a snapshot of a stream's counters.
+type Stats struct {
+	Captured    uint64 // frames read from the device
+	Delivered   uint64 // frames handed to the queue
+	Dropped     Drops  // frames lost, by reason
+	Leaked      uint64 // frames reclaimed by the garbage collector
+	Copied      uint64 // frames copied out of device memory under pressure
+	ReleaseErrs uint64 // Release/Retain calls on released frames
+	Outstanding int64  // frames with live references (queued or held)
+	Queued      int    // frames waiting in the queue
+}
+
+// accounting is the part of a stream that frames refer to. It must not
+// reach the stream's framePool (see frameObj).
+type accounting struct {
+	name   string
+	logger *slog.Logger
+	series *metrics.Series
+
+	captured, delivered, leaked, copied, releaseErrs atomic.Uint64
+	dropped                                          [backend.NumDropReasons]atomic.Uint64
+	outstanding                                      atomic.Int64
+	leakLogged                                       atomic.Bool
+}
+
+// Dropped implements backend.Observer.
+func (a *accounting) Dropped(r backend.DropReason, n uint64) {
+	if r < backend.NumDropReasons && n > 0 {
+		a.dropped[r].Add(n)
+		a.series.Dropped(r, n)
+	}
+}
+
+// Copied implements backend.Observer.
+func (a *accounting) Copied() {
+	a.copied.Add(1)
+	a.series.Copied()
+}
+
+// Stream is an open capture. Receive frames from Frames; stop with Close
+// or by cancelling the context given to Open.
+type Stream struct {
+	info   Info
+	src    backend.Source
+	out    chan Frame
+	acct   *accounting
+	frames *framePool
+	policy Policy
+	in     *Intrinsics
+
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	done   chan struct{}
+	err    error // set before done is closed
+	detach func()
+
+	expect    uint64 // next expected sequence number
+	haveSeq   bool
+	closeOnce sync.Once
+}
+
+func open(ctx context.Context, id string, b backend.Backend, addr string, c config) (*Stream, error) {
+	name := c.name
+	if name == "" {
+		name = id
+	}
+	logger := c.logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	var series *metrics.Series
+	if c.metrics != nil {
+		series = c.metrics.Series(name)
+	}
+	acct := &accounting{name: name, logger: logger, series: series}
+	cfg := c.cfg
+	cfg.Observer = acct
+	cfg.Logger = logger.With(slog.String("stream", name))
+	if cfg.Buffers == 0 {
+		cfg.Buffers = c.queue + 2
+	}
+	src, err := b.Open(ctx, addr, cfg)
+	if err != nil {
+		return nil, err
+	}
+	si := src.Info()
+	clones := c.clonePool
+	if clones == nil {
+		clones = pool.New(pool.WithMaxBytes(DefaultClonePoolBytes))
+	}
+	s := &Stream{
+		info: Info{
+			Name: name, Device: id, Kind: si.Kind, Video: si.Video, Audio: si.Audio,
+			Policy: c.policy, Queue: c.queue, ZeroCopy: si.ZeroCopy, Mode: si.Mode,
+		},
+		src:    src,
+		out:    make(chan Frame, c.queue),
+		acct:   acct,
+		frames: &framePool{acct: acct, clones: clones},
+		policy: c.policy,
+		in:     c.intrinsics,
+		done:   make(chan struct{}),
+	}
+	s.ctx, s.cancel = context.WithCancelCause(ctx)
+	s.detach = series.Attach(s)
+	go s.run()
+	return s, nil
+}
+
+// Frames returns the channel of captured frames. It is closed when the
+// stream stops: on Close, when the context is cancelled, or when the
+// device fails (see Err). Every frame received needs a Release.
+func (s *Stream) Frames() <-chan Frame { return s.out }
+
+// Done is closed once the stream has stopped and its capture goroutine has
+// exited.
+func (s *Stream) Done() <-chan struct{} { return s.done }
+
+// Err returns why the stream stopped: nil while it runs and after Close,
+// the context's error after cancellation, or the device's error (for
+// example one matching ErrDeviceLost).
+func (s *Stream) Err() error {
+	select {
+	case <-s.done:
+		return s.err
+	default:
+		return nil
+	}
+}
+
+// Close stops capture and waits for the capture goroutine to exit. Frames
+// still queued are released; frames the consumer holds stay valid until it
+// releases them. Close is idempotent and always returns nil.
+func (s *Stream) Close() error {
+	s.closeOnce.Do(func() { s.cancel(ErrClosed) })
+	<-s.done
+	return nil
+}
+
+// Info describes the stream and its negotiated format.
+func (s *Stream) Info() Info { return s.info }
+
+// QueueLen is the number of frames waiting in the queue.
+func (s *Stream) QueueLen() int { return len(s.out) }
+
+// Stats returns a snapshot of the stream's counters.
+func (s *Stream) Stats() Stats {
+	a := s.acct
+	st := Stats{
+		Captured:    a.captured.Load(),
+		Delivered:   a.delivered.Load(),
+		Leaked:      a.leaked.Load(),
+		Copied:      a.copied.Load(),
+		ReleaseErrs: a.releaseErrs.Load(),
+		Outstanding: a.outstanding.Load(),
+		Queued:      len(s.out),
+	}
+	for i := range st.Dropped {
+		st.Dropped[i] = a.dropped[i].Load()
+	}
+	return st
+}
+
+func (s *Stream) run() {
+	kind := VideoFrame
+	if s.info.Kind.Audio() {
+		kind = AudioFrame
+	}
+	var err error
+	for {
+		o := s.frames.get()
+		if err = s.src.Read(s.ctx, &o.buf); err != nil {
+			o.buf = backend.Buffer{}
+			s.frames.put(o)
+			break
+		}
+		o.kind, o.in = kind, s.in
+		s.account(&o.buf)
+		s.deliver(o.publish())
+	}
+	s.finish(err)
+}
+
+// account counts a captured buffer and the sequence gap before it.
+func (s *Stream) account(b *backend.Buffer) {
+	a := s.acct
+	a.captured.Add(1)
+	a.series.Captured()
+	if s.haveSeq && b.Sequence > s.expect {
+		gap := b.Sequence - s.expect
+		if b.Frames > 0 && b.Audio.SampleRate > 0 { // audio sequences count sample frames
+			per := uint64(b.Frames)
+			gap = (gap + per - 1) / per
+		}
+		a.Dropped(backend.DropDevice, gap)
+	}
+	s.haveSeq = true
+	s.expect = b.Sequence + 1
+	if b.Frames > 0 {
+		s.expect = b.Sequence + uint64(b.Frames)
+	}
+}
+
+func (s *Stream) deliver(f Frame) {
+	// Measure before the hand-off: once sent, the consumer owns f.
+	a := s.acct
+	var n int
+	var latency time.Duration
+	if a.series != nil {
+		b := &f.o.buf
+		for i := 0; i < max(b.NumPlanes, 1); i++ {
+			n += len(b.Planes[i])
+		}
+		latency = backend.Now() - b.Timestamp
+	}
+	switch s.policy {
+	case Block:
+		select {
+		case s.out <- f:
+		case <-s.ctx.Done():
+			s.drop(f, backend.DropStopped)
+			return
+		}
+	case DropNewest:
+		select {
+		case s.out <- f:
+		default:
+			s.drop(f, backend.DropQueueNewest)
+			return
+		}
+	default:
+		for sent := false; !sent; {
+			select {
+			case s.out <- f:
+				sent = true
+			default:
+				select {
+				case old := <-s.out:
+					s.drop(old, backend.DropQueueOldest)
+				default:
+				}
+			}
+		}
+	}
+	a.delivered.Add(1)
+	a.series.Delivered(n, latency)
+}
+
+func (s *Stream) drop(f Frame, r backend.DropReason) {
+	s.acct.Dropped(r, 1)
+	f.Release()
+}
+
+// finish ends the stream: it releases what is still queued, closes the
+// source and the channel, and records why it stopped.
+func (s *Stream) finish(err error) {
+	s.cancel(err) // wake anyone waiting on s.ctx; no-op if already cancelled
+	closed := errors.Is(context.Cause(s.ctx), ErrClosed)
+	switch {
+	case closed:
+		err = nil
+	case err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		err = s.ctx.Err()
+	}
+	if cerr := s.src.Close(); cerr != nil && err == nil && !closed {
+		err = cerr
+	}
+	for drained := false; !drained; {
+		select {
+		case f := <-s.out:
+			s.drop(f, backend.DropStopped)
+		default:
+			drained = true
+		}
+	}
+	close(s.out)
+	s.detach()
+	s.err = err
+	if err != nil {
+		s.acct.logger.Debug("miniav: stream stopped", slog.String("stream", s.info.Name), slog.Any("err", err))
+	}
+	close(s.done)
+}

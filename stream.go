@@ -3,6 +3,7 @@ package miniav
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -323,4 +324,14 @@ func (s *Stream) finish(err error) {
 		s.acct.logger.Debug("miniav: stream stopped", slog.String("stream", s.info.Name), slog.Any("err", err))
 	}
 	close(s.done)
+}
+
+// Controls returns the device's controls (camera brightness, exposure,
+// auto modes, menus) when its backend has them, or an error matching
+// ErrNotSupported.
+func (s *Stream) Controls() (backend.Controller, error) {
+	if c, ok := s.src.(backend.Controller); ok {
+		return c, nil
+	}
+	return nil, fmt.Errorf("stream %s: device has no controls: %w", s.info.Name, ErrNotSupported)
 }

@@ -1,0 +1,165 @@
+package devices_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/miniav-go/miniav/backend"
+	_ "github.com/miniav-go/miniav/backend/testsrc"
+	"github.com/miniav-go/miniav/devices"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// plug is a backend whose devices the test plugs and unplugs; it stands for
+// the registry's view of a hot-plugging backend, not for any real device.
+type plug struct {
+	mu   sync.Mutex
+	devs []backend.Device
+	err  error
+}
+
+func (p *plug) Name() string { return "plugtest" }
+func (p *plug) Devices(context.Context) ([]backend.Device, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]backend.Device(nil), p.devs...), p.err
+}
+func (p *plug) Open(context.Context, string, backend.Config) (backend.Source, error) {
+	return nil, backend.ErrNotSupported
+}
+func (p *plug) set(err error, ids ...string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.devs, p.err = nil, err
+	for _, id := range ids {
+		p.devs = append(p.devs, backend.Device{ID: "plugtest:" + id, Name: id, Kind: backend.KindCamera})
+	}
+}
+
+var hot = &plug{}
+
+func init() { backend.Register(hot) }
+
+func TestListAndKinds(t *testing.T) {
+	hot.set(nil)
+	ds, err := devices.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]devices.Kind{}
+	for _, d := range ds {
+		ids[d.ID] = d.Kind
+		if d.Backend == "" {
+			t.Errorf("%s: empty backend", d.ID)
+		}
+	}
+	for id, k := range map[string]devices.Kind{"testsrc:camera": devices.Camera, "testsrc:screen": devices.Display, "testsrc:microphone": devices.Microphone} {
+		if ids[id] != k {
+			t.Errorf("%s: kind %v, want %v", id, ids[id], k)
+		}
+	}
+	mics, _ := devices.List(context.Background(), devices.Microphone)
+	if len(mics) != 1 || mics[0].ID != "testsrc:microphone" || len(mics[0].Audio) == 0 {
+		t.Fatalf("microphones = %+v", mics)
+	}
+	cams, _ := devices.List(context.Background(), devices.Camera)
+	if len(cams) != 1 || len(cams[0].Video) < 4 {
+		t.Fatalf("cameras = %+v", cams)
+	}
+}
+
+func TestListKeepsOtherBackendsOnError(t *testing.T) {
+	boom := errors.New("boom")
+	hot.set(boom, "a")
+	defer hot.set(nil)
+	ds, err := devices.List(context.Background())
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want boom", err)
+	}
+	if len(ds) < 4 {
+		t.Fatalf("got %d devices, want testsrc's 3 and plugtest:a", len(ds))
+	}
+}
+
+func TestLookup(t *testing.T) {
+	d, err := devices.Lookup(context.Background(), "testsrc:camera?static=1")
+	if err != nil || d.Name == "" {
+		t.Fatalf("Lookup = %+v, %v", d, err)
+	}
+	for _, id := range []string{"testsrc:nope", "nosuchbackend:x", "no-scheme"} {
+		if _, err := devices.Lookup(context.Background(), id); !errors.Is(err, backend.ErrNotFound) {
+			t.Errorf("Lookup(%q) = %v, want ErrNotFound", id, err)
+		}
+	}
+}
+
+func TestDefaultPrefersRealDevices(t *testing.T) {
+	hot.set(nil)
+	d, err := devices.Default(context.Background(), devices.Camera)
+	if err != nil || d.ID != "testsrc:camera" {
+		t.Fatalf("no real camera: Default = %v, %v; want testsrc:camera", d.ID, err)
+	}
+	hot.set(nil, "cam0")
+	defer hot.set(nil)
+	if d, _ := devices.Default(context.Background(), devices.Camera); d.ID != "plugtest:cam0" {
+		t.Fatalf("Default = %v, want plugtest:cam0", d.ID)
+	}
+	if _, err := devices.Default(context.Background(), devices.Window); !errors.Is(err, backend.ErrNotFound) {
+		t.Fatalf("Default(window) err = %v", err)
+	}
+}
+
+func TestWatcherReportsHotPlug(t *testing.T) {
+	hot.set(nil, "a")
+	defer hot.set(nil)
+	w := devices.NewWatcher(context.Background(), devices.WithInterval(5*time.Millisecond), devices.WithKinds(devices.Camera))
+	defer w.Close()
+	hot.set(nil, "b")
+	got := map[string]devices.Op{}
+	timeout := time.After(10 * time.Second)
+	for len(got) < 2 {
+		select {
+		case e := <-w.Events:
+			got[e.Device.ID] = e.Op
+		case <-timeout:
+			t.Fatalf("events so far: %v", got)
+		}
+	}
+	if got["plugtest:a"] != devices.Removed || got["plugtest:b"] != devices.Added {
+		t.Fatalf("events = %v", got)
+	}
+}
+
+func TestWatcherClosesOnCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	w := devices.NewWatcher(ctx, devices.WithInterval(time.Millisecond))
+	cancel()
+	for range w.Events {
+	}
+	if _, ok := <-w.Errors; ok {
+		// a buffered error may be pending; the channel must still close
+		for range w.Errors {
+		}
+	}
+	w.Close()
+}
+
+func ExampleList() {
+	ds, err := devices.List(context.Background(), devices.Microphone)
+	if err != nil {
+		panic(err)
+	}
+	for _, d := range ds {
+		if d.Backend == "testsrc" {
+			fmt.Println(d.ID, d.Kind, d.Audio[0].SampleFormats)
+		}
+	}
+	// Output: testsrc:microphone microphone [s16 f32]
+}

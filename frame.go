@@ -218,14 +218,14 @@ func reclaim(st *frameState) {
 		r.ReleaseBuffer(tok)
 	}
 	a := st.acct
-	a.outstanding.Add(-1)
-	a.series.Outstanding(-1)
-	a.leaked.Add(1)
-	a.series.Leaked()
 	if a.leakLogged.CompareAndSwap(false, true) {
 		a.logger.Warn("miniav: frame garbage-collected without Release; its buffer was reclaimed (logged once per stream)",
 			slog.String("stream", a.name))
 	}
+	a.outstanding.Add(-1)
+	a.series.Outstanding(-1)
+	a.leaked.Add(1)
+	a.series.Leaked()
 }
 
 // framePool recycles frameObjs of one stream. It is not reachable from any

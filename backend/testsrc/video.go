@@ -25,6 +25,13 @@ func BarRGB(i int) [3]byte { return barsRGB[i&7] }
 // BT.601 YCbCr.
 func BarYUV(i int) [3]byte { return barsYUV[i&7] }
 
+// BarGray returns the full-range luma of bar i (0..7), as GRAY8 frames
+// carry it: round(0.299 R + 0.587 G + 0.114 B).
+func BarGray(i int) byte {
+	c := barsRGB[i&7]
+	return byte((299*int(c[0]) + 587*int(c[1]) + 114*int(c[2]) + 500) / 1000)
+}
+
 // Speed is how many pixels the bars move left per frame.
 const Speed = 4
 
@@ -134,7 +141,7 @@ func (s *videoSource) buildBase() {
 			}
 		case format.GRAY8:
 			for x := range 2 * w {
-				row[x] = barsYUV[px(x)][0]
+				row[x] = BarGray(px(x))
 			}
 		default:
 			bpp := bpl / w

@@ -1,0 +1,118 @@
+package miniav_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/miniav-go/miniav"
+	"github.com/miniav-go/miniav/format"
+	"github.com/miniav-go/miniav/metrics"
+)
+
+// Open a device, range over its frames, release each one.
+func ExampleOpen() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := miniav.Open(ctx, "testsrc:camera",
+		miniav.WithVideo(format.Video{Width: 320, Height: 240, PixelFormat: format.I420, FrameRate: format.FPS(60)}),
+		miniav.WithPolicy(miniav.Block))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer s.Close()
+	fmt.Println("format:", s.Info().Video)
+	n := 0
+	for f := range s.Frames() {
+		v := f.Video()
+		fmt.Println("frame", f.Sequence(), "luma bytes", len(v.Plane(0)), "stride", v.Stride(0))
+		f.Release()
+		if n++; n == 3 {
+			cancel() // stops capture and closes Frames
+		}
+	}
+	fmt.Println("err:", s.Err())
+	// Output:
+	// format: 320x240@60 I420
+	// frame 0 luma bytes 76800 stride 320
+	// frame 1 luma bytes 76800 stride 320
+	// frame 2 luma bytes 76800 stride 320
+	// err: context canceled
+}
+
+// Errors name what went wrong and match sentinel errors.
+func ExampleOpen_errors() {
+	_, err := miniav.Open(context.Background(), "v4l2-typo:/dev/video0")
+	fmt.Println(errors.Is(err, miniav.ErrNotFound))
+	_, err = miniav.Open(context.Background(), "testsrc:camera", miniav.WithVideo(format.Video{PixelFormat: format.MJPEG}))
+	fmt.Println(errors.Is(err, miniav.ErrNotSupported))
+	// Output:
+	// true
+	// true
+}
+
+// Retain hands one frame to several goroutines without copying it; each
+// reference is released once.
+func ExampleFrame_Retain() {
+	s, err := miniav.Open(context.Background(), "testsrc:camera")
+	if err != nil {
+		panic(err)
+	}
+	defer s.Close()
+	f := <-s.Frames()
+	var wg sync.WaitGroup
+	for range 3 {
+		f.Retain()
+		wg.Go(func() {
+			defer f.Release()
+			_ = f.Video().Plane(0) // analyse
+		})
+	}
+	f.Release() // our own reference
+	wg.Wait()
+	fmt.Println(f.Valid(), f.Release() != nil)
+	// Output: false true
+}
+
+// Clone keeps a frame beyond what the device can lend.
+func ExampleFrame_Clone() {
+	s, err := miniav.Open(context.Background(), "testsrc:camera")
+	if err != nil {
+		panic(err)
+	}
+	defer s.Close()
+	f := <-s.Frames()
+	keep, err := f.Clone()
+	f.Release() // the device gets its buffer back at once
+	if err != nil {
+		panic(err)
+	}
+	defer keep.Release()
+	fmt.Println(keep.Copied(), keep.Video().Len())
+	// Output: true 460800
+}
+
+// Streams report to a Prometheus collector that you register yourself.
+func ExampleWithMetrics() {
+	reg := prometheus.NewRegistry()
+	c := metrics.New()
+	reg.MustRegister(c)
+	s, err := miniav.Open(context.Background(), "testsrc:microphone", miniav.WithMetrics(c), miniav.WithName("mic"))
+	if err != nil {
+		panic(err)
+	}
+	f := <-s.Frames()
+	f.Release()
+	s.Close()
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == "miniav_streams_open" {
+			fmt.Println(mf.GetName(), mf.GetMetric()[0].GetGauge().GetValue())
+		}
+	}
+	// Output: miniav_streams_open 0
+}

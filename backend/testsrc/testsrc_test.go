@@ -1,0 +1,178 @@
+package testsrc_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/miniav-go/miniav/backend"
+	"github.com/miniav-go/miniav/backend/testsrc"
+	"github.com/miniav-go/miniav/format"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func openSrc(t *testing.T, addr string, cfg backend.Config) backend.Source {
+	t.Helper()
+	s, err := testsrc.Backend{}.Open(context.Background(), addr, cfg)
+	if err != nil {
+		t.Fatalf("Open(%q): %v", addr, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// Each format carries the frame index and the moving bars.
+func TestPatternEveryFormat(t *testing.T) {
+	const w, h = 320, 64
+	for _, pf := range testsrc.VideoFormats {
+		src := openSrc(t, "camera", backend.Config{Video: format.Video{Width: w, Height: h, PixelFormat: pf, FrameRate: format.FPS(1000)}, Unpaced: true})
+		for k := uint64(0); k < 3; k++ {
+			var b backend.Buffer
+			if err := src.Read(context.Background(), &b); err != nil {
+				t.Fatal(err)
+			}
+			if b.Sequence != k || b.NumPlanes != pf.NumPlanes() || b.Video.PixelFormat != pf {
+				t.Fatalf("%v: buffer %+v", pf, b.Video)
+			}
+			got, ok := testsrc.DecodeIndex(b.Video, b.Planes[:b.NumPlanes], b.Strides[:b.NumPlanes])
+			if !ok || uint64(got) != k {
+				t.Fatalf("%v frame %d: stamp %d %v", pf, k, got, ok)
+			}
+			// The luma (or red) of the bar under column x follows BarAt.
+			x, y := 200, h-1
+			bar := testsrc.BarAt(x, w, k)
+			p, s := b.Planes[0], b.Strides[0]
+			var got8, want8 byte
+			switch pf {
+			case format.I420, format.NV12:
+				got8, want8 = p[y*s+x], testsrc.BarYUV(bar)[0]
+			case format.GRAY8:
+				got8, want8 = p[y*s+x], testsrc.BarGray(bar)
+			case format.YUYV:
+				got8, want8 = p[y*s+2*x], testsrc.BarYUV(bar)[0]
+			case format.UYVY:
+				got8, want8 = p[y*s+2*x+1], testsrc.BarYUV(bar)[0]
+			case format.RGBA, format.RGB24:
+				got8, want8 = p[y*s+x*(s/w)], testsrc.BarRGB(bar)[0]
+			default: // BGR*
+				got8, want8 = p[y*s+x*(s/w)+2], testsrc.BarRGB(bar)[0]
+			}
+			if got8 != want8 {
+				t.Fatalf("%v frame %d column %d: %d, want %d (bar %d)", pf, k, x, got8, want8, bar)
+			}
+			b.Releaser.ReleaseBuffer(b.Token)
+		}
+	}
+}
+
+// Frame k is stamped exactly k intervals after frame 0: the schedule is
+// absolute, so it cannot drift.
+func TestScheduleIsAbsolute(t *testing.T) {
+	rate := format.Rational{Num: 30000, Den: 1001}
+	src := openSrc(t, "camera", backend.Config{Video: format.Video{Width: 64, Height: 16, PixelFormat: format.GRAY8, FrameRate: rate}})
+	for k := range 5 {
+		var b backend.Buffer
+		if err := src.Read(context.Background(), &b); err != nil {
+			t.Fatal(err)
+		}
+		if want := time.Duration(k) * rate.Interval(); b.DeviceTimestamp != want || b.Sequence != uint64(k) {
+			t.Fatalf("frame %d: device time %v, want %v", b.Sequence, b.DeviceTimestamp, want)
+		}
+		b.Releaser.ReleaseBuffer(0)
+	}
+}
+
+// A held-up reader resumes at the current frame: the missed ones are
+// skipped, not delivered in a burst.
+func TestResumeAfterStallSkips(t *testing.T) {
+	src := openSrc(t, "camera", backend.Config{Video: format.Video{Width: 64, Height: 16, PixelFormat: format.GRAY8, FrameRate: format.FPS(100)}})
+	var b backend.Buffer
+	src.Read(context.Background(), &b)
+	b.Releaser.ReleaseBuffer(0)
+	time.Sleep(200 * time.Millisecond)
+	src.Read(context.Background(), &b)
+	b.Releaser.ReleaseBuffer(0)
+	first := b.Sequence
+	src.Read(context.Background(), &b)
+	b.Releaser.ReleaseBuffer(0)
+	if first < 15 || b.Sequence != first+1 {
+		t.Fatalf("after a 20-frame stall: sequences %d then %d", first, b.Sequence)
+	}
+	if b.DeviceTimestamp != time.Duration(b.Sequence)*10*time.Millisecond {
+		t.Fatalf("resumed off the schedule: %v for frame %d", b.DeviceTimestamp, b.Sequence)
+	}
+}
+
+func TestReadReturnsOnCancel(t *testing.T) {
+	src := openSrc(t, "camera", backend.Config{Video: format.Video{Width: 64, Height: 16, FrameRate: format.Rational{Num: 1, Den: 100}}})
+	var b backend.Buffer
+	src.Read(context.Background(), &b) // frame 0 is due at once
+	b.Releaser.ReleaseBuffer(0)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
+	if err := src.Read(ctx, &b); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Read = %v", err)
+	}
+}
+
+// The tone continues across buffers: every sample equals the sine at its
+// absolute index.
+func TestToneIsContinuous(t *testing.T) {
+	a := format.Audio{SampleRate: 8000, Channels: 2, SampleFormat: format.F32, PeriodFrames: 80}
+	src := openSrc(t, "microphone?freq=1000", backend.Config{Audio: a, Unpaced: true})
+	for k := range 4 {
+		var b backend.Buffer
+		if err := src.Read(context.Background(), &b); err != nil {
+			t.Fatal(err)
+		}
+		if b.Sequence != uint64(k*80) || b.Frames != 80 || len(b.Planes[0]) != 80*2*4 {
+			t.Fatalf("period %d: seq %d frames %d bytes %d", k, b.Sequence, b.Frames, len(b.Planes[0]))
+		}
+		for i := range 80 {
+			n := b.Sequence + uint64(i)
+			want := testsrc.Amplitude * math.Sin(2*math.Pi*1000*float64(n)/8000)
+			for c := range 2 {
+				o := (i*2 + c) * 4
+				got := math.Float32frombits(uint32(b.Planes[0][o]) | uint32(b.Planes[0][o+1])<<8 | uint32(b.Planes[0][o+2])<<16 | uint32(b.Planes[0][o+3])<<24)
+				if math.Abs(float64(got)-want) > 1e-6 {
+					t.Fatalf("sample %d ch %d = %v, want %v", n, c, got, want)
+				}
+			}
+		}
+		b.Releaser.ReleaseBuffer(0)
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	cases := map[string]backend.Config{
+		"nothing":            {},
+		"camera?x=1":         {},
+		"camera?lose=abc":    {},
+		"camera ":            {},
+		"microphone?freq=-1": {},
+	}
+	for addr, cfg := range cases {
+		if _, err := (testsrc.Backend{}).Open(context.Background(), addr, cfg); err == nil {
+			t.Errorf("Open(%q) succeeded", addr)
+		}
+	}
+	if _, err := (testsrc.Backend{}).Open(context.Background(), "screen", backend.Config{Video: format.Video{PixelFormat: format.NV21}}); !errors.Is(err, backend.ErrNotSupported) {
+		t.Errorf("NV21 screen: %v", err)
+	}
+}
+
+func TestDevicesDescribeFormats(t *testing.T) {
+	ds, err := testsrc.Backend{}.Devices(context.Background())
+	if err != nil || len(ds) != 3 {
+		t.Fatal(ds, err)
+	}
+	cam := ds[0]
+	if !cam.Video[0].Supports(format.Video{Width: 640, Height: 480, PixelFormat: format.I420, FrameRate: format.FPS(30)}) {
+		t.Fatalf("camera caps %v", cam.Video)
+	}
+}

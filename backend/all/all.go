@@ -1,0 +1,13 @@
+// Package all registers every backend miniav has for the platform it is
+// built for. Import it for its side effect:
+//
+//	import _ "github.com/miniav-go/miniav/backend/all"
+//
+// Registering touches no hardware: devices are enumerated and opened only
+// when asked. Programs that want a smaller binary (or no cgo) import the
+// backends they need instead.
+package all
+
+import (
+	_ "github.com/miniav-go/miniav/backend/testsrc" // synthetic camera, screen and microphone
+)

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/miniav-go/miniav/backend"
+	"github.com/miniav-go/miniav/devices"
+)
+
+func parseKind(s string) (backend.Kind, error) {
+	for k := backend.KindCamera; k <= backend.KindLoopback; k++ {
+		if k.String() == s {
+			return k, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown kind %q (want camera, display, window, microphone or loopback): %w", s, errUsage)
+}
+
+func devicesCmd(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("devices", flag.ContinueOnError)
+	fs.SetOutput(out)
+	kind := fs.String("kind", "", "only devices of this kind: camera, display, window, microphone, loopback")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var kinds []backend.Kind
+	if *kind != "" {
+		k, err := parseKind(*kind)
+		if err != nil {
+			return err
+		}
+		kinds = append(kinds, k)
+	}
+	ds, err := devices.List(ctx, kinds...)
+	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tKIND\tNAME")
+	for _, d := range ds {
+		name := d.Name
+		if d.Default {
+			name += " (default)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", d.ID, d.Kind, name)
+		for _, c := range d.Video {
+			fmt.Fprintf(tw, "\t\t  %s\n", c)
+		}
+		for _, c := range d.Audio {
+			fmt.Fprintf(tw, "\t\t  %s\n", strings.TrimSpace(c.String()))
+		}
+	}
+	tw.Flush()
+	if err != nil {
+		// Partial results were printed; say which backends failed.
+		fmt.Fprintf(out, "some backends could not list devices: %v\n", err)
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+// Command miniav lists capture devices and captures from them.
+//
+//	miniav                      capture 3 s from the default camera (the
+//	                            synthetic test pattern where there is none)
+//	                            into miniav-capture.y4m
+//	miniav devices [-kind K]    list devices and their formats
+//	miniav capture [flags]      capture into a .y4m, .wav or .png file
+//
+// Run "miniav capture -h" for the capture flags. Errors are one line on
+// stderr and a non-zero exit status.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	_ "github.com/miniav-go/miniav/backend/all"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// errUsage marks errors that come from bad command lines.
+var errUsage = errors.New("usage")
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd := "capture"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "devices":
+		err = devicesCmd(ctx, args, stdout)
+	case "capture":
+		err = captureCmd(ctx, args, stdout, stderr)
+	case "help":
+		fmt.Fprintln(stdout, "usage: miniav [devices|capture] [flags]; miniav <command> -h for flags")
+		return 0
+	default:
+		err = fmt.Errorf("unknown command %q (want devices or capture): %w", cmd, errUsage)
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintln(stderr, "miniav:", err)
+		return 2
+	}
+	fmt.Fprintln(stderr, "miniav:", err)
+	return 1
+}

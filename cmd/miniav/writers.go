@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"strings"
+
+	"github.com/miniav-go/miniav"
+	"github.com/miniav-go/miniav/format"
+)
+
+type writer interface {
+	write(miniav.Frame) error
+	close() error
+}
+
+func newWriter(path string, info miniav.Info) (writer, error) {
+	if path == "-" {
+		return discard{}, nil
+	}
+	audio := info.Kind.Audio()
+	switch e := ext(path); {
+	case e == ".wav" && audio:
+		return newWAV(path, info.Audio)
+	case e == ".y4m" && !audio:
+		return newY4M(path, info.Video)
+	case e == ".png" && !audio:
+		return &pngWriter{pattern: path}, nil
+	default:
+		kind := "video (.y4m, .png)"
+		if audio {
+			kind = "audio (.wav)"
+		}
+		return nil, fmt.Errorf("output %q: unsupported file type for %s: %w", path, kind, errUsage)
+	}
+}
+
+type discard struct{}
+
+func (discard) write(miniav.Frame) error { return nil }
+func (discard) close() error             { return nil }
+
+// y4mWriter writes YUV4MPEG2: I420 and GRAY8 as they are, everything else
+// converted through RGBA.
+type y4mWriter struct {
+	f    *os.File
+	w    *bufio.Writer
+	v    format.Video
+	rgba *image.RGBA
+	yuv  []byte
+}
+
+func newY4M(path string, v format.Video) (*y4mWriter, error) {
+	if v.Width == 0 || v.Height == 0 || v.PixelFormat.Compressed() {
+		return nil, fmt.Errorf("output %q: cannot write %v as y4m (use .png): %w", path, v, errUsage)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	rate := v.FrameRate
+	if rate.IsZero() {
+		rate = format.FPS(30)
+	}
+	c := "420jpeg"
+	if v.PixelFormat == format.GRAY8 {
+		c = "mono"
+	}
+	w := &y4mWriter{f: f, w: bufio.NewWriterSize(f, 1<<20), v: v}
+	fmt.Fprintf(w.w, "YUV4MPEG2 W%d H%d F%d:%d Ip A1:1 C%s\n", v.Width, v.Height, rate.Num, rate.Den, c)
+	return w, nil
+}
+
+func (y *y4mWriter) write(f miniav.Frame) error {
+	v := f.Video()
+	if v.Width != y.v.Width || v.Height != y.v.Height {
+		return fmt.Errorf("y4m: frame size changed to %dx%d mid-stream", v.Width, v.Height)
+	}
+	y.w.WriteString("FRAME\n")
+	switch v.PixelFormat {
+	case format.I420, format.GRAY8:
+		for p := range v.NumPlanes() {
+			bpl, rows := v.PixelFormat.PlaneSize(p, v.Width, v.Height)
+			for r := range rows {
+				y.w.Write(v.Plane(p)[r*v.Stride(p) : r*v.Stride(p)+bpl])
+			}
+		}
+	default:
+		if y.rgba == nil {
+			y.rgba = image.NewRGBA(image.Rect(0, 0, v.Width, v.Height))
+			y.yuv = make([]byte, format.I420.FrameSize(v.Width, v.Height))
+		}
+		if err := v.ToRGBA(y.rgba); err != nil {
+			return err
+		}
+		rgbaToI420(y.yuv, y.rgba)
+		y.w.Write(y.yuv)
+	}
+	return nil
+}
+
+func (y *y4mWriter) close() error {
+	if err := y.w.Flush(); err != nil {
+		y.f.Close()
+		return err
+	}
+	return y.f.Close()
+}
+
+// rgbaToI420 converts to full-range (JPEG) YCbCr 4:2:0, as C420jpeg says.
+func rgbaToI420(dst []byte, src *image.RGBA) {
+	w, h := src.Rect.Dx(), src.Rect.Dy()
+	cw, ch := (w+1)/2, (h+1)/2
+	yp, up, vp := dst[:w*h], dst[w*h:w*h+cw*ch], dst[w*h+cw*ch:]
+	for y := range h {
+		for x := range w {
+			p := src.Pix[y*src.Stride+4*x:]
+			r, g, b := int32(p[0]), int32(p[1]), int32(p[2])
+			yp[y*w+x] = uint8((19595*r + 38470*g + 7471*b + 1<<15) >> 16)
+			if x%2 == 0 && y%2 == 0 {
+				cb := (-11056*r - 21712*g + 32768*b + 257<<15) >> 16
+				cr := (32768*r - 27440*g - 5328*b + 257<<15) >> 16
+				up[y/2*cw+x/2], vp[y/2*cw+x/2] = uint8(min(max(cb, 0), 255)), uint8(min(max(cr, 0), 255))
+			}
+		}
+	}
+}
+
+// pngWriter writes the first frame, or one file per frame when the name
+// holds a %d verb.
+type pngWriter struct {
+	pattern string
+	n       int
+	rgba    *image.RGBA
+}
+
+func (p *pngWriter) write(f miniav.Frame) error {
+	if !strings.Contains(p.pattern, "%") && p.n > 0 {
+		return nil
+	}
+	v := f.Video()
+	if p.rgba == nil || p.rgba.Rect.Dx() != v.Width || p.rgba.Rect.Dy() != v.Height {
+		p.rgba = image.NewRGBA(image.Rect(0, 0, v.Width, v.Height))
+	}
+	if err := v.ToRGBA(p.rgba); err != nil {
+		return err
+	}
+	name := p.pattern
+	if strings.Contains(name, "%") {
+		name = fmt.Sprintf(p.pattern, f.Sequence())
+	}
+	out, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(out, p.rgba); err != nil {
+		out.Close()
+		return err
+	}
+	p.n++
+	return out.Close()
+}
+
+func (p *pngWriter) close() error {
+	if p.n == 0 {
+		return fmt.Errorf("no frame was captured, %s not written", p.pattern)
+	}
+	return nil
+}
+
+// wavWriter writes RIFF/WAVE with the stream's sample format.
+type wavWriter struct {
+	f    *os.File
+	w    *bufio.Writer
+	a    format.Audio
+	data uint32
+}
+
+func newWAV(path string, a format.Audio) (*wavWriter, error) {
+	if a.SampleFormat.Size() == 0 || a.Channels == 0 || a.SampleRate == 0 {
+		return nil, fmt.Errorf("output %q: cannot write %v as wav", path, a)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	w := &wavWriter{f: f, w: bufio.NewWriter(f), a: a}
+	w.header()
+	return w, nil
+}
+
+func (w *wavWriter) header() {
+	tag := uint16(1) // PCM
+	if w.a.SampleFormat == format.F32 {
+		tag = 3 // IEEE float
+	}
+	bits := uint16(w.a.SampleFormat.Size() * 8)
+	block := uint16(w.a.FrameBytes())
+	le := binary.LittleEndian
+	var h [44]byte
+	copy(h[0:], "RIFF")
+	le.PutUint32(h[4:], 36+w.data)
+	copy(h[8:], "WAVEfmt ")
+	le.PutUint32(h[16:], 16)
+	le.PutUint16(h[20:], tag)
+	le.PutUint16(h[22:], uint16(w.a.Channels))
+	le.PutUint32(h[24:], uint32(w.a.SampleRate))
+	le.PutUint32(h[28:], uint32(w.a.SampleRate)*uint32(block))
+	le.PutUint16(h[32:], block)
+	le.PutUint16(h[34:], bits)
+	copy(h[36:], "data")
+	le.PutUint32(h[40:], w.data)
+	w.w.Write(h[:])
+}
+
+func (w *wavWriter) write(f miniav.Frame) error {
+	d := f.Audio().Data()
+	w.data += uint32(len(d))
+	_, err := w.w.Write(d)
+	return err
+}
+
+func (w *wavWriter) close() error {
+	if err := w.w.Flush(); err != nil {
+		w.f.Close()
+		return err
+	}
+	if _, err := w.f.Seek(0, 0); err != nil {
+		w.f.Close()
+		return err
+	}
+	w.w.Reset(w.f)
+	w.header()
+	if err := w.w.Flush(); err != nil {
+		w.f.Close()
+		return err
+	}
+	return w.f.Close()
+}

@@ -13,9 +13,11 @@
 //	                    10 ms periods)
 //
 // Parameters follow the ID after "?": "testsrc:microphone?freq=1000",
-// "testsrc:camera?static=1" (bars do not move: rendering costs only the
-// index stamp, for benchmarks that measure delivery), "?lose=N" (the device
-// is lost after N frames: Read fails with backend.ErrDeviceLost).
+// "testsrc:camera?static=1" (the bars do not move, so a recycled buffer
+// only needs its index stamp redrawn), "?stamp=0" (no index stamp; with
+// static=1 a frame costs no rendering at all, for benchmarks that measure
+// delivery alone), "?lose=N" (the device is lost after N frames: Read fails
+// with backend.ErrDeviceLost).
 //
 // Every video frame carries its index in the top rows: 32 blocks, most
 // significant bit first, white for 1 and black for 0 (see DecodeIndex). The
@@ -72,9 +74,10 @@ func (Backend) Devices(context.Context) ([]backend.Device, error) {
 }
 
 type params struct {
-	freq   float64
-	static bool
-	lose   int64
+	freq    float64
+	static  bool
+	noStamp bool
+	lose    int64
 }
 
 func parseAddr(addr string) (string, params, error) {
@@ -94,6 +97,10 @@ func parseAddr(addr string) (string, params, error) {
 			}
 		case "static":
 			p.static, err = strconv.ParseBool(v)
+		case "stamp":
+			var on bool
+			on, err = strconv.ParseBool(v)
+			p.noStamp = !on
 		case "lose":
 			p.lose, err = strconv.ParseInt(v, 10, 64)
 		default:

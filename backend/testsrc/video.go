@@ -44,11 +44,12 @@ func BarAt(x, w int, k uint64) int {
 
 type videoSource struct {
 	sched
-	v      format.Video
-	kind   backend.Kind
-	pool   *pool.Pool
-	size   int
-	static bool
+	v       format.Video
+	kind    backend.Kind
+	pool    *pool.Pool
+	size    int
+	static  bool
+	noStamp bool
 	// base holds, per plane, one row of the pattern for two widths, so
 	// the row for a scroll offset is a sub-slice.
 	base    [3][]byte
@@ -81,7 +82,7 @@ func openVideo(cfg backend.Config, p params, kind backend.Kind, def format.Video
 	n := max(cfg.Buffers, 2)
 	size := v.PixelFormat.FrameSize(v.Width, v.Height)
 	s := &videoSource{
-		v: v, kind: kind, size: size, static: p.static, lose: p.lose, obs: cfg.Observer,
+		v: v, kind: kind, size: size, static: p.static, noStamp: p.noStamp, lose: p.lose, obs: cfg.Observer,
 		planes:  v.PixelFormat.NumPlanes(),
 		painted: make(map[*byte]bool),
 		pool:    pool.New(pool.WithMaxBytes(int64(n) * int64(size+size/4+256))),
@@ -232,7 +233,9 @@ func (s *videoSource) render(data []byte, k uint64, b *backend.Buffer) {
 			copy(plane[y*bpl:(y+1)*bpl], src)
 		}
 	}
-	stamp(b, pf, w, h, uint32(k))
+	if !s.noStamp {
+		stamp(b, pf, w, h, uint32(k), paint)
+	}
 }
 
 // planeWidth is the number of pixel columns a row of plane p holds.
@@ -250,8 +253,9 @@ func StampRect(w, h int) image.Rectangle {
 	return image.Rect(0, 0, 32*bw, bh)
 }
 
-// stamp writes k as 32 blocks, MSB first, into the top rows.
-func stamp(b *backend.Buffer, pf format.PixelFormat, w, h int, k uint32) {
+// stamp writes k as 32 blocks, MSB first, into the top rows: the first
+// row block by block, then row copies.
+func stamp(b *backend.Buffer, pf format.PixelFormat, w, h int, k uint32, chroma bool) {
 	r := StampRect(w, h)
 	bw := r.Dx() / 32
 	if bw == 0 || r.Dy() == 0 {
@@ -259,30 +263,36 @@ func stamp(b *backend.Buffer, pf format.PixelFormat, w, h int, k uint32) {
 	}
 	for bit := range 32 {
 		on := k>>(31-bit)&1 == 1
-		x0 := bit * bw
-		for y := 0; y < r.Dy(); y++ {
-			for x := x0; x < x0+bw; x++ {
-				setPixel(b, pf, x, y, on)
+		for x := bit * bw; x < (bit+1)*bw; x++ {
+			setPixel(b, pf, x, 0, on, chroma)
+		}
+	}
+	s0 := b.Strides[0]
+	n := r.Dx() * (b.Strides[0] / planeWidth(pf, 0, w))
+	first := b.Planes[0][:n]
+	for y := 1; y < r.Dy(); y++ {
+		copy(b.Planes[0][y*s0:y*s0+n], first)
+	}
+	if chroma && (pf == format.I420 || pf == format.NV12) {
+		for p := 1; p < b.NumPlanes; p++ {
+			bpl := b.Strides[p] * r.Dx() / w
+			for y := 0; y < r.Dy()/2; y++ {
+				row := b.Planes[p][y*b.Strides[p] : y*b.Strides[p]+bpl]
+				for i := range row {
+					row[i] = 128
+				}
 			}
 		}
 	}
 }
 
-func setPixel(b *backend.Buffer, pf format.PixelFormat, x, y int, on bool) {
+func setPixel(b *backend.Buffer, pf format.PixelFormat, x, y int, on, chroma bool) {
 	Y, rgb := byte(16), byte(0)
 	if on {
 		Y, rgb = 235, 255
 	}
 	switch pf {
-	case format.I420:
-		b.Planes[0][y*b.Strides[0]+x] = Y
-		b.Planes[1][y/2*b.Strides[1]+x/2] = 128
-		b.Planes[2][y/2*b.Strides[2]+x/2] = 128
-	case format.NV12:
-		b.Planes[0][y*b.Strides[0]+x] = Y
-		c := y/2*b.Strides[1] + x&^1
-		b.Planes[1][c], b.Planes[1][c+1] = 128, 128
-	case format.GRAY8:
+	case format.I420, format.NV12, format.GRAY8:
 		b.Planes[0][y*b.Strides[0]+x] = Y
 	case format.YUYV:
 		i := y*b.Strides[0] + x*2

@@ -163,3 +163,14 @@ func ExampleList() {
 	}
 	// Output: testsrc:microphone microphone [s16 f32]
 }
+
+// Watch for cameras being plugged in and out.
+func ExampleNewWatcher() {
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	w := devices.NewWatcher(ctx, devices.WithKinds(devices.Camera), devices.WithInterval(10*time.Millisecond))
+	defer w.Close()
+	for e := range w.Events {
+		fmt.Println(e.Op, e.Device.ID)
+	}
+}

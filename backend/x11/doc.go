@@ -1,0 +1,47 @@
+// Package x11 captures X11 screens and windows, registered under the scheme
+// "x11". It is pure Go (github.com/jezek/xgb and SysV shared memory through
+// golang.org/x/sys/unix, no cgo) and exists on Linux only; on other systems
+// the package is empty.
+//
+// Device IDs:
+//
+//	x11:                  the whole root window of $DISPLAY
+//	x11::1                the whole root window of display :1
+//	x11::1/window/0x400001  one top-level window of display :1
+//
+// Parameters follow the ID after "?": "x11::1?shm=0" forces the plain
+// GetImage path instead of MIT-SHM.
+//
+// Capture goes through MIT-SHM: a ring of SysV segments (three by default,
+// Config.Buffers to change; at least two), each marked for removal right
+// after the X server attached it, so none outlives the process. A frame is
+// a view into its segment (the X server copies the framebuffer into it; the
+// process copies nothing) and releasing the frame returns the segment to
+// the ring. Segments stay mapped until the last frame lent out is released,
+// even after the stream closed. In unpaced mode the next GetImage is in
+// flight while the consumer holds the previous frame; paced capture issues
+// each request at its due time so the pixels are fresh.
+//
+// When MIT-SHM is missing or attaching fails (BadAccess: another IPC
+// namespace, a remote display), or with "?shm=0", capture falls back to
+// plain GetImage: Info().Mode says so and ZeroCopy is false.
+//
+// The pixel format is BGRX (depth 24 at 32 bits per pixel, the usual
+// TrueColor visual); byte 3 is undefined padding (0 on Xvfb), not alpha.
+// Other depths are refused with backend.ErrNotSupported. Config.Region
+// crops display capture (a region not inside the screen is refused);
+// window capture follows the window's size (each frame carries its own
+// format) and ends with backend.ErrDeviceLost when the window is
+// destroyed, as does every capture when the X server goes away.
+// Config.Cursor is not supported yet (refused with ErrNotSupported).
+//
+// Frames are paced on an absolute schedule at Config.Video.FrameRate
+// (default 30 fps): frame k is due at start+k/rate; after a stall capture
+// resumes at the current frame, leaving a gap in the sequence numbers.
+//
+// Importing the package sets xgb.Logger to discard xgb's log lines (such
+// as the harmless "Could not get authority info").
+package x11
+
+// Name is the backend's scheme.
+const Name = "x11"

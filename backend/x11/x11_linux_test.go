@@ -1,0 +1,431 @@
+package x11
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jezek/xgb"
+	"github.com/jezek/xgb/xproto"
+	"go.uber.org/goleak"
+
+	"github.com/miniav-go/miniav"
+	"github.com/miniav-go/miniav/backend"
+	"github.com/miniav-go/miniav/internal/xvfb"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// painter draws on a display from the test.
+type painter struct {
+	t    *testing.T
+	c    *xgb.Conn
+	root xproto.Window
+}
+
+func newPainter(t *testing.T, display string) *painter {
+	t.Helper()
+	c, err := xgb.NewConnDisplay(display)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { // keep xgb's reader unblocked
+		for {
+			if ev, err := c.WaitForEvent(); ev == nil && err == nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(c.Close)
+	return &painter{t: t, c: c, root: xproto.Setup(c).DefaultScreen(c).Root}
+}
+
+// fill paints r on drawable d in colour rgb (0xRRGGBB) and waits until the
+// server processed it.
+func (p *painter) fill(d xproto.Drawable, r image.Rectangle, rgb uint32) {
+	p.t.Helper()
+	gc, err := xproto.NewGcontextId(p.c)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if err := xproto.CreateGCChecked(p.c, gc, d, xproto.GcForeground, []uint32{rgb}).Check(); err != nil {
+		p.t.Fatal(err)
+	}
+	rect := xproto.Rectangle{X: int16(r.Min.X), Y: int16(r.Min.Y), Width: uint16(r.Dx()), Height: uint16(r.Dy())}
+	if err := xproto.PolyFillRectangleChecked(p.c, d, gc, []xproto.Rectangle{rect}).Check(); err != nil {
+		p.t.Fatal(err)
+	}
+	xproto.FreeGC(p.c, gc)
+}
+
+// scene paints the root grey with two coloured rectangles.
+func (p *painter) scene() {
+	p.fill(xproto.Drawable(p.root), image.Rect(0, 0, 1920, 1080), 0x404040)
+	p.fill(xproto.Drawable(p.root), image.Rect(100, 50, 300, 150), 0x112233)
+	p.fill(xproto.Drawable(p.root), image.Rect(1000, 600, 1100, 700), 0xff8000)
+}
+
+// window creates and maps a top-level window with a background colour.
+func (p *painter) window(r image.Rectangle, rgb uint32) xproto.Window {
+	p.t.Helper()
+	w, err := xproto.NewWindowId(p.c)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	scr := xproto.Setup(p.c).DefaultScreen(p.c)
+	err = xproto.CreateWindowChecked(p.c, scr.RootDepth, w, p.root, int16(r.Min.X), int16(r.Min.Y), uint16(r.Dx()), uint16(r.Dy()), 0,
+		xproto.WindowClassInputOutput, scr.RootVisual, xproto.CwBackPixel, []uint32{rgb}).Check()
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	title := "miniav test window"
+	xproto.ChangeProperty(p.c, xproto.PropModeReplace, w, xproto.AtomWmName, xproto.AtomString, 8, uint32(len(title)), []byte(title))
+	if err := xproto.MapWindowChecked(p.c, w).Check(); err != nil {
+		p.t.Fatal(err)
+	}
+	return w
+}
+
+// pixel returns the BGRX bytes at (x, y) of a frame.
+func pixel(f miniav.Frame, x, y int) [4]byte {
+	v := f.Video()
+	o := y*v.Stride(0) + x*4
+	return [4]byte(v.Plane(0)[o : o+4])
+}
+
+func bgrx(rgb uint32) [4]byte { return [4]byte{byte(rgb), byte(rgb >> 8), byte(rgb >> 16), 0} }
+
+func open(t *testing.T, id string, opts ...miniav.Option) *miniav.Stream {
+	t.Helper()
+	s, err := miniav.Open(context.Background(), id, opts...)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", id, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func next(t *testing.T, s *miniav.Stream) miniav.Frame {
+	t.Helper()
+	select {
+	case f, ok := <-s.Frames():
+		if !ok {
+			t.Fatalf("stream ended: %v", s.Err())
+		}
+		return f
+	case <-time.After(10 * time.Second):
+		t.Fatal("no frame within 10 s")
+	}
+	return miniav.Frame{}
+}
+
+type probe struct {
+	x, y int
+	rgb  uint32
+}
+
+func check(t *testing.T, f miniav.Frame, w, h int, probes []probe) {
+	t.Helper()
+	v := f.Video()
+	if v.Width != w || v.Height != h || v.Stride(0) != w*4 || len(v.Plane(0)) != w*h*4 || v.PixelFormat.String() != "BGRX" {
+		t.Fatalf("frame %v stride %d len %d, want %dx%d BGRX stride %d", v.Video, v.Stride(0), len(v.Plane(0)), w, h, w*4)
+	}
+	for _, p := range probes {
+		if got, want := pixel(f, p.x, p.y), bgrx(p.rgb); got != want {
+			t.Errorf("pixel (%d,%d) = % x, want % x", p.x, p.y, got, want)
+		}
+	}
+}
+
+// sceneProbes are points of scene() in root coordinates.
+var sceneProbes = []probe{
+	{0, 0, 0x404040}, {100, 50, 0x112233}, {299, 149, 0x112233}, {300, 149, 0x404040}, {99, 50, 0x404040},
+	{1000, 600, 0xff8000}, {1099, 699, 0xff8000}, {1100, 700, 0x404040}, {1919, 1079, 0x404040},
+}
+
+func TestDisplayRegionFallback(t *testing.T) {
+	x := xvfb.Start(t)
+	p := newPainter(t, x.Display)
+	p.scene()
+
+	t.Run("display", func(t *testing.T) {
+		s := open(t, "x11:"+x.Display)
+		if in := s.Info(); in.Mode != "mit-shm" || !in.ZeroCopy || in.Video.Width != 1920 || in.Video.Height != 1080 || in.Kind != backend.KindDisplay {
+			t.Fatalf("info %+v", in)
+		}
+		f := next(t, s)
+		defer f.Release()
+		check(t, f, 1920, 1080, sceneProbes)
+	})
+	t.Run("region", func(t *testing.T) {
+		r := image.Rect(90, 40, 1050, 650)
+		s := open(t, "x11:"+x.Display, miniav.WithRegion(r))
+		f := next(t, s)
+		defer f.Release()
+		var pr []probe
+		for _, q := range sceneProbes {
+			if image.Pt(q.x, q.y).In(r) {
+				pr = append(pr, probe{q.x - r.Min.X, q.y - r.Min.Y, q.rgb})
+			}
+		}
+		if len(pr) < 5 {
+			t.Fatalf("only %d probes inside the region", len(pr))
+		}
+		pr = append(pr, probe{0, 0, 0x404040}, probe{959, 609, 0xff8000}, probe{9, 9, 0x404040}, probe{10, 10, 0x112233})
+		check(t, f, r.Dx(), r.Dy(), pr)
+	})
+	t.Run("region outside", func(t *testing.T) {
+		for _, r := range []image.Rectangle{image.Rect(1900, 0, 2000, 100), image.Rect(-1, 0, 10, 10)} {
+			_, err := miniav.Open(context.Background(), "x11:"+x.Display, miniav.WithRegion(r))
+			if !errors.Is(err, backend.ErrNotSupported) {
+				t.Errorf("region %v: err %v, want ErrNotSupported", r, err)
+			}
+		}
+	})
+	t.Run("fallback", func(t *testing.T) {
+		s := open(t, "x11:"+x.Display+"?shm=0")
+		if in := s.Info(); in.ZeroCopy || !strings.HasPrefix(in.Mode, "getimage") {
+			t.Fatalf("info %+v", in)
+		}
+		f := next(t, s)
+		defer f.Release()
+		check(t, f, 1920, 1080, sceneProbes)
+		r := image.Rect(1000, 600, 1101, 701)
+		s2 := open(t, "x11:"+x.Display+"?shm=0", miniav.WithRegion(r))
+		f2 := next(t, s2)
+		defer f2.Release()
+		check(t, f2, 101, 101, []probe{{0, 0, 0xff8000}, {99, 99, 0xff8000}, {100, 100, 0x404040}})
+	})
+	t.Run("bad ids", func(t *testing.T) {
+		for _, id := range []string{"x11::9999", "x11:" + x.Display + "/window/0x1234567", "x11:" + x.Display + "/window/zz"} {
+			if _, err := miniav.Open(context.Background(), id); !errors.Is(err, backend.ErrNotFound) {
+				t.Errorf("%s: err %v, want ErrNotFound", id, err)
+			}
+		}
+		if _, err := miniav.Open(context.Background(), "x11:"+x.Display+"?shm=maybe"); !errors.Is(err, backend.ErrNotSupported) {
+			t.Errorf("shm=maybe: err %v", err)
+		}
+	})
+}
+
+// segments returns the ids in /proc/sysvipc/shm.
+func segments(t *testing.T) map[int]bool {
+	f, err := os.Open("/proc/sysvipc/shm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ids := map[int]bool{}
+	sc := bufio.NewScanner(f)
+	sc.Scan() // header
+	for sc.Scan() {
+		fs := strings.Fields(sc.Text())
+		if len(fs) > 1 {
+			id, _ := strconv.Atoi(fs[1])
+			ids[id] = true
+		}
+	}
+	return ids
+}
+
+func TestSegmentsAndHeldFrames(t *testing.T) {
+	x := xvfb.Start(t)
+	p := newPainter(t, x.Display)
+	p.scene()
+	src, err := Backend{}.Open(context.Background(), x.Display, backend.Config{Unpaced: true, Buffers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := src.(*source)
+	if len(ss.segs) != 2 {
+		t.Fatalf("%d segments, want 2", len(ss.segs))
+	}
+	var ids []int
+	for _, g := range ss.segs {
+		ids = append(ids, g.id)
+	}
+	var b1, b2 backend.Buffer
+	ctx := context.Background()
+	if err := src.Read(ctx, &b1); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Read(ctx, &b2); err != nil {
+		t.Fatal(err)
+	}
+	if &b1.Planes[0][0] == &b2.Planes[0][0] {
+		t.Fatal("two held frames share a segment")
+	}
+	// Both segments are lent: a third Read must wait, and honour ctx.
+	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	var b3 backend.Buffer
+	if err := src.Read(cctx, &b3); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Read with every segment lent: %v", err)
+	}
+	cancel()
+	b1.Releaser.ReleaseBuffer(b1.Token)
+	if err := src.Read(ctx, &b3); err != nil {
+		t.Fatal(err)
+	}
+	if b3.Sequence <= b2.Sequence {
+		t.Fatalf("sequence %d after %d", b3.Sequence, b2.Sequence)
+	}
+	b3.Releaser.ReleaseBuffer(b3.Token)
+	// Close while b2 is held: its bytes must stay readable.
+	if err := src.Close(); err != nil {
+		t.Fatal(err)
+	}
+	pix := func(b *backend.Buffer, x, y int) [4]byte {
+		o := y*b.Strides[0] + x*4
+		return [4]byte(b.Planes[0][o : o+4])
+	}
+	for _, q := range sceneProbes {
+		if got := pix(&b2, q.x, q.y); got != bgrx(q.rgb) {
+			t.Errorf("held frame after Close: (%d,%d) = % x, want % x", q.x, q.y, got, bgrx(q.rgb))
+		}
+	}
+	b2.Releaser.ReleaseBuffer(b2.Token)
+	// The server detaches when it notices the closed connection.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		live := segments(t)
+		var left []int
+		for _, id := range ids {
+			if live[id] {
+				left = append(left, id)
+			}
+		}
+		if len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("segments %v still in /proc/sysvipc/shm after Close and release", left)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestWindow(t *testing.T) {
+	x := xvfb.Start(t)
+	p := newPainter(t, x.Display)
+	p.scene()
+	w := p.window(image.Rect(400, 300, 720, 540), 0x2080c0)
+	t.Setenv("DISPLAY", x.Display)
+	devs, err := Backend{}.Devices(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := fmt.Sprintf("x11:%s/window/%#x", x.Display, uint32(w))
+	var found bool
+	for _, d := range devs {
+		if d.ID == id {
+			found = d.Kind == backend.KindWindow && d.Name == "miniav test window" && d.Bounds == image.Rect(400, 300, 720, 540)
+			if !found {
+				t.Errorf("window device %+v", d)
+			}
+		}
+	}
+	if len(devs) == 0 || devs[0].ID != "x11:"+x.Display || devs[0].Kind != backend.KindDisplay || devs[0].Bounds != image.Rect(0, 0, 1920, 1080) {
+		t.Fatalf("devices %+v", devs)
+	}
+	if !found {
+		t.Fatalf("window %s not listed in %+v", id, devs)
+	}
+
+	s := open(t, id)
+	if in := s.Info(); in.Kind != backend.KindWindow || in.Video.Width != 320 || in.Video.Height != 240 {
+		t.Fatalf("info %+v", in)
+	}
+	f := next(t, s)
+	check(t, f, 320, 240, []probe{{0, 0, 0x2080c0}, {319, 239, 0x2080c0}, {160, 120, 0x2080c0}})
+	f.Release()
+
+	// Resize: later frames follow.
+	xproto.ConfigureWindow(p.c, w, xproto.ConfigWindowWidth|xproto.ConfigWindowHeight, []uint32{200, 100})
+	xproto.GetInputFocus(p.c).Reply() // round trip: the resize is done
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		f := next(t, s)
+		v := f.Video()
+		if v.Width == 200 && v.Height == 100 {
+			check(t, f, 200, 100, []probe{{0, 0, 0x2080c0}, {199, 99, 0x2080c0}})
+			f.Release()
+			break
+		}
+		f.Release()
+		if time.Now().After(deadline) {
+			t.Fatalf("frames still %dx%d after the resize", v.Width, v.Height)
+		}
+	}
+
+	// Destroy: the stream ends with ErrDeviceLost.
+	xproto.DestroyWindow(p.c, w)
+	xproto.GetInputFocus(p.c).Reply()
+	for f := range s.Frames() {
+		f.Release()
+	}
+	if err := s.Err(); !errors.Is(err, miniav.ErrDeviceLost) {
+		t.Fatalf("after destroying the window: %v, want ErrDeviceLost", err)
+	}
+}
+
+func TestServerDies(t *testing.T) {
+	x := xvfb.Start(t)
+	s := open(t, "x11:"+x.Display, miniav.WithUnpaced())
+	for range 5 {
+		next(t, s).Release()
+	}
+	x.Kill()
+	for f := range s.Frames() {
+		f.Release()
+	}
+	if err := s.Err(); !errors.Is(err, miniav.ErrDeviceLost) {
+		t.Fatalf("after killing Xvfb: %v, want ErrDeviceLost", err)
+	}
+	s.Close()
+	if o := s.Stats().Outstanding; o != 0 {
+		t.Fatalf("outstanding %d", o)
+	}
+}
+
+func TestPacing(t *testing.T) {
+	x := xvfb.Start(t)
+	s := open(t, "x11:"+x.Display)
+	first := next(t, s)
+	start, seq0 := first.Timestamp(), first.Sequence()
+	first.Release()
+	n := 0
+	timer := time.NewTimer(5 * time.Second)
+	defer timer.Stop()
+	var last miniav.Frame
+loop:
+	for {
+		select {
+		case f := <-s.Frames():
+			n++
+			last.Release()
+			last = f
+		case <-timer.C:
+			break loop
+		}
+	}
+	defer last.Release()
+	if n < 145 || n > 155 {
+		t.Errorf("%d frames in 5 s at 30 fps, want 150 ± 5", n)
+	}
+	// Timestamps follow the absolute schedule: frame k near start + k/30.
+	k := last.Sequence() - seq0
+	want := start + time.Duration(k)*time.Second/30
+	if d := last.Timestamp() - want; d < 0 || d > 20*time.Millisecond {
+		t.Errorf("frame %d stamped %v, schedule says %v", k, last.Timestamp(), want)
+	}
+	if st := s.Stats(); st.Dropped.Total() > 2 {
+		t.Errorf("drops %v", st.Dropped)
+	}
+}

@@ -367,7 +367,7 @@ func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
 		b.Timestamp = r.ts
 		b.Sequence = r.seq
 		if s.useShm {
-			b.Planes[0] = s.segs[r.idx].mem[:w*h*4:w*h*4]
+			b.Planes[0] = s.segs[r.idx].mem[: w*h*4 : w*h*4]
 			s.refs.Add(1)
 			b.Releaser = s
 			b.Token = uint64(r.idx)

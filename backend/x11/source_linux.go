@@ -27,10 +27,17 @@ type segment struct {
 	seg shm.Seg
 }
 
-// job asks the capture goroutine to grab rect into segment idx.
+// job is one capture: for display capture Read sends the request itself
+// (sent is true) so that two can be in flight; for a window the capture
+// goroutine first reads the window's geometry.
 type job struct {
-	idx int
-	seq uint64
+	idx   int
+	seq   uint64
+	sent  bool
+	ts    time.Duration
+	rect  image.Rectangle
+	shmC  shm.GetImageCookie
+	plain xproto.GetImageCookie
 }
 
 // result is a finished capture.
@@ -41,8 +48,11 @@ type result struct {
 	rect image.Rectangle // captured area in root coordinates
 	data []byte          // plain GetImage: the reply's pixels
 	err  error
-	skip bool // nothing to capture now (window unmapped or off screen)
+	skip bool // nothing to capture now (window off screen)
 }
+
+// maxInflight is how many requests unpaced capture keeps in flight.
+const maxInflight = 2
 
 type source struct {
 	conn    *xgb.Conn
@@ -63,7 +73,7 @@ type source struct {
 
 	jobs     chan job
 	results  chan result
-	inflight bool
+	inflight int
 	seq      uint64 // unpaced frame counter
 	wg       sync.WaitGroup
 
@@ -178,8 +188,8 @@ func (Backend) Open(ctx context.Context, a string, cfg backend.Config) (backend.
 		s.free <- i
 	}
 	s.sched.init(rate.Interval(), cfg.Unpaced)
-	s.jobs = make(chan job, 1)
-	s.results = make(chan result, 1)
+	s.jobs = make(chan job, maxInflight)
+	s.results = make(chan result, maxInflight)
 	s.wg.Add(1)
 	go s.worker()
 	return s, nil
@@ -234,45 +244,55 @@ func (s *source) worker() {
 	}
 }
 
+// send issues the request of a display capture.
+func (s *source) send(j *job) {
+	j.sent, j.rect, j.ts = true, s.region, backend.Now()
+	x, y, w, h := int16(j.rect.Min.X), int16(j.rect.Min.Y), uint16(j.rect.Dx()), uint16(j.rect.Dy())
+	if s.useShm {
+		j.shmC = shm.GetImage(s.conn, xproto.Drawable(s.root), x, y, w, h, 0xffffffff, xproto.ImageFormatZPixmap, s.segs[j.idx].seg, 0)
+	} else {
+		j.plain = xproto.GetImage(s.conn, xproto.ImageFormatZPixmap, xproto.Drawable(s.root), x, y, w, h, 0xffffffff)
+	}
+}
+
 func (s *source) capture(j job) result {
-	r := result{idx: j.idx, seq: j.seq}
-	rect := s.region
-	if s.window != 0 {
+	if !j.sent {
+		// A window is read through the root at its on-screen position
+		// (what is visible there, as ffmpeg's x11grab does); the root is
+		// always viewable, so unmapped or obscured parts never fail with
+		// BadMatch.
 		if s.windowGone.Load() {
-			r.err = fmt.Errorf("x11: window %#x was destroyed: %w", uint32(s.window), backend.ErrDeviceLost)
-			return r
+			return result{idx: j.idx, err: fmt.Errorf("x11: window %#x was destroyed: %w", uint32(s.window), backend.ErrDeviceLost)}
 		}
 		wr, err := windowRect(s.conn, s.window, s.root)
 		if err != nil {
-			r.err = s.wrap(err)
-			return r
+			return result{idx: j.idx, err: s.wrap(err)}
 		}
-		rect = wr.Intersect(s.screen)
+		rect := wr.Intersect(s.screen)
 		if rect.Empty() {
-			r.skip = true
-			return r
+			return result{idx: j.idx, skip: true}
+		}
+		j.sent, j.rect, j.ts = true, rect, backend.Now()
+		x, y, w, h := int16(rect.Min.X), int16(rect.Min.Y), uint16(rect.Dx()), uint16(rect.Dy())
+		if s.useShm {
+			j.shmC = shm.GetImage(s.conn, xproto.Drawable(s.root), x, y, w, h, 0xffffffff, xproto.ImageFormatZPixmap, s.segs[j.idx].seg, 0)
+		} else {
+			j.plain = xproto.GetImage(s.conn, xproto.ImageFormatZPixmap, xproto.Drawable(s.root), x, y, w, h, 0xffffffff)
 		}
 	}
-	r.rect = rect
-	// A window is read through the root at its on-screen position (what
-	// is visible there, as ffmpeg's x11grab does); the root is always
-	// viewable, so unmapped or obscured parts never fail with BadMatch.
-	drawable := xproto.Drawable(s.root)
-	x, y := rect.Min.X, rect.Min.Y
-	r.ts = backend.Now()
-	w, h := uint16(rect.Dx()), uint16(rect.Dy())
+	r := result{idx: j.idx, seq: j.seq, ts: j.ts, rect: j.rect}
 	if s.useShm {
-		_, err := shm.GetImage(s.conn, drawable, int16(x), int16(y), w, h, 0xffffffff, xproto.ImageFormatZPixmap, s.segs[j.idx].seg, 0).Reply()
+		_, err := j.shmC.Reply()
 		r.err = s.wrap(err)
 		return r
 	}
-	rep, err := xproto.GetImage(s.conn, xproto.ImageFormatZPixmap, drawable, int16(x), int16(y), w, h, 0xffffffff).Reply()
+	rep, err := j.plain.Reply()
 	if err != nil {
 		r.err = s.wrap(err)
 		return r
 	}
-	if len(rep.Data) < int(w)*int(h)*4 {
-		r.err = fmt.Errorf("x11: GetImage returned %d bytes for %dx%d: %w", len(rep.Data), w, h, backend.ErrNotSupported)
+	if n := j.rect.Dx() * j.rect.Dy() * 4; len(rep.Data) < n {
+		r.err = fmt.Errorf("x11: GetImage returned %d bytes for %v: %w", len(rep.Data), j.rect, backend.ErrNotSupported)
 		return r
 	}
 	r.data = rep.Data
@@ -320,14 +340,39 @@ func (s *source) acquire(ctx context.Context, wait bool) (int, bool, error) {
 	}
 }
 
+// issue starts capture k into segment idx.
+func (s *source) issue(idx int, seq uint64) {
+	j := job{idx: idx, seq: seq}
+	if s.window == 0 {
+		s.send(&j)
+	}
+	s.jobs <- j
+	s.inflight++
+}
+
+// topUp keeps up to maxInflight unpaced requests in flight while free
+// segments remain.
+func (s *source) topUp() {
+	for s.inflight < maxInflight {
+		idx, ok, _ := s.acquire(context.Background(), false)
+		if !ok {
+			return
+		}
+		s.issue(idx, s.seq)
+		s.seq++
+	}
+}
+
 // Read implements backend.Source.
 func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
 	for {
-		if !s.inflight {
+		if s.unpaced {
+			s.topUp()
+		}
+		if s.inflight == 0 {
 			var seq uint64
 			if s.unpaced {
 				seq = s.seq
-				s.seq++
 			} else {
 				k, _, err := s.sched.next(ctx)
 				if err != nil {
@@ -339,13 +384,15 @@ func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
 			if err != nil {
 				return err
 			}
-			s.jobs <- job{idx: idx, seq: seq}
-			s.inflight = true
+			if s.unpaced {
+				s.seq++
+			}
+			s.issue(idx, seq)
 		}
 		var r result
 		select {
 		case r = <-s.results:
-			s.inflight = false
+			s.inflight--
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -371,18 +418,14 @@ func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
 			s.refs.Add(1)
 			b.Releaser = s
 			b.Token = uint64(r.idx)
-			if s.unpaced {
-				// Keep the next request in flight while the consumer works.
-				if idx, ok, _ := s.acquire(ctx, false); ok {
-					s.jobs <- job{idx: idx, seq: s.seq}
-					s.seq++
-					s.inflight = true
-				}
-			}
 		} else {
 			b.Planes[0] = r.data[: w*h*4 : w*h*4]
 			b.Flags |= backend.FlagCopied
 			b.Releaser = nopReleaser{}
+		}
+		if s.unpaced {
+			// Keep requests in flight while the consumer works.
+			s.topUp()
 		}
 		return nil
 	}

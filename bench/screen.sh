@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# X11 screen capture at 1920x1080, miniav's x11 backend (MIT-SHM) against
+# ffmpeg x11grab, in one run on the same private Xvfb: max fps unpaced and
+# client + X server CPU (percent of one core) at 30 fps, 5 s each after a
+# 1 s warm-up. Installs ffmpeg and Xvfb if missing. Usage: bench/screen.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+command -v ffmpeg >/dev/null || need+=(ffmpeg)
+command -v Xvfb >/dev/null || need+=(xvfb)
+if [ ${#need[@]} -gt 0 ]; then
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+go build -o /tmp/miniav-bench-screen ./bench/screen
+fifo=$(mktemp -u); mkfifo "$fifo"
+Xvfb -displayfd 4 -screen 0 1920x1080x24 -nolisten tcp -noreset 4>"$fifo" 2>/dev/null &
+xpid=$!
+trap 'kill $xpid 2>/dev/null; wait $xpid 2>/dev/null; rm -f "$fifo"' EXIT
+read -r dnum <"$fifo"
+disp=":$dnum"
+secs=${SECS:-5}
+run() { /tmp/miniav-bench-screen -display "$disp" -xpid "$xpid" -secs "$secs" "$@" 2>/dev/null; }
+get() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
+mu=$(run -tool miniav -fps 0); fu=$(run -tool ffmpeg -fps 0)
+m30=$(run -tool miniav -fps 30); f30=$(run -tool ffmpeg -fps 30)
+echo "X11 capture 1920x1080 on Xvfb $disp (static screen), ${secs} s per run, CPU in % of one core"
+printf '%-28s %12s %12s %12s\n' "measure" "miniav" "ffmpeg" "ratio"
+row() { awk -v n="$1" -v a="$2" -v b="$3" -v inv="$4" 'BEGIN{r = inv ? (a>0 ? b/a : 0) : (b>0 ? a/b : 0); printf "%-28s %12.1f %12.1f %11.2fx\n", n, a, b, r}'; }
+row "max fps (unpaced)" "$(get fps "$mu")" "$(get fps "$fu")" 0
+row "unpaced client CPU" "$(get client_cpu "$mu")" "$(get client_cpu "$fu")" 0
+row "unpaced Xvfb CPU" "$(get xserver_cpu "$mu")" "$(get xserver_cpu "$fu")" 0
+row "30 fps: delivered fps" "$(get fps "$m30")" "$(get fps "$f30")" 0
+row "30 fps: client CPU" "$(get client_cpu "$m30")" "$(get client_cpu "$f30")" 0
+row "30 fps: Xvfb CPU" "$(get xserver_cpu "$m30")" "$(get xserver_cpu "$f30")" 0
+tot() { awk -v a="$(get client_cpu "$1")" -v b="$(get xserver_cpu "$1")" 'BEGIN{print a+b}'; }
+row "30 fps: client+Xvfb CPU" "$(tot "$m30")" "$(tot "$f30")" 0
+echo "ratio = miniav/ffmpeg (fps: higher is better; CPU: lower is better)"

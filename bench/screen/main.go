@@ -1,0 +1,120 @@
+// Command screen measures X11 screen capture at 1920x1080 on a given
+// display, for miniav's x11 backend or for ffmpeg's x11grab, and prints one
+// line: frames per second, client CPU and X server CPU (percent of one
+// core) over the measured interval. bench/screen.sh runs it for both and
+// prints the comparison.
+//
+//	screen -tool miniav|ffmpeg -display :5 -xpid 1234 -fps 0|30 -secs 5
+//
+// -fps 0 is unpaced (as fast as possible). Each run warms up for one
+// second before measuring.
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/miniav-go/miniav"
+	"github.com/miniav-go/miniav/backend/x11"
+	"github.com/miniav-go/miniav/format"
+)
+
+const clkTck = 100 // USER_HZ on Linux
+
+// cpu returns utime+stime of pid in seconds.
+func cpu(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	fs := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	u, _ := strconv.ParseFloat(fs[11], 64)
+	k, _ := strconv.ParseFloat(fs[12], 64)
+	return (u + k) / clkTck
+}
+
+func main() {
+	tool := flag.String("tool", "miniav", "miniav or ffmpeg")
+	display := flag.String("display", os.Getenv("DISPLAY"), "X display")
+	xpid := flag.Int("xpid", 0, "pid of the X server")
+	fps := flag.Int("fps", 0, "frame rate (0: unpaced)")
+	secs := flag.Float64("secs", 5, "measured seconds")
+	flag.Parse()
+	dur := time.Duration(*secs * float64(time.Second))
+	var frames func() uint64
+	var clientPid int
+	var stop func()
+	switch *tool {
+	case "miniav":
+		_ = x11.Name
+		opts := []miniav.Option{}
+		if *fps == 0 {
+			opts = append(opts, miniav.WithUnpaced())
+		} else {
+			opts = append(opts, miniav.WithVideo(format.Video{FrameRate: format.FPS(*fps)}))
+		}
+		s, err := miniav.Open(context.Background(), "x11:"+*display, opts...)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		var n atomic.Uint64
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for f := range s.Frames() {
+				n.Add(1)
+				f.Release()
+			}
+		}()
+		frames = n.Load
+		clientPid = os.Getpid()
+		stop = func() { s.Close(); <-done }
+		fmt.Fprintln(os.Stderr, "mode:", s.Info().Mode)
+	case "ffmpeg":
+		rate := *fps
+		if rate == 0 {
+			rate = 100000
+		}
+		cmd := exec.Command("ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "x11grab", "-video_size", "1920x1080",
+			"-framerate", strconv.Itoa(rate), "-i", *display, "-f", "null", "-progress", "pipe:1", "-stats_period", "0.1", "-")
+		out, _ := cmd.StdoutPipe()
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		var n atomic.Uint64
+		go func() {
+			sc := bufio.NewScanner(out)
+			for sc.Scan() {
+				if v, ok := strings.CutPrefix(sc.Text(), "frame="); ok {
+					f, _ := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+					n.Store(f)
+				}
+			}
+		}()
+		frames = n.Load
+		clientPid = cmd.Process.Pid
+		stop = func() { cmd.Process.Kill(); cmd.Wait() }
+	default:
+		fmt.Fprintln(os.Stderr, "unknown tool", *tool)
+		os.Exit(2)
+	}
+	time.Sleep(time.Second) // warm-up
+	f0, c0, x0, t0 := frames(), cpu(clientPid), cpu(*xpid), time.Now()
+	time.Sleep(dur)
+	f1, c1, x1, t1 := frames(), cpu(clientPid), cpu(*xpid), time.Now()
+	stop()
+	el := t1.Sub(t0).Seconds()
+	fmt.Printf("%s fps=%.1f client_cpu=%.1f xserver_cpu=%.1f\n", *tool, float64(f1-f0)/el, 100*(c1-c0)/el, 100*(x1-x0)/el)
+}

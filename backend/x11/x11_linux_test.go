@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/xproto"
 	"go.uber.org/goleak"
+	"golang.org/x/sys/unix"
 
 	"github.com/miniav-go/miniav"
 	"github.com/miniav-go/miniav/backend"
@@ -427,5 +429,54 @@ loop:
 	}
 	if st := s.Stats(); st.Dropped.Total() > 2 {
 		t.Errorf("drops %v", st.Dropped)
+	}
+}
+
+// TestAttachFailsFallsBack opens the source from a thread in a private IPC
+// namespace: the X server cannot find our segments (BadAccess/BadValue),
+// so capture must fall back to plain GetImage on its own.
+func TestAttachFailsFallsBack(t *testing.T) {
+	x := xvfb.Start(t)
+	p := newPainter(t, x.Display)
+	p.scene()
+	type opened struct {
+		src backend.Source
+		err error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		// The locked thread stays in the new namespace and dies with this
+		// goroutine.
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWIPC); err != nil {
+			ch <- opened{err: fmt.Errorf("unshare: %w", err)}
+			return
+		}
+		src, err := Backend{}.Open(context.Background(), x.Display, backend.Config{})
+		ch <- opened{src, err}
+	}()
+	o := <-ch
+	if errors.Is(o.err, unix.EPERM) {
+		t.Skipf("no permission to create an IPC namespace: %v", o.err)
+	}
+	if o.err != nil {
+		t.Fatal(o.err)
+	}
+	defer o.src.Close()
+	in := o.src.Info()
+	if in.ZeroCopy || !strings.HasPrefix(in.Mode, "getimage (MIT-SHM attach failed") {
+		t.Fatalf("info %+v, want the GetImage fallback", in)
+	}
+	t.Logf("mode: %s", in.Mode)
+	var b backend.Buffer
+	if err := o.src.Read(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Releaser.ReleaseBuffer(b.Token)
+	for _, q := range sceneProbes {
+		o := q.y*b.Strides[0] + q.x*4
+		if got := [4]byte(b.Planes[0][o : o+4]); got != bgrx(q.rgb) {
+			t.Errorf("(%d,%d) = % x, want % x", q.x, q.y, got, bgrx(q.rgb))
+		}
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/miniav-go/miniav"
+	_ "github.com/miniav-go/miniav/backend/testsrc"
 	"github.com/miniav-go/miniav/backend/x11"
 	"github.com/miniav-go/miniav/format"
 )
@@ -48,6 +49,7 @@ func main() {
 	xpid := flag.Int("xpid", 0, "pid of the X server")
 	fps := flag.Int("fps", 0, "frame rate (0: unpaced)")
 	secs := flag.Float64("secs", 5, "measured seconds")
+	id := flag.String("id", "", "miniav device ID (default x11:<display>)")
 	flag.Parse()
 	dur := time.Duration(*secs * float64(time.Second))
 	var frames func() uint64
@@ -62,7 +64,10 @@ func main() {
 		} else {
 			opts = append(opts, miniav.WithVideo(format.Video{FrameRate: format.FPS(*fps)}))
 		}
-		s, err := miniav.Open(context.Background(), "x11:"+*display, opts...)
+		if *id == "" {
+			*id = "x11:" + *display
+		}
+		s, err := miniav.Open(context.Background(), *id, opts...)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)

@@ -33,7 +33,8 @@
 // window capture follows the window's size (each frame carries its own
 // format) and ends with backend.ErrDeviceLost when the window is
 // destroyed, as does every capture when the X server goes away.
-// Config.Cursor is not supported yet (refused with ErrNotSupported).
+// Config.Cursor draws the pointer in from the XFIXES cursor image (one
+// extra request per frame, pipelined with the capture).
 //
 // Frames are paced on an absolute schedule at Config.Video.FrameRate
 // (default 30 fps): frame k is due at start+k/rate; after a stall capture

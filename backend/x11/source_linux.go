@@ -11,6 +11,7 @@ import (
 
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/shm"
+	"github.com/jezek/xgb/xfixes"
 	"github.com/jezek/xgb/xproto"
 	"golang.org/x/sys/unix"
 
@@ -38,6 +39,7 @@ type job struct {
 	rect  image.Rectangle
 	shmC  shm.GetImageCookie
 	plain xproto.GetImageCookie
+	cur   xfixes.GetCursorImageCookie
 }
 
 // result is a finished capture.
@@ -63,6 +65,7 @@ type source struct {
 	info    backend.Info
 	useShm  bool
 	unpaced bool
+	cursor  bool // draw the pointer in (XFIXES)
 	obs     backend.Observer
 
 	sched sched
@@ -85,9 +88,6 @@ func (Backend) Open(ctx context.Context, a string, cfg backend.Config) (backend.
 	p, err := parseAddr(a)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.Cursor {
-		return nil, fmt.Errorf("x11: drawing the cursor is not implemented: %w", backend.ErrNotSupported)
 	}
 	if pf := cfg.Video.PixelFormat; pf != 0 && pf != format.BGRX {
 		return nil, fmt.Errorf("x11: pixel format %v (have BGRX): %w", pf, backend.ErrNotSupported)
@@ -114,6 +114,17 @@ func (Backend) Open(ctx context.Context, a string, cfg backend.Config) (backend.
 		s.shutdown()
 		s.release()
 		return nil, err
+	}
+	if cfg.Cursor {
+		err := xfixes.Init(c)
+		if err == nil {
+			// XFIXES wants the version negotiated before any other request.
+			_, err = xfixes.QueryVersion(c, 4, 0).Reply()
+		}
+		if err != nil {
+			return fail(fmt.Errorf("x11: drawing the cursor needs XFIXES: %v: %w", err, backend.ErrNotSupported))
+		}
+		s.cursor = true
 	}
 	setup := xproto.Setup(c)
 	scr := setup.DefaultScreen(c)
@@ -253,6 +264,9 @@ func (s *source) send(j *job) {
 	} else {
 		j.plain = xproto.GetImage(s.conn, xproto.ImageFormatZPixmap, xproto.Drawable(s.root), x, y, w, h, 0xffffffff)
 	}
+	if s.cursor {
+		j.cur = xfixes.GetCursorImage(s.conn)
+	}
 }
 
 func (s *source) capture(j job) result {
@@ -279,24 +293,69 @@ func (s *source) capture(j job) result {
 		} else {
 			j.plain = xproto.GetImage(s.conn, xproto.ImageFormatZPixmap, xproto.Drawable(s.root), x, y, w, h, 0xffffffff)
 		}
+		if s.cursor {
+			j.cur = xfixes.GetCursorImage(s.conn)
+		}
 	}
 	r := result{idx: j.idx, seq: j.seq, ts: j.ts, rect: j.rect}
+	var pix []byte
 	if s.useShm {
 		_, err := j.shmC.Reply()
-		r.err = s.wrap(err)
-		return r
+		if err != nil {
+			r.err = s.wrap(err)
+			return r
+		}
+		pix = s.segs[j.idx].mem
+	} else {
+		rep, err := j.plain.Reply()
+		if err != nil {
+			r.err = s.wrap(err)
+			return r
+		}
+		if n := j.rect.Dx() * j.rect.Dy() * 4; len(rep.Data) < n {
+			r.err = fmt.Errorf("x11: GetImage returned %d bytes for %v: %w", len(rep.Data), j.rect, backend.ErrNotSupported)
+			return r
+		}
+		r.data = rep.Data
+		pix = rep.Data
 	}
-	rep, err := j.plain.Reply()
-	if err != nil {
-		r.err = s.wrap(err)
-		return r
+	if s.cursor {
+		cur, err := j.cur.Reply()
+		if err != nil {
+			r.err = s.wrap(err)
+			return r
+		}
+		drawCursor(pix, j.rect, cur)
 	}
-	if n := j.rect.Dx() * j.rect.Dy() * 4; len(rep.Data) < n {
-		r.err = fmt.Errorf("x11: GetImage returned %d bytes for %v: %w", len(rep.Data), j.rect, backend.ErrNotSupported)
-		return r
-	}
-	r.data = rep.Data
 	return r
+}
+
+// drawCursor blends the cursor image (premultiplied ARGB, as XFIXES
+// reports it) over the BGRX frame pix of the screen area rect:
+// dst = src + dst·(255−α)/255, per channel.
+func drawCursor(pix []byte, rect image.Rectangle, c *xfixes.GetCursorImageReply) {
+	w, h := int(c.Width), int(c.Height)
+	if len(c.CursorImage) < w*h {
+		return
+	}
+	x0 := int(c.X) - int(c.Xhot) - rect.Min.X
+	y0 := int(c.Y) - int(c.Yhot) - rect.Min.Y
+	stride := rect.Dx() * 4
+	for cy := max(0, -y0); cy < h && y0+cy < rect.Dy(); cy++ {
+		row := pix[(y0+cy)*stride:]
+		for cx := max(0, -x0); cx < w && x0+cx < rect.Dx(); cx++ {
+			p := c.CursorImage[cy*w+cx]
+			a := p >> 24
+			if a == 0 {
+				continue
+			}
+			d := row[(x0+cx)*4:]
+			for i := range 3 {
+				v := (p>>(8*i))&0xff + (uint32(d[i])*(255-a)+127)/255
+				d[i] = byte(min(v, 255))
+			}
+		}
+	}
 }
 
 func (s *source) wrap(err error) error {

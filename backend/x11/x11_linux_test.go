@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jezek/xgb"
+	"github.com/jezek/xgb/xfixes"
 	"github.com/jezek/xgb/xproto"
 	"go.uber.org/goleak"
 	"golang.org/x/sys/unix"
@@ -478,5 +479,68 @@ func TestAttachFailsFallsBack(t *testing.T) {
 		if got := [4]byte(b.Planes[0][o : o+4]); got != bgrx(q.rgb) {
 			t.Errorf("(%d,%d) = % x, want % x", q.x, q.y, got, bgrx(q.rgb))
 		}
+	}
+}
+
+func TestCursor(t *testing.T) {
+	x := xvfb.Start(t)
+	p := newPainter(t, x.Display)
+	p.scene()
+	const px, py = 500, 400
+	xproto.WarpPointer(p.c, xproto.WindowNone, p.root, 0, 0, 0, 0, px, py)
+	if err := xfixes.Init(p.c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := xfixes.QueryVersion(p.c, 4, 0).Reply(); err != nil {
+		t.Fatal(err)
+	}
+	cur, err := xfixes.GetCursorImage(p.c).Reply()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur.X != px || cur.Y != py || cur.Width == 0 {
+		t.Fatalf("cursor at %d,%d size %dx%d", cur.X, cur.Y, cur.Width, cur.Height)
+	}
+	box := image.Rect(0, 0, int(cur.Width), int(cur.Height)).Add(image.Pt(px-int(cur.Xhot), py-int(cur.Yhot)))
+	region := box.Inset(-20)
+	bg := bgrx(0x404040)
+
+	off := open(t, "x11:"+x.Display, miniav.WithRegion(region))
+	f := next(t, off)
+	for y := range region.Dy() {
+		for x := range region.Dx() {
+			if got := pixel(f, x, y); got != bg {
+				t.Fatalf("cursor off: (%d,%d) = % x, want the background", x, y, got)
+			}
+		}
+	}
+	f.Release()
+
+	on := open(t, "x11:"+x.Display, miniav.WithRegion(region), miniav.WithCursor(true))
+	f = next(t, on)
+	defer f.Release()
+	changed := 0
+	for y := range region.Dy() {
+		for x := range region.Dx() {
+			want := bg
+			cx, cy := x+region.Min.X-box.Min.X, y+region.Min.Y-box.Min.Y
+			if cx >= 0 && cy >= 0 && cx < box.Dx() && cy < box.Dy() {
+				s := cur.CursorImage[cy*box.Dx()+cx]
+				a := int(s >> 24)
+				for i := range 3 {
+					want[i] = byte(min(255, int(s>>(8*i))&0xff+(int(bg[i])*(255-a)+127)/255))
+				}
+			}
+			got := pixel(f, x, y)
+			if got != want {
+				t.Fatalf("cursor on: (%d,%d) = % x, want % x", x, y, got, want)
+			}
+			if got != bg {
+				changed++
+			}
+		}
+	}
+	if changed < 10 {
+		t.Fatalf("cursor on: only %d pixels differ from the background", changed)
 	}
 }

@@ -7,6 +7,7 @@
 //
 //	x11:                  the whole root window of $DISPLAY
 //	x11::1                the whole root window of display :1
+//	x11::1/monitor/NAME   one RandR 1.5 monitor of display :1 (its area of the root)
 //	x11::1/window/0x400001  one top-level window of display :1
 //
 // Parameters follow the ID after "?": "x11::1?shm=0" forces the plain
@@ -29,7 +30,8 @@
 // The pixel format is BGRX (depth 24 at 32 bits per pixel, the usual
 // TrueColor visual); byte 3 is undefined padding (0 on Xvfb), not alpha.
 // Other depths are refused with backend.ErrNotSupported. Config.Region
-// crops display capture (a region not inside the screen is refused);
+// (screen coordinates) crops display and monitor capture (a region not
+// inside the screen or monitor is refused with backend.ErrNotSupported);
 // window capture follows the window's size (each frame carries its own
 // format) and ends with backend.ErrDeviceLost when the window is
 // destroyed, as does every capture when the X server goes away.

@@ -153,9 +153,20 @@ func (Backend) Open(ctx context.Context, a string, cfg backend.Config) (backend.
 		v.Width, v.Height = r.Dx(), r.Dy()
 	} else {
 		s.region = s.screen
+		if p.monitor != "" {
+			found := false
+			for _, m := range monitors(c, s.root) {
+				if m.name == p.monitor {
+					s.region, found = m.r.Intersect(s.screen), true
+				}
+			}
+			if !found || s.region.Empty() {
+				return fail(fmt.Errorf("x11: no RandR monitor %q on %s: %w", p.monitor, p.display, backend.ErrNotFound))
+			}
+		}
 		if !cfg.Region.Empty() {
-			if !cfg.Region.In(s.screen) {
-				return fail(fmt.Errorf("x11: region %v is not inside the screen %v: %w", cfg.Region, s.screen, backend.ErrNotSupported))
+			if !cfg.Region.In(s.region) {
+				return fail(fmt.Errorf("x11: region %v is not inside the captured area %v: %w", cfg.Region, s.region, backend.ErrNotSupported))
 			}
 			s.region = cfg.Region
 		}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/jezek/xgb"
+	"github.com/jezek/xgb/randr"
 	"github.com/jezek/xgb/xproto"
 
 	"github.com/miniav-go/miniav/backend"
@@ -34,6 +35,7 @@ func (Backend) Name() string { return Name }
 type addr struct {
 	display string
 	window  xproto.Window // 0: the root
+	monitor string        // RandR monitor name ("" for the whole root)
 	noShm   bool
 }
 
@@ -58,14 +60,19 @@ func parseAddr(a string) (addr, error) {
 		}
 	}
 	disp, win, hasWin := strings.Cut(dev, "/window/")
-	if hasWin {
+	if d, mon, ok := strings.Cut(dev, "/monitor/"); ok && !hasWin {
+		if mon == "" {
+			return p, fmt.Errorf("x11: empty monitor name in %q: %w", a, backend.ErrNotFound)
+		}
+		disp, p.monitor = d, mon
+	} else if hasWin {
 		id, err := strconv.ParseUint(win, 0, 32)
 		if err != nil || id == 0 {
 			return p, fmt.Errorf("x11: bad window id %q in %q: %w", win, a, backend.ErrNotFound)
 		}
 		p.window = xproto.Window(id)
 	} else if strings.Contains(dev, "/") {
-		return p, fmt.Errorf("x11: bad device address %q (want :N or :N/window/0xID): %w", a, backend.ErrNotFound)
+		return p, fmt.Errorf("x11: bad device address %q (want :N, :N/monitor/NAME or :N/window/0xID): %w", a, backend.ErrNotFound)
 	}
 	if disp == "" {
 		disp = os.Getenv("DISPLAY")
@@ -151,6 +158,17 @@ func devices(disp string) ([]backend.Device, error) {
 		Attrs:   map[string]string{"root": fmt.Sprintf("%#x", scr.Root), "depth": strconv.Itoa(int(scr.RootDepth))},
 		Video:   caps(w, h),
 	}}
+	for _, m := range monitors(c, scr.Root) {
+		out = append(out, backend.Device{
+			ID:      Name + ":" + disp + "/monitor/" + m.name,
+			Name:    "X11 monitor " + m.name + " on " + disp,
+			Kind:    backend.KindDisplay,
+			Backend: Name,
+			Bounds:  m.r,
+			Attrs:   map[string]string{"monitor": m.name, "primary": strconv.FormatBool(m.primary)},
+			Video:   caps(m.r.Dx(), m.r.Dy()),
+		})
+	}
 	tree, err := xproto.QueryTree(c, scr.Root).Reply()
 	if err != nil {
 		return nil, fmt.Errorf("x11: QueryTree: %v: %w", err, backend.ErrDeviceLost)
@@ -180,6 +198,37 @@ func devices(disp string) ([]backend.Device, error) {
 		})
 	}
 	return out, nil
+}
+
+type monitor struct {
+	name    string
+	r       image.Rectangle
+	primary bool
+}
+
+// monitors lists the active RandR 1.5 monitors (none without RandR 1.5).
+func monitors(c *xgb.Conn, root xproto.Window) []monitor {
+	if randr.Init(c) != nil {
+		return nil
+	}
+	v, err := randr.QueryVersion(c, 1, 5).Reply()
+	if err != nil || v.MajorVersion < 1 || (v.MajorVersion == 1 && v.MinorVersion < 5) {
+		return nil
+	}
+	rep, err := randr.GetMonitors(c, root, true).Reply()
+	if err != nil {
+		return nil
+	}
+	var out []monitor
+	for _, m := range rep.Monitors {
+		n, err := xproto.GetAtomName(c, m.Name).Reply()
+		if err != nil {
+			continue
+		}
+		r := image.Rect(int(m.X), int(m.Y), int(m.X)+int(m.Width), int(m.Y)+int(m.Height))
+		out = append(out, monitor{name: n.Name, r: r, primary: m.Primary})
+	}
+	return out
 }
 
 // windowRect returns the inside of win in root coordinates.

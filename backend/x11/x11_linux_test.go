@@ -340,6 +340,24 @@ func TestWindow(t *testing.T) {
 	if !found {
 		t.Fatalf("window %s not listed in %+v", id, devs)
 	}
+	var mon *backend.Device
+	for i, d := range devs {
+		if strings.Contains(d.ID, "/monitor/") {
+			mon = &devs[i]
+		}
+	}
+	if mon == nil || mon.Kind != backend.KindDisplay || mon.Bounds != image.Rect(0, 0, 1920, 1080) {
+		t.Fatalf("no RandR monitor covering the screen in %+v", devs)
+	}
+	t.Logf("monitor %s", mon.ID)
+	ms := open(t, mon.ID, miniav.WithRegion(image.Rect(950, 590, 1010, 610)))
+	mf := next(t, ms)
+	check(t, mf, 60, 20, []probe{{0, 0, 0x404040}, {49, 9, 0x404040}, {50, 10, 0xff8000}, {59, 19, 0xff8000}})
+	mf.Release()
+	ms.Close()
+	if _, err := miniav.Open(context.Background(), "x11:"+x.Display+"/monitor/nosuch"); !errors.Is(err, backend.ErrNotFound) {
+		t.Errorf("unknown monitor: %v", err)
+	}
 
 	s := open(t, id)
 	if in := s.Info(); in.Kind != backend.KindWindow || in.Video.Width != 320 || in.Video.Height != 240 {

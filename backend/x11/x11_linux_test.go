@@ -391,6 +391,7 @@ func TestWindow(t *testing.T) {
 	for f := range s.Frames() {
 		f.Release()
 	}
+	<-s.Done() // Frames closes just before Err is set
 	if err := s.Err(); !errors.Is(err, miniav.ErrDeviceLost) {
 		t.Fatalf("after destroying the window: %v, want ErrDeviceLost", err)
 	}
@@ -406,6 +407,7 @@ func TestServerDies(t *testing.T) {
 	for f := range s.Frames() {
 		f.Release()
 	}
+	<-s.Done() // Frames closes just before Err is set
 	if err := s.Err(); !errors.Is(err, miniav.ErrDeviceLost) {
 		t.Fatalf("after killing Xvfb: %v, want ErrDeviceLost", err)
 	}

@@ -196,6 +196,11 @@ func (Backend) Open(ctx context.Context, a string, cfg backend.Config) (backend.
 			size = s.screen.Dx() * s.screen.Dy() * 4
 		}
 		if err := s.attach(n, size); err != nil {
+			for _, g := range s.segs {
+				if g.seg != 0 {
+					shm.Detach(c, g.seg)
+				}
+			}
 			s.detach()
 			s.segs = nil
 			s.info.Mode = fmt.Sprintf("getimage (MIT-SHM attach failed: %v)", err)

@@ -563,3 +563,28 @@ func TestCursor(t *testing.T) {
 		t.Fatalf("cursor on: only %d pixels differ from the background", changed)
 	}
 }
+
+// BenchmarkCapture reads and releases unpaced 1920x1080 frames through
+// MIT-SHM (ns/op is the time per frame, allocs/op what xgb allocates per
+// request and reply).
+func BenchmarkCapture(b *testing.B) {
+	for _, id := range []string{"", "?shm=0"} {
+		b.Run("mode="+map[string]string{"": "mit-shm", "?shm=0": "getimage"}[id], func(b *testing.B) {
+			x := xvfb.Start(b)
+			src, err := Backend{}.Open(context.Background(), x.Display+id, backend.Config{Unpaced: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer src.Close()
+			var buf backend.Buffer
+			b.ReportAllocs()
+			b.SetBytes(1920 * 1080 * 4)
+			for b.Loop() {
+				if err := src.Read(context.Background(), &buf); err != nil {
+					b.Fatal(err)
+				}
+				buf.Releaser.ReleaseBuffer(buf.Token)
+			}
+		})
+	}
+}

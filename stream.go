@@ -92,11 +92,12 @@ type Stream struct {
 	policy Policy
 	in     *Intrinsics
 
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-	done   chan struct{}
-	err    error // set before done is closed
-	detach func()
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	done    chan struct{}
+	stopped chan struct{} // closed once err is set, before out closes
+	err     error         // set before done is closed
+	detach  func()
 
 	expect    uint64 // next expected sequence number
 	haveSeq   bool
@@ -137,13 +138,14 @@ func open(ctx context.Context, id string, b backend.Backend, addr string, c conf
 			Name: name, Device: id, Kind: si.Kind, Video: si.Video, Audio: si.Audio,
 			Policy: c.policy, Queue: c.queue, ZeroCopy: si.ZeroCopy, Mode: si.Mode,
 		},
-		src:    src,
-		out:    make(chan Frame, c.queue),
-		acct:   acct,
-		frames: &framePool{acct: acct, clones: clones},
-		policy: c.policy,
-		in:     c.intrinsics,
-		done:   make(chan struct{}),
+		src:     src,
+		out:     make(chan Frame, c.queue),
+		acct:    acct,
+		frames:  &framePool{acct: acct, clones: clones},
+		policy:  c.policy,
+		in:      c.intrinsics,
+		done:    make(chan struct{}),
+		stopped: make(chan struct{}),
 	}
 	s.ctx, s.cancel = context.WithCancelCause(ctx)
 	s.detach = series.Attach(s)
@@ -162,10 +164,11 @@ func (s *Stream) Done() <-chan struct{} { return s.done }
 
 // Err returns why the stream stopped: nil while it runs and after Close,
 // the context's error after cancellation, or the device's error (for
-// example one matching ErrDeviceLost).
+// example one matching ErrDeviceLost). It is already set when Frames is
+// closed, so a consumer can call it right after its range loop ends.
 func (s *Stream) Err() error {
 	select {
-	case <-s.done:
+	case <-s.stopped:
 		return s.err
 	default:
 		return nil
@@ -317,9 +320,10 @@ func (s *Stream) finish(err error) {
 			drained = true
 		}
 	}
+	s.err = err
+	close(s.stopped) // Err is valid from here on, before the channel closes
 	close(s.out)
 	s.detach()
-	s.err = err
 	if err != nil {
 		s.acct.logger.Debug("miniav: stream stopped", slog.String("stream", s.info.Name), slog.Any("err", err))
 	}

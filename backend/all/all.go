@@ -10,4 +10,5 @@ package all
 
 import (
 	_ "github.com/miniav-go/miniav/backend/testsrc" // synthetic camera, screen and microphone
+	_ "github.com/miniav-go/miniav/backend/x11"     // X11 screen capture (MIT-SHM), Linux; nothing registered elsewhere
 )

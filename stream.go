@@ -155,7 +155,10 @@ func open(ctx context.Context, id string, b backend.Backend, addr string, c conf
 
 // Frames returns the channel of captured frames. It is closed when the
 // stream stops: on Close, when the context is cancelled, or when the
-// device fails (see Err). Every frame received needs a Release.
+// device fails or ends (see Err). On Close or cancellation the frames still
+// queued are released; after a device failure they are delivered first, so
+// nothing captured before the failure is lost. Every frame received needs a
+// Release.
 func (s *Stream) Frames() <-chan Frame { return s.out }
 
 // Done is closed once the stream has stopped and its capture goroutine has
@@ -176,12 +179,30 @@ func (s *Stream) Err() error {
 }
 
 // Close stops capture and waits for the capture goroutine to exit. Frames
-// still queued are released; frames the consumer holds stay valid until it
+// still queued (including those a device error left queued) are released; frames the consumer holds stay valid until it
 // releases them. Close is idempotent and always returns nil.
 func (s *Stream) Close() error {
 	s.closeOnce.Do(func() { s.cancel(ErrClosed) })
 	<-s.done
+	s.drainQueue()
 	return nil
+}
+
+// drainQueue releases the frames waiting in the queue, counted as
+// stopped. It runs on the capture goroutine when capture was stopped, and
+// in Close (after the channel is closed) for frames a consumer left behind.
+func (s *Stream) drainQueue() {
+	for {
+		select {
+		case f, ok := <-s.out:
+			if !ok {
+				return
+			}
+			s.drop(f, backend.DropStopped)
+		default:
+			return
+		}
+	}
 }
 
 // Info describes the stream and its negotiated format.
@@ -233,8 +254,8 @@ func (s *Stream) account(b *backend.Buffer) {
 	a := s.acct
 	a.captured.Add(1)
 	a.series.Captured()
-	if s.haveSeq && b.Sequence > s.expect {
-		gap := b.Sequence - s.expect
+	if s.haveSeq && b.Sequence > s.expect+b.Skipped {
+		gap := b.Sequence - s.expect - b.Skipped    // the source counted Skipped itself
 		if b.Frames > 0 && b.Audio.SampleRate > 0 { // audio sequences count sample frames
 			per := uint64(b.Frames)
 			gap = (gap + per - 1) / per
@@ -301,6 +322,7 @@ func (s *Stream) drop(f Frame, r backend.DropReason) {
 // finish ends the stream: it releases what is still queued, closes the
 // source and the channel, and records why it stopped.
 func (s *Stream) finish(err error) {
+	requested := s.ctx.Err() != nil // Close or the caller's context, not the device
 	s.cancel(err) // wake anyone waiting on s.ctx; no-op if already cancelled
 	closed := errors.Is(context.Cause(s.ctx), ErrClosed)
 	switch {
@@ -312,13 +334,12 @@ func (s *Stream) finish(err error) {
 	if cerr := s.src.Close(); cerr != nil && err == nil && !closed {
 		err = cerr
 	}
-	for drained := false; !drained; {
-		select {
-		case f := <-s.out:
-			s.drop(f, backend.DropStopped)
-		default:
-			drained = true
-		}
+	if requested {
+		// Stopped on request: what is queued is released now. When the
+		// device ended the stream instead, the frames captured before the
+		// end stay queued for the consumer to drain (Close releases any
+		// it leaves).
+		s.drainQueue()
 	}
 	s.err = err
 	close(s.stopped) // Err is valid from here on, before the channel closes

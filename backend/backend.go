@@ -178,7 +178,13 @@ type Buffer struct {
 	// Sequence is the device's frame counter (for audio: the index of the
 	// first sample frame). Gaps mean the device dropped data.
 	Sequence uint64
-	Flags    Flags
+	// Skipped is how much of the gap in Sequence just before this buffer
+	// the source already reported through Observer.Dropped (for example a
+	// buffer the driver marked corrupt, or an audio overrun), in the units
+	// of Sequence: frames, or sample frames for audio. The stream counts
+	// only the rest of the gap as device drops, so nothing is counted twice.
+	Skipped uint64
+	Flags   Flags
 
 	Releaser Releaser
 	Token    uint64

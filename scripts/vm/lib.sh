@@ -66,6 +66,7 @@ vm_build() {
 	local bb
 	bb=$(vm_busybox) || return 1
 	local tmp
+	rm -rf "$vm_cache_root"/.build.* # left by a killed build (we hold the lock)
 	tmp=$(mktemp -d "$vm_cache_root/.build.XXXXXX") || return 1
 	# shellcheck disable=SC2064
 	trap "rm -rf '$tmp'" EXIT
@@ -112,6 +113,12 @@ vm_build() {
 	mv "$tmp/vmlinux" "$tmp/base.cpio.gz" "$tmp/modules.order" "$dir/"
 	echo "$kpkg $(dpkg-deb -f "$deb" Version)" >"$dir/package"
 	touch "$dir/ok"
+	if [ -z "${VMTEST_KPKG:-}" ]; then # drop kernels apt no longer offers
+		local d
+		for d in "$vm_cache_root"/*/; do
+			[ "${d%/}" = "$dir" ] || rm -rf "$d"
+		done
+	fi
 	vm_log "kernel artifacts ready in $((SECONDS - t0)) s: $(du -sh "$dir" | cut -f1)"
 }
 

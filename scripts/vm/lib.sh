@@ -115,7 +115,7 @@ vm_build() {
 	touch "$dir/ok"
 	if [ -z "${VMTEST_KPKG:-}" ]; then # drop kernels apt no longer offers
 		local d
-		for d in "$vm_cache_root"/*/; do
+		for d in "$vm_cache_root"/*."$vm_cache_format"/; do
 			[ "${d%/}" = "$dir" ] || rm -rf "$d"
 		done
 	fi

@@ -24,6 +24,7 @@ const (
 	ctrlInteger64      = 0x0098f903
 	ctrlTestPattern    = 0x00f0f000
 	ctrlOSDMode        = 0x00f0f001 // 0 all, 1 counters, 2 none
+	ctrlTimestampSrc   = 0x00f0f018 // 0 end of frame, 1 start of exposure
 	ctrlDropPercent    = 0x00f0f040
 	ctrlDisconnect     = 0x00f0f041
 	ctrlInjectBufError = 0x00f0f042
@@ -34,7 +35,7 @@ const (
 var (
 	single = vmtest.SinglePlanarNode
 	multi  = vmtest.MultiPlanarNode
-	small  = format.Video{Width: 320, Height: 180, FrameRate: format.FPS(60)}
+	small  = format.Video{Width: 320, Height: 180, PixelFormat: format.YUYV, FrameRate: format.FPS(60)}
 )
 
 // resources counts the process's open fds and its mappings of V4L2 nodes.
@@ -227,7 +228,7 @@ func TestVMCapturePattern(t *testing.T) {
 				bad := 0
 				for y := 0; y < 180; y += 7 {
 					for i, bar := range bars75 {
-						x := (2*i+1)*320/16 &^ 1
+						x := (2*i + 1) * 320 / 16 &^ 1
 						Y, U, V := yuv(v, x, y)
 						if abs(int(Y)-bar[0]) > 2 || abs(int(U)-bar[1]) > 2 || abs(int(V)-bar[2]) > 2 {
 							if bad++; bad < 5 {

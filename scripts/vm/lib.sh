@@ -34,6 +34,11 @@ vm_resolve_kpkg() {
 		echo "$p"
 		return
 	fi
+	vm_cached_kpkg
+}
+
+# vm_cached_kpkg prints the package of the newest complete cache entry.
+vm_cached_kpkg() {
 	local d
 	d=$(ls -td "$vm_cache_root"/*."$vm_cache_format"/ok 2>/dev/null | head -n 1)
 	[ -n "$d" ] && awk '{print $1; exit}' "$(dirname "$d")/package"

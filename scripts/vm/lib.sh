@@ -28,9 +28,17 @@ vm_resolve_kpkg() {
 		echo "$VMTEST_KPKG"
 		return
 	fi
-	local p
+	# apt-cache takes 0.6 s without a pkgcache.bin (Debian images have
+	# none): remember the answer until the apt lists change.
+	local p key memo=$vm_cache_root/kpkg.$vm_cache_format
+	key=$(ls -l --time-style=+%s /var/lib/apt/lists 2>/dev/null | cksum | cut -d' ' -f1)
+	if [ -f "$memo" ] && [ "$(awk '{print $1}' "$memo")" = "$key" ]; then
+		awk '{print $2}' "$memo"
+		return
+	fi
 	p=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ {print $2; exit}')
 	if [ -n "$p" ]; then
+		mkdir -p "$vm_cache_root" && echo "$key $p" >"$memo.$$" && mv "$memo.$$" "$memo"
 		echo "$p"
 		return
 	fi

@@ -9,6 +9,7 @@
 #   <kver>.<format>/package        the Debian package name and version it came from
 #   <kver>.<format>/ok             written last: the directory is complete
 
+# shellcheck disable=SC2034 # used by the scripts that source this file
 vm_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 vm_cache_root=${VMTEST_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/miniav-vm}
 # Bump when the artifacts' layout changes, so stale caches are not used.

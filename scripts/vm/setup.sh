@@ -7,7 +7,7 @@
 # the tools are there. Exits non-zero if the VM cannot run; the tests then
 # skip (or fail with CI=true) with the reason.
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 
 pkgs=(qemu-system-x86 busybox-static cpio kmod xz-utils)

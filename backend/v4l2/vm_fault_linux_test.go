@@ -224,3 +224,21 @@ func TestVMControls(t *testing.T) {
 		t.Error("black bar not brighter with brightness 255")
 	}
 }
+
+// A second stream on a node that is already streaming is refused with
+// ErrBusy and leaves nothing behind.
+func TestVMBusy(t *testing.T) {
+	vmtest.Require(t)
+	noLeaks(t)
+	s := open(t, single, miniav.WithVideo(small))
+	next(t, s).Release()
+	s2, err := miniav.Open(context.Background(), "v4l2:"+single, miniav.WithVideo(small))
+	if err == nil {
+		s2.Close()
+		t.Fatal("a second stream opened on a streaming node")
+	}
+	if !errors.Is(err, backend.ErrBusy) {
+		t.Errorf("second open: %v, want ErrBusy", err)
+	}
+	next(t, s).Release() // the first stream is unaffected
+}

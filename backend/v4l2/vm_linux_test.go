@@ -88,7 +88,7 @@ func open(t *testing.T, node string, opts ...miniav.Option) *miniav.Stream {
 }
 
 // next receives a frame or fails.
-func next(t *testing.T, s *miniav.Stream) miniav.Frame {
+func next(t testing.TB, s *miniav.Stream) miniav.Frame {
 	t.Helper()
 	f, ok := <-s.Frames()
 	if !ok {

@@ -27,15 +27,22 @@ func controller(t *testing.T, s *miniav.Stream) backend.Controller {
 func TestVMFaultBufferError(t *testing.T) {
 	vmtest.Require(t)
 	noLeaks(t)
-	s := open(t, single, miniav.WithVideo(small), miniav.WithPolicy(miniav.Block))
+	const queue = 2
+	s := open(t, single, miniav.WithVideo(small), miniav.WithPolicy(miniav.Block), miniav.WithQueue(queue))
 	f := next(t, s)
 	seq := f.Sequence()
 	f.Release()
 	if err := controller(t, s).SetControl(ctrlInjectBufError, 1); err != nil {
 		t.Fatal(err)
 	}
+	// Read until the error buffer was dequeued, then past the frames that
+	// were already queued when it was.
 	var gaps uint64
-	for range 10 {
+	after := -1
+	for i := 0; i < 60 && after < queue+1; i++ {
+		if after >= 0 || s.Stats().Dropped[backend.DropError] > 0 {
+			after++
+		}
 		f := next(t, s)
 		gaps += f.Sequence() - seq - 1
 		seq = f.Sequence()
@@ -43,7 +50,7 @@ func TestVMFaultBufferError(t *testing.T) {
 	}
 	st := s.Stats()
 	if st.Dropped[backend.DropError] != 1 {
-		t.Errorf("error drops %d, want 1 (drops %v)", st.Dropped[backend.DropError], st.Dropped)
+		t.Fatalf("error drops %d, want 1 (drops %v)", st.Dropped[backend.DropError], st.Dropped)
 	}
 	// The error buffer's sequence number is missing from the frames, so the
 	// stream also counts it as a device drop.

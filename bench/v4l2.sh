@@ -6,14 +6,14 @@
 # vivid paces frames, so wall time per frame is the frame interval for
 # both; the figure that differs is the process's CPU time per frame
 # (getrusage). Prints the median of COUNT alternating rounds and the ratios.
-# Usage: bench/v4l2.sh [COUNT [FRAMES]]
+# Usage: bench/v4l2.sh [COUNT [FRAMES]]   (VMEXEC: another go test -exec wrapper)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/go/bin
 count=${1:-3}
 frames=${2:-60}
 out=$(go test -run '^$' -bench 'BenchmarkCapture/.*/(miniav|webcam-copy)$' -benchtime "${frames}x" -count "$count" \
-	-exec "$PWD/scripts/vm/exec" ./backend/v4l2/ 2>&1) || { echo "$out"; exit 1; }
+	-exec "${VMEXEC:-$PWD/scripts/vm/exec}" ./backend/v4l2/ 2>&1) || { echo "$out"; exit 1; }
 echo "$out" | grep -E '^Benchmark' > /tmp/miniav-v4l2-bench.txt
 awk '
 function median(arr, n,   i, j, t) {
@@ -23,7 +23,7 @@ function median(arr, n,   i, j, t) {
 {
 	split($1, p, "/"); size = p[2]; impl = p[3]; sub(/-[0-9]+$/, "", impl)
 	key = size SUBSEP impl; n[key]++; sizes[size] = 1
-	for (i = 4; i < NF; i += 2) { v[key, $(i+1), n[key]] = $i }
+	for (i = 3; i < NF; i += 2) { v[key, $(i+1), n[key]] = $i }
 }
 END {
 	printf "%-10s %-12s %14s %14s %12s %10s %8s\n", "size", "reader", "cpu-ns/frame", "user-ns/frame", "B/frame", "allocs", "copies"

@@ -28,6 +28,7 @@ const (
 	ctrlDropPercent    = 0x00f0f040
 	ctrlDisconnect     = 0x00f0f041
 	ctrlInjectBufError = 0x00f0f042
+	ctrlInjectQBuf     = 0x00f0f044
 	ctrlInjectStreamOn = 0x00f0f045
 	ctrlInjectFatal    = 0x00f0f046
 )
@@ -248,4 +249,37 @@ func abs(v int) int {
 		return -v
 	}
 	return v
+}
+
+// vivid's HDMI input (input 3) has stepwise frame sizes: listed as one
+// SizeRange.
+func TestVMStepwiseSizes(t *testing.T) {
+	vmtest.Require(t)
+	noLeaks(t)
+	fd, err := unix.Open(single, unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if err := v4l2.SetInput(fd, 3); err != nil {
+		t.Fatal(err)
+	}
+	defer v4l2.SetInput(fd, 0)
+	if i, err := v4l2.GetInput(fd); i != 3 || err != nil {
+		t.Fatalf("input %d, %v", i, err)
+	}
+	d, err := describe(single)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := format.SizeRange{MinWidth: 16, MaxWidth: 16384, StepWidth: 2, MinHeight: 16, MaxHeight: 8640, StepHeight: 2}
+	for _, c := range d.Video {
+		if c.PixelFormat == format.YUYV {
+			if c.Size != want || !c.Supports(format.Video{Width: 1000, Height: 500}) || c.Supports(format.Video{Width: 1001, Height: 500}) {
+				t.Errorf("HDMI input YUYV: %v, want sizes %v", c, want)
+			}
+			return
+		}
+	}
+	t.Errorf("no YUYV on the HDMI input: %v", d.Video)
 }

@@ -322,6 +322,8 @@ const (
 	VIDIOC_G_CTRL              = iocRW | unsafe.Sizeof(Control{})<<16 | 'V'<<8 | 27
 	VIDIOC_S_CTRL              = iocRW | unsafe.Sizeof(Control{})<<16 | 'V'<<8 | 28
 	VIDIOC_QUERYMENU           = iocRW | unsafe.Sizeof(QueryMenu{})<<16 | 'V'<<8 | 37
+	VIDIOC_G_INPUT             = iocR | 4<<16 | 'V'<<8 | 38
+	VIDIOC_S_INPUT             = iocRW | 4<<16 | 'V'<<8 | 39
 	VIDIOC_G_EXT_CTRLS         = iocRW | unsafe.Sizeof(ExtControls{})<<16 | 'V'<<8 | 71
 	VIDIOC_S_EXT_CTRLS         = iocRW | unsafe.Sizeof(ExtControls{})<<16 | 'V'<<8 | 72
 	VIDIOC_ENUM_FRAMESIZES     = iocRW | unsafe.Sizeof(FrmSizeEnum{})<<16 | 'V'<<8 | 74

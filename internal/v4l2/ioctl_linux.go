@@ -112,3 +112,16 @@ func extCtrl(fd int, req uintptr, c *ExtControl) error {
 	cs := ExtControls{Which: CtrlWhichCurVal, Count: 1, Controls: uint64(uintptr(unsafe.Pointer(c)))}
 	return Ioctl(fd, req, unsafe.Pointer(&cs))
 }
+
+// GetInput returns the index of the current video input.
+func GetInput(fd int) (int, error) {
+	var i int32
+	err := Ioctl(fd, VIDIOC_G_INPUT, unsafe.Pointer(&i))
+	return int(i), err
+}
+
+// SetInput selects video input i.
+func SetInput(fd int, i int) error {
+	v := int32(i)
+	return Ioctl(fd, VIDIOC_S_INPUT, unsafe.Pointer(&v))
+}

@@ -309,45 +309,49 @@ func (s *source) closeDMABufs() {
 // Info implements backend.Source.
 func (s *source) Info() backend.Info { return s.info }
 
-// Read implements backend.Source.
+// Read implements backend.Source. It polls before it dequeues: a consumer
+// that keeps up with the camera costs two syscalls per frame (poll, DQBUF),
+// and a poll for a frame that is already done returns at once.
 func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
 	s.watch(ctx)
-	devErr := false
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		ready, devErr, err := s.wait()
+		if err != nil {
+			return err
+		}
+		if !ready && !devErr {
+			continue // woken by a release or by cancellation
 		}
 		s.dq = v4l2.Buffer{Type: s.typ, Memory: v4l2.MemoryMMAP}
 		if s.mplane() {
 			s.dq.SetPlanes(s.dqPlanes[:s.nplanes])
 		}
-		err := v4l2.DQBuf(s.fd, &s.dq)
+		err = v4l2.DQBuf(s.fd, &s.dq)
 		switch {
 		case err == nil:
 			if s.take(b) {
 				return nil
 			}
-			devErr = false
-			continue
 		case !errors.Is(err, unix.EAGAIN):
 			return ioErr(s.path, "DQBUF", err)
 		case devErr:
 			return fmt.Errorf("v4l2: %s: poll reported an error and no buffer is ready: %w", s.path, backend.ErrDeviceLost)
 		}
-		if devErr, err = s.wait(); err != nil {
-			return err
-		}
 	}
 }
 
-// wait sleeps until the device has a buffer or reports an error (devErr),
-// a buffer is released while none was queued, or the context is done.
-func (s *source) wait() (devErr bool, err error) {
+// wait sleeps until the device has a buffer (ready) or reports an error
+// (devErr), a buffer is released while none was queued, or the context is
+// done.
+func (s *source) wait() (ready, devErr bool, err error) {
 	s.mu.Lock()
 	if s.failed != nil && s.queued == 0 {
 		err := s.failed
 		s.mu.Unlock()
-		return false, err
+		return false, false, err
 	}
 	idle := s.queued == 0 // nothing to wait for on the device: wait for a release
 	s.waiting = idle
@@ -363,7 +367,7 @@ func (s *source) wait() (devErr bool, err error) {
 			break
 		}
 		if !errors.Is(err, unix.EINTR) {
-			return false, fmt.Errorf("v4l2: %s: poll: %w", s.path, err)
+			return false, false, fmt.Errorf("v4l2: %s: poll: %w", s.path, err)
 		}
 	}
 	if s.pfds[0].Revents&unix.POLLIN != 0 {
@@ -375,7 +379,8 @@ func (s *source) wait() (devErr bool, err error) {
 		s.mu.Unlock()
 	}
 	r := s.pfds[1].Revents
-	return r&unix.POLLIN == 0 && r&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0, nil
+	ready = r&unix.POLLIN != 0
+	return ready, !ready && r&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0, nil
 }
 
 // take turns the dequeued buffer into b. It reports false when the buffer

@@ -283,3 +283,13 @@ func TestVMStepwiseSizes(t *testing.T) {
 	}
 	t.Errorf("no YUYV on the HDMI input: %v", d.Video)
 }
+
+// gap is how many sequence numbers are missing between prev and cur, as
+// the stream counts them. (vivid's capture thread numbers frames from
+// jiffies and, on a slow TCG guest, occasionally repeats a number.)
+func gap(prev, cur uint64) uint64 {
+	if cur > prev+1 {
+		return cur - prev - 1
+	}
+	return 0
+}

@@ -33,12 +33,15 @@
 // queued to the driver) a frame is copied into a bounded pool, its kernel
 // buffer re-queued at once, and the copy counted (Observer.Copied) so the
 // driver never runs dry. Buffers the driver marks with V4L2_BUF_FLAG_ERROR
-// are re-queued and counted as backend.DropError.
+// are re-queued and counted as backend.DropError (and, as with a frame
+// dropped because the copy pool is exhausted, the sequence number it takes
+// is also seen by the stream as a gap, a device drop).
 //
 // Waiting is a poll(2) on the device and an eventfd: cancellation of the
 // read context (context.AfterFunc, registered once) and a release while no
 // buffer was queued write the eventfd. There is no timeout loop and no
-// goroutine per frame. Frames carry the driver's sequence number and its
+// goroutine per frame; a consumer that keeps up costs two syscalls per frame
+// (poll, DQBUF) plus the QBUF of its release, and no allocation. Frames carry the driver's sequence number and its
 // CLOCK_MONOTONIC timestamp mapped onto the shared epoch
 // (backend.FromMonotonic); DeviceTimestamp is the raw kernel timestamp.
 //

@@ -113,3 +113,21 @@ func TestRates(t *testing.T) {
 		}
 	}
 }
+
+// Enumeration never fails for lack of cameras, and lists only V4L2 IDs.
+func TestDevicesList(t *testing.T) {
+	devs, err := Backend{}.Devices(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range devs {
+		if d.Backend != Name || d.Kind != backend.KindCamera || len(d.ID) < len("v4l2:/dev/video0") || d.ID[:len("v4l2:/dev/video")] != "v4l2:/dev/video" {
+			t.Errorf("device %+v", d)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := (Backend{}).Open(ctx, "/dev/video0", backend.Config{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Open with a cancelled context: %v", err)
+	}
+}

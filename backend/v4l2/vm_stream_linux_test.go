@@ -233,3 +233,30 @@ func TestVMRateClamped(t *testing.T) {
 		t.Errorf("MJPEG on vivid: %v, want ErrNotSupported", err)
 	}
 }
+
+// Reading and releasing a frame allocates nothing and copies nothing.
+func TestVMZeroAllocs(t *testing.T) {
+	vmtest.Require(t)
+	noLeaks(t)
+	src, err := Backend{}.Open(context.Background(), single, backend.Config{Video: small, Buffers: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var b backend.Buffer
+	read := func() {
+		if err := src.Read(ctx, &b); err != nil {
+			t.Fatal(err)
+		}
+		if b.Flags&backend.FlagCopied != 0 || b.Releaser != src.(backend.Releaser) {
+			t.Fatalf("flags %v, releaser %T: not the kernel buffer", b.Flags, b.Releaser)
+		}
+		b.Releaser.ReleaseBuffer(b.Token)
+	}
+	read() // registers the context's wake-up once
+	if n := testing.AllocsPerRun(20, read); n != 0 {
+		t.Errorf("%v allocations per frame", n)
+	}
+}

@@ -3,6 +3,7 @@ module github.com/miniav-go/miniav
 go 1.26.0
 
 require (
+	github.com/blackjack/webcam v0.6.1
 	github.com/jezek/xgb v1.1.1
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/client_model v0.6.3

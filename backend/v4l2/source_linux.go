@@ -49,6 +49,7 @@ type source struct {
 	bufs    []kbuf
 	dmabuf  bool
 	copyAt  int
+	skipped uint64 // frames dropped here since the last delivered one
 	pool    *pool.Pool
 	pin     runtime.Pinner // keeps dqPlanes and qPlanes in place for the kernel
 	one     [8]byte        // the eventfd increment
@@ -397,6 +398,7 @@ func (s *source) take(b *backend.Buffer) bool {
 	if s.dq.Flags&v4l2.BufFlagError != 0 {
 		s.requeue(idx)
 		s.obs.Dropped(backend.DropError, 1)
+		s.skipped++
 		return false
 	}
 	kb := &s.bufs[idx]
@@ -418,6 +420,7 @@ func (s *source) take(b *backend.Buffer) bool {
 		b.Timestamp = backend.Now()
 	}
 	b.Sequence = uint64(s.dq.Sequence)
+	b.Skipped, s.skipped = s.skipped, 0 // already counted: not a device gap
 	if s.dq.Flags&v4l2.BufFlagKeyframe != 0 {
 		b.Flags |= backend.FlagKeyframe
 	}
@@ -447,6 +450,7 @@ func (s *source) copyOut(b *backend.Buffer, idx int) bool {
 	if err != nil {
 		s.requeue(idx)
 		s.obs.Dropped(backend.DropPoolExhausted, 1)
+		s.skipped += b.Skipped + 1 // this frame, and what it carried
 		return false
 	}
 	dst, off := pb.Bytes(), 0

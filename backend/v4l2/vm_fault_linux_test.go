@@ -53,11 +53,13 @@ func TestVMFaultBufferError(t *testing.T) {
 	if st.Dropped[backend.DropError] != 1 {
 		t.Fatalf("error drops %d, want 1 (drops %v)", st.Dropped[backend.DropError], st.Dropped)
 	}
-	// The error buffer's sequence number is missing from the frames, so the
-	// stream also counts it as a device drop.
-	if gaps < 1 || st.Dropped[backend.DropDevice] < gaps {
+	// The error buffer's sequence number is missing from the frames; the
+	// source reported it (Buffer.Skipped), so the stream does not count it
+	// again as a device drop: only other gaps (a slow guest) are device drops.
+	if gaps < 1 || st.Dropped[backend.DropDevice] < gaps-1 {
 		t.Errorf("%d sequence gaps, device drops %d", gaps, st.Dropped[backend.DropDevice])
 	}
+	t.Logf("%d sequence gaps: %d error drop, %d device drops", gaps, st.Dropped[backend.DropError], st.Dropped[backend.DropDevice])
 }
 
 // STREAMON failing makes Open fail and leaves nothing behind; the next

@@ -121,10 +121,16 @@ func TestVMCopyUnderPressure(t *testing.T) {
 		}
 	}
 	st := s.Stats()
-	// (capture goes on into the queue meanwhile: the stream may have copied more)
-	if copied != 10 || st.Copied < 10 || gaps > 3 || st.Dropped.Total() != st.Dropped[backend.DropDevice] {
-		t.Errorf("copied %d frames (stats: %d), %d sequence gaps, drops %v; want 10 copied, only VM-stall gaps", copied, st.Copied, gaps, st.Dropped)
+	// Twelve frames held at once from four kernel buffers: only copying can
+	// do that (without it the fifth Read waits for a release forever).
+	// Capture goes on into the queue meanwhile, so the stream may have
+	// copied more. Gaps come only from the emulated guest stalling vivid's
+	// thread (their number depends on the host's load, so it is not
+	// bounded here); each is counted as a device drop.
+	if copied != 10 || st.Copied < 10 || st.Dropped.Total() != st.Dropped[backend.DropDevice] || st.Dropped[backend.DropDevice] < gaps {
+		t.Errorf("copied %d frames (stats: %d), %d sequence gaps, drops %v; want 10 copied, gaps counted as device drops", copied, st.Copied, gaps, st.Dropped)
 	}
+	t.Logf("%d sequence gaps among the 12 held frames", gaps)
 }
 
 // A frame held across Close keeps its bytes: buffers are unmapped only

@@ -247,11 +247,11 @@ func TestSegmentsAndHeldFrames(t *testing.T) {
 		t.Fatal(err)
 	}
 	ss := src.(*source)
-	if len(ss.segs) != 2 {
-		t.Fatalf("%d segments, want 2", len(ss.segs))
+	if len(ss.bufs) != 2 {
+		t.Fatalf("%d segments, want 2", len(ss.bufs))
 	}
 	var ids []int
-	for _, g := range ss.segs {
+	for _, g := range ss.bufs {
 		ids = append(ids, g.id)
 	}
 	var b1, b2 backend.Buffer

@@ -21,6 +21,7 @@ import (
 
 	"github.com/miniav-go/miniav"
 	"github.com/miniav-go/miniav/backend"
+	"github.com/miniav-go/miniav/format"
 	"github.com/miniav-go/miniav/internal/xvfb"
 )
 
@@ -584,6 +585,54 @@ func BenchmarkCapture(b *testing.B) {
 					b.Fatal(err)
 				}
 				buf.Releaser.ReleaseBuffer(buf.Token)
+			}
+		})
+	}
+}
+
+// TestSteadyStateAllocs reads and releases frames in every capture mode
+// and asserts that a steady-state frame allocates nothing.
+func TestSteadyStateAllocs(t *testing.T) {
+	x := xvfb.Start(t)
+	p := newPainter(t, x.Display)
+	p.scene()
+	w := p.window(image.Rect(400, 300, 720, 540), 0x2080c0)
+	small := image.Rect(10, 20, 330, 260)
+	for _, c := range []struct {
+		name, id string
+		cfg      backend.Config
+	}{
+		{"mit-shm unpaced", x.Display, backend.Config{Unpaced: true}},
+		{"mit-shm paced", x.Display, backend.Config{Region: small, Video: format.Video{FrameRate: format.FPS(1000)}}},
+		{"mit-shm cursor", x.Display, backend.Config{Unpaced: true, Region: small, Cursor: true}},
+		{"getimage", x.Display + "?shm=0", backend.Config{Unpaced: true, Region: small}},
+		{"window", fmt.Sprintf("%s/window/%#x", x.Display, uint32(w)), backend.Config{Unpaced: true, Cursor: true}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src, err := Backend{}.Open(context.Background(), c.id, c.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var b backend.Buffer
+			frames := 0
+			read := func() {
+				if err := src.Read(ctx, &b); err != nil {
+					t.Fatal(err)
+				}
+				frames++
+				b.Releaser.ReleaseBuffer(b.Token)
+			}
+			for range 5 { // warm up: first cursor image, bound context
+				read()
+			}
+			if n := testing.AllocsPerRun(100, read); n != 0 {
+				t.Errorf("%v allocations per frame, want 0", n)
+			}
+			if frames != 5+101 {
+				t.Errorf("%d frames", frames)
 			}
 		})
 	}

@@ -40,9 +40,9 @@ type flight struct {
 	full bool            // cur is GetCursorImage, not QueryPointer
 }
 
-// maxInflight is how many requests unpaced display capture keeps in
-// flight.
-const maxInflight = 2
+// maxInflight bounds how many requests unpaced display capture keeps in
+// flight: one less than the buffers, so that the consumer holds one.
+const maxInflight = 4
 
 type source struct {
 	conn    *xgb.Conn     // set-up, window events
@@ -72,11 +72,12 @@ type source struct {
 	refs  atomic.Int32
 	once  sync.Once // detaches segments
 
-	fl   [maxInflight]flight // FIFO of requests in flight
-	flHd int
-	flN  int
-	seq  uint64 // unpaced frame counter
-	wg   sync.WaitGroup
+	fl    [maxInflight]flight // FIFO of requests in flight
+	flHd  int
+	flN   int
+	depth int    // requests to keep in flight (unpaced display capture)
+	seq   uint64 // unpaced frame counter
+	wg    sync.WaitGroup
 
 	windowGone atomic.Bool
 }
@@ -222,6 +223,7 @@ func (Backend) Open(ctx context.Context, a string, cfg backend.Config) (backend.
 	for i := range s.bufs {
 		s.free <- i
 	}
+	s.depth = min(len(s.bufs)-1, 2) // deeper measured no faster: the server is the bound
 	s.sched.init(rate.Interval(), cfg.Unpaced)
 	return s, nil
 }
@@ -379,7 +381,7 @@ func (s *source) windowArea() (image.Rectangle, error) {
 // topUp keeps up to maxInflight unpaced display requests in flight while
 // free buffers remain.
 func (s *source) topUp() error {
-	for s.flN < maxInflight {
+	for s.flN < s.depth {
 		idx, ok, _ := s.acquire(context.Background(), false)
 		if !ok {
 			return nil

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -30,8 +31,25 @@ import (
 
 const clkTck = 100 // USER_HZ on Linux
 
-// cpu returns utime+stime of pid in seconds.
+// cpu returns the CPU time of pid in seconds: the sum of its threads'
+// run time from /proc/PID/task/*/schedstat (nanoseconds), or
+// utime+stime from /proc/PID/stat (10 ms ticks) when that is missing.
 func cpu(pid int) float64 {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var ns float64
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		if fs := strings.Fields(string(b)); len(fs) > 0 {
+			v, _ := strconv.ParseFloat(fs[0], 64)
+			ns += v
+		}
+	}
+	if ns > 0 {
+		return ns / 1e9
+	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
@@ -49,6 +67,7 @@ func main() {
 	xpid := flag.Int("xpid", 0, "pid of the X server")
 	fps := flag.Int("fps", 0, "frame rate (0: unpaced)")
 	secs := flag.Float64("secs", 5, "measured seconds")
+	buffers := flag.Int("buffers", 0, "miniav capture buffers (0: the backend's default)")
 	id := flag.String("id", "", "miniav device ID (default x11:<display>)")
 	flag.Parse()
 	dur := time.Duration(*secs * float64(time.Second))
@@ -58,7 +77,7 @@ func main() {
 	switch *tool {
 	case "miniav":
 		_ = x11.Name
-		opts := []miniav.Option{}
+		opts := []miniav.Option{miniav.WithBuffers(*buffers)}
 		if *fps == 0 {
 			opts = append(opts, miniav.WithUnpaced())
 		} else {

@@ -16,6 +16,9 @@ import (
 
 var le = binary.LittleEndian
 
+// errEOF is io.EOF (a variable so raw reads return the same value).
+var errEOF = io.EOF
+
 // Errors returned by Dial.
 var (
 	// ErrBadDisplay means the display name could not be parsed.
@@ -53,7 +56,8 @@ type Reply struct {
 
 // Conn is an X11 connection.
 type Conn struct {
-	nc net.Conn
+	nc  net.Conn
+	raw rawIO
 
 	// Root is the root window of the display's screen, Width and Height
 	// its size in pixels, RootDepth its depth.
@@ -167,6 +171,7 @@ func Dial(ctx context.Context, name string) (*Conn, error) {
 		nc.Close()
 		return nil, err
 	}
+	c.raw.init(nc)
 	return c, nil
 }
 
@@ -305,7 +310,7 @@ func (c *Conn) send(n int, hasReply bool, dst []byte) (uint64, error) {
 		}
 		*p = pending{seq: seq, dst: dst}
 	}
-	if _, err := c.nc.Write(c.req[:n]); err != nil {
+	if _, err := c.rawWrite(c.req[:n]); err != nil {
 		c.readErr = fmt.Errorf("x11wire: write: %w", err)
 		return 0, c.readErr
 	}
@@ -353,7 +358,7 @@ func (c *Conn) AsyncError() error {
 // the connection failed.
 func (c *Conn) read(b []byte) (int, error) {
 	for {
-		n, err := c.nc.Read(b)
+		n, err := c.rawRead(b)
 		if err == nil || n > 0 {
 			return n, nil
 		}

@@ -565,6 +565,92 @@ func TestCursor(t *testing.T) {
 	}
 }
 
+// cursorFrame reports whether frame f of region shows cursor cur (at
+// its position) blended over the plain background bg.
+func cursorFrame(f miniav.Frame, region image.Rectangle, cur *xfixes.GetCursorImageReply, bg [4]byte) (match bool, changed int) {
+	box := image.Rect(0, 0, int(cur.Width), int(cur.Height)).Add(image.Pt(int(cur.X)-int(cur.Xhot), int(cur.Y)-int(cur.Yhot)))
+	match = true
+	for y := range region.Dy() {
+		for x := range region.Dx() {
+			want := bg
+			cx, cy := x+region.Min.X-box.Min.X, y+region.Min.Y-box.Min.Y
+			if cx >= 0 && cy >= 0 && cx < box.Dx() && cy < box.Dy() {
+				s := cur.CursorImage[cy*box.Dx()+cx]
+				a := int(s >> 24)
+				for i := range 3 {
+					want[i] = byte(min(255, int(s>>(8*i))&0xff+(int(bg[i])*(255-a)+127)/255))
+				}
+			}
+			got := pixel(f, x, y)
+			if got != want {
+				match = false
+			}
+			if got != bg {
+				changed++
+			}
+		}
+	}
+	return match, changed
+}
+
+// TestCursorChange changes the root's cursor during capture: the XFIXES
+// CursorNotify event makes the next frames draw the new image, and
+// moving the pointer moves it.
+func TestCursorChange(t *testing.T) {
+	x := xvfb.Start(t)
+	p := newPainter(t, x.Display)
+	p.scene()
+	xproto.WarpPointer(p.c, xproto.WindowNone, p.root, 0, 0, 0, 0, 500, 400)
+	if err := xfixes.Init(p.c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := xfixes.QueryVersion(p.c, 4, 0).Reply(); err != nil {
+		t.Fatal(err)
+	}
+	region := image.Rect(400, 300, 700, 560)
+	s := open(t, "x11:"+x.Display, miniav.WithRegion(region), miniav.WithCursor(true), miniav.WithUnpaced())
+	bg := bgrx(0x404040)
+	// waitFor reads frames until one shows the server's current cursor.
+	waitFor := func(what string) {
+		t.Helper()
+		cur, err := xfixes.GetCursorImage(p.c).Reply()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 200 {
+			f := next(t, s)
+			ok, changed := cursorFrame(f, region, cur, bg)
+			f.Release()
+			if ok && changed >= 10 {
+				return
+			}
+		}
+		t.Fatalf("%s: no frame shows the %dx%d cursor at %d,%d", what, cur.Width, cur.Height, cur.X, cur.Y)
+	}
+	waitFor("default cursor")
+	before, _ := xfixes.GetCursorImage(p.c).Reply()
+
+	// A glyph cursor (XC_fleur) on the root.
+	font, _ := xproto.NewFontId(p.c)
+	if err := xproto.OpenFontChecked(p.c, font, uint16(len("cursor")), "cursor").Check(); err != nil {
+		t.Fatal(err)
+	}
+	cid, _ := xproto.NewCursorId(p.c)
+	if err := xproto.CreateGlyphCursorChecked(p.c, cid, font, font, 52, 53, 0xffff, 0, 0, 0, 0, 0).Check(); err != nil {
+		t.Fatal(err)
+	}
+	if err := xproto.ChangeWindowAttributesChecked(p.c, p.root, xproto.CwCursor, []uint32{uint32(cid)}).Check(); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := xfixes.GetCursorImage(p.c).Reply()
+	if after.CursorSerial == before.CursorSerial {
+		t.Fatalf("the cursor did not change (serial %d)", after.CursorSerial)
+	}
+	waitFor("glyph cursor")
+	xproto.WarpPointer(p.c, xproto.WindowNone, p.root, 0, 0, 0, 0, 600, 450)
+	waitFor("moved pointer")
+}
+
 // BenchmarkCapture reads and releases unpaced 1920x1080 frames through
 // MIT-SHM (ns/op is the time per frame, allocs/op what xgb allocates per
 // request and reply).

@@ -68,7 +68,7 @@ type source struct {
 
 	sched sched
 	bufs  []buffer
-	free  chan int // indices of buffers not lent and not in flight
+	free  *ring // buffers not lent and not in flight
 	refs  atomic.Int32
 	once  sync.Once // detaches segments
 
@@ -219,10 +219,7 @@ func (Backend) Open(ctx context.Context, a string, cfg backend.Config) (backend.
 			s.bufs = append(s.bufs, buffer{id: -1, mem: make([]byte, size)})
 		}
 	}
-	s.free = make(chan int, len(s.bufs))
-	for i := range s.bufs {
-		s.free <- i
-	}
+	s.free = newRing(len(s.bufs))
 	s.depth = min(len(s.bufs)-1, 2) // deeper measured no faster: the server is the bound
 	s.sched.init(rate.Interval(), cfg.Unpaced)
 	return s, nil
@@ -301,22 +298,14 @@ func (s *source) wrap(err error) error {
 // Info implements backend.Source.
 func (s *source) Info() backend.Info { return s.info }
 
-// acquire waits for a free buffer.
+// acquire takes a free buffer, waiting for one when wait is set.
 func (s *source) acquire(ctx context.Context, wait bool) (int, bool, error) {
-	select {
-	case i := <-s.free:
-		return i, true, nil
-	default:
-	}
 	if !wait {
-		return 0, false, nil
+		i, ok := s.free.tryGet()
+		return i, ok, nil
 	}
-	select {
-	case i := <-s.free:
-		return i, true, nil
-	case <-ctx.Done():
-		return 0, false, ctx.Err()
-	}
+	i, err := s.free.get(ctx)
+	return i, err == nil, err
 }
 
 // issue sends the requests capturing rect into buffer idx as frame seq.
@@ -339,7 +328,7 @@ func (s *source) issue(idx int, seq uint64, rect image.Rectangle) error {
 		}
 	}
 	if err != nil {
-		s.free <- idx
+		s.free.put(idx)
 		return s.wrap(err)
 	}
 	s.fl[(s.flHd+s.flN)%maxInflight] = f
@@ -425,7 +414,7 @@ func (s *source) start(ctx context.Context) (skip bool, err error) {
 	rect := s.region
 	if s.window != 0 {
 		if rect, err = s.windowArea(); err != nil || rect.Empty() {
-			s.free <- idx
+			s.free.put(idx)
 			return err == nil, err
 		}
 	}
@@ -470,7 +459,7 @@ func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
 		s.flHd = (s.flHd + 1) % maxInflight
 		s.flN--
 		if err != nil {
-			s.free <- done.idx
+			s.free.put(done.idx)
 			return s.wrap(err)
 		}
 		w, h := done.rect.Dx(), done.rect.Dy()
@@ -506,7 +495,7 @@ func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
 // ReleaseBuffer implements backend.Releaser: the buffer goes back to the
 // ring.
 func (s *source) ReleaseBuffer(token uint64) {
-	s.free <- int(token)
+	s.free.put(int(token))
 	s.release()
 }
 

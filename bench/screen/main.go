@@ -7,7 +7,9 @@
 //	screen -tool miniav|ffmpeg -display :5 -xpid 1234 -fps 0|30 -secs 5
 //
 // -fps 0 is unpaced (as fast as possible). Each run warms up for one
-// second before measuring.
+// second before measuring. -tool memcpy instead measures how many frames
+// per second one core can copy in memory row by row (the X server's
+// work per MIT-SHM capture), the bound of unpaced capture.
 package main
 
 import (
@@ -75,6 +77,9 @@ func main() {
 	var clientPid int
 	var stop func()
 	switch *tool {
+	case "memcpy":
+		memcpyBound(dur)
+		return
 	case "miniav":
 		_ = x11.Name
 		opts := []miniav.Option{miniav.WithBuffers(*buffers)}
@@ -141,4 +146,29 @@ func main() {
 	stop()
 	el := t1.Sub(t0).Seconds()
 	fmt.Printf("%s fps=%.1f client_cpu=%.1f xserver_cpu=%.1f\n", *tool, float64(f1-f0)/el, 100*(c1-c0)/el, 100*(x1-x0)/el)
+}
+
+// memcpyBound prints the frames per second one core copies in memory,
+// row by row as the X server's fbBlt does, after a warm-up.
+func memcpyBound(dur time.Duration) {
+	const w, h = 1920, 1080
+	src, dst := make([]byte, w*h*4), make([]byte, w*h*4)
+	for i := range src {
+		src[i] = byte(i)
+	}
+	frame := func() {
+		for o := 0; o < len(src); o += w * 4 {
+			copy(dst[o:o+w*4], src[o:o+w*4])
+		}
+	}
+	for range 50 {
+		frame()
+	}
+	n, t0 := 0, time.Now()
+	for time.Since(t0) < dur {
+		frame()
+		n++
+	}
+	el := time.Since(t0).Seconds()
+	fmt.Printf("memcpy fps=%.1f gbps=%.2f\n", float64(n)/el, float64(n*w*h*4)/el/1e9)
 }

@@ -307,3 +307,38 @@ func TestServerDies(t *testing.T) {
 		t.Errorf("no sticky error")
 	}
 }
+
+// TestSequenceWrap sends more than 65536 requests, pipelined eight at a
+// time: the 16-bit sequence numbers on the wire wrap and replies still
+// reach their requests.
+func TestSequenceWrap(t *testing.T) {
+	x := xvfb.Start(t)
+	c := dial(t, x.Display)
+	var seqs [8]uint64
+	for i := 0; i < 70000; i += len(seqs) {
+		for j := range seqs {
+			var err error
+			if j%2 == 0 {
+				seqs[j], err = c.TranslateCoordinates(c.Root, c.Root, int16(j), int16(i%1000))
+			} else {
+				seqs[j], err = c.GetGeometry(0x3fffff) // an error every other request
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		for j, s := range seqs {
+			r, err := c.Wait(s)
+			if j%2 == 0 {
+				if x, y := ParseTranslate(&r); err != nil || x != int16(j) || y != int16(i%1000) {
+					t.Fatalf("request %d: %d,%d %v", s, x, y, err)
+				}
+			} else if xe := (*Error)(nil); !errors.As(err, &xe) || xe.Seq != s {
+				t.Fatalf("request %d: %v", s, err)
+			}
+		}
+	}
+	if last := seqs[len(seqs)-1]; last <= 1<<16 {
+		t.Fatalf("only %d requests", last)
+	}
+}

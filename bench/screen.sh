@@ -2,7 +2,10 @@
 # X11 screen capture at 1920x1080, miniav's x11 backend (MIT-SHM) against
 # ffmpeg x11grab, in one run on the same private Xvfb: max fps unpaced and
 # client + X server CPU (percent of one core) at 30 fps, 5 s each after a
-# 1 s warm-up, ROUNDS (3) alternating rounds, medians. Installs ffmpeg and Xvfb if missing. Usage: bench/screen.sh
+# 1 s warm-up, ROUNDS (3) alternating rounds, medians; then the memory-copy
+# bound of unpaced capture (one core copying 1920x1080x4 frames) and
+# miniav's allocations per frame. Installs ffmpeg and Xvfb if missing.
+# Usage: [SECS=5] [ROUNDS=3] bench/screen.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -274,7 +275,7 @@ func (c *Conn) Close() error {
 // Bind makes Wait return ctx.Err() once ctx is done. Binding the same
 // context again costs nothing; binding another one releases the previous.
 func (c *Conn) Bind(ctx context.Context) {
-	if ctx == c.ctx {
+	if t := reflect.TypeOf(ctx); t != nil && t.Comparable() && ctx == c.ctx {
 		return
 	}
 	c.mu.Lock()

@@ -14,6 +14,7 @@ import (
 // process was idle, a few context switches per frame at 30 fps.
 type rawIO struct {
 	rc      syscall.RawConn
+	network string
 	buf     []byte
 	n       int
 	errno   syscall.Errno
@@ -30,7 +31,7 @@ func (r *rawIO) init(nc net.Conn) {
 	if err != nil {
 		return
 	}
-	r.rc = rc
+	r.rc, r.network = rc, nc.LocalAddr().Network()
 	r.readFn = func(fd uintptr) bool {
 		n, _, e := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafePointer(r.buf)), uintptr(len(r.buf)))
 		if e == unix.EAGAIN {
@@ -55,7 +56,7 @@ func (r *rawIO) init(nc net.Conn) {
 	}
 }
 
-// read reads into b like net.Conn.Read.
+// rawRead reads into b like net.Conn.Read.
 func (c *Conn) rawRead(b []byte) (int, error) {
 	r := &c.raw
 	if r.rc == nil || len(b) == 0 {
@@ -68,7 +69,7 @@ func (c *Conn) rawRead(b []byte) (int, error) {
 		return 0, err
 	}
 	if r.errno != 0 {
-		return 0, &net.OpError{Op: "read", Net: "unix", Err: r.errno}
+		return 0, &net.OpError{Op: "read", Net: r.network, Err: r.errno}
 	}
 	if r.n == 0 {
 		return 0, errEOF
@@ -89,7 +90,7 @@ func (c *Conn) rawWrite(b []byte) (int, error) {
 		return r.n, err
 	}
 	if r.errno != 0 {
-		return r.n, &net.OpError{Op: "write", Net: "unix", Err: r.errno}
+		return r.n, &net.OpError{Op: "write", Net: r.network, Err: r.errno}
 	}
 	return r.n, nil
 }

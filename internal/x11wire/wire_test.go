@@ -342,3 +342,21 @@ func TestSequenceWrap(t *testing.T) {
 		t.Fatalf("only %d requests", last)
 	}
 }
+
+// TestTCP connects through TCP (port 6000+N) for a display with a host.
+func TestTCP(t *testing.T) {
+	x := xvfb.StartArgs(t, "-listen", "tcp")
+	c, err := Dial(context.Background(), "127.0.0.1"+x.Display)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	seq, err := c.GetGeometry(c.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Wait(seq)
+	if g := ParseGeometry(&r); err != nil || g.Width != 1920 || g.Height != 1080 {
+		t.Fatalf("GetGeometry over TCP: %+v %v", g, err)
+	}
+}

@@ -168,7 +168,7 @@ func Dial(ctx context.Context, name string) (*Conn, error) {
 		return nil, fmt.Errorf("x11wire: display %s: %w", name, err)
 	}
 	c := &Conn{nc: nc}
-	if err := c.setup(name, d, cookie(ip, d.num)); err != nil {
+	if err := c.setup(ctx, name, d, cookie(ip, d.num)); err != nil {
 		nc.Close()
 		return nil, err
 	}
@@ -179,7 +179,7 @@ func Dial(ctx context.Context, name string) (*Conn, error) {
 func pad4(n int) int { return (n + 3) &^ 3 }
 
 // setup sends the connection setup and parses the server's answer.
-func (c *Conn) setup(name string, d display, auth []byte) error {
+func (c *Conn) setup(ctx context.Context, name string, d display, auth []byte) error {
 	var authName string
 	if auth != nil {
 		authName = cookieName
@@ -191,7 +191,11 @@ func (c *Conn) setup(name string, d display, auth []byte) error {
 	le.PutUint16(b[8:], uint16(len(auth)))
 	copy(b[12:], authName)
 	copy(b[12+pad4(len(authName)):], auth)
-	c.nc.SetDeadline(time.Now().Add(30 * time.Second))
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(30 * time.Second)
+	}
+	c.nc.SetDeadline(deadline)
 	defer c.nc.SetDeadline(time.Time{})
 	if _, err := c.nc.Write(b); err != nil {
 		return fmt.Errorf("x11wire: display %s: setup: %w", name, err)

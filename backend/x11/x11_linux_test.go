@@ -3,10 +3,12 @@ package x11
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -721,5 +723,53 @@ func TestSteadyStateAllocs(t *testing.T) {
 				t.Errorf("%d frames", frames)
 			}
 		})
+	}
+}
+
+// TestAuthCookie runs capture on a server that wants a cookie: both
+// connections authenticate from $XAUTHORITY; without it Open fails with
+// ErrPermissionDenied.
+func TestAuthCookie(t *testing.T) {
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	record := func(num string, cookie []byte) []byte {
+		var b []byte
+		b = binary.BigEndian.AppendUint16(b, 256) // FamilyLocal
+		for _, f := range [][]byte{[]byte(host), []byte(num), []byte("MIT-MAGIC-COOKIE-1"), cookie} {
+			b = binary.BigEndian.AppendUint16(b, uint16(len(f)))
+			b = append(b, f...)
+		}
+		return b
+	}
+	cookie := []byte("0123456789abcdef")
+	dir := t.TempDir()
+	srv := filepath.Join(dir, "server")
+	if err := os.WriteFile(srv, record("", cookie), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	x := xvfb.StartArgs(t, "-auth", srv)
+	t.Setenv("XAUTHORITY", filepath.Join(dir, "missing"))
+	if _, err := (Backend{}).Open(context.Background(), x.Display, backend.Config{}); !errors.Is(err, backend.ErrPermissionDenied) {
+		t.Fatalf("Open without a cookie: %v, want ErrPermissionDenied", err)
+	}
+	client := filepath.Join(dir, "client")
+	if err := os.WriteFile(client, record(x.Display[1:], cookie), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XAUTHORITY", client)
+	src, err := Backend{}.Open(context.Background(), x.Display, backend.Config{Unpaced: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var b backend.Buffer
+	if err := src.Read(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	b.Releaser.ReleaseBuffer(b.Token)
+	if b.Video.Width != 1920 || len(b.Planes[0]) != 1920*1080*4 {
+		t.Fatalf("frame %v, %d bytes", b.Video, len(b.Planes[0]))
 	}
 }

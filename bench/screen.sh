@@ -2,7 +2,10 @@
 # X11 screen capture at 1920x1080, miniav's x11 backend (MIT-SHM) against
 # ffmpeg x11grab, in one run on the same private Xvfb: max fps unpaced and
 # client + X server CPU (percent of one core) at 30 fps, 5 s each after a
-# 1 s warm-up, ROUNDS (3) alternating rounds, medians. Installs ffmpeg and Xvfb if missing. Usage: bench/screen.sh
+# 1 s warm-up, ROUNDS (3) alternating rounds, medians; then the memory-copy
+# bound of unpaced capture (one core copying 1920x1080x4 frames) and
+# miniav's allocations per frame. Installs ffmpeg and Xvfb if missing.
+# Usage: [SECS=5] [ROUNDS=3] bench/screen.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -21,9 +24,9 @@ disp=":$dnum"
 secs=${SECS:-5}
 run() { /tmp/miniav-bench-screen -display "$disp" -xpid "$xpid" -secs "$secs" "$@" 2>/dev/null; }
 rounds=${ROUNDS:-3}
-mu=(); fu=(); m30=(); f30=()
+mu=(); fu=(); m30=(); f30=(); mc=()
 for ((i = 0; i < rounds; i++)); do # alternate the tools, then take medians
-	mu+=("$(run -tool miniav -fps 0)"); fu+=("$(run -tool ffmpeg -fps 0)")
+	mu+=("$(run -tool miniav -fps 0)"); fu+=("$(run -tool ffmpeg -fps 0)"); mc+=("$(run -tool memcpy -secs 2)")
 	m30+=("$(run -tool miniav -fps 30)"); f30+=("$(run -tool ffmpeg -fps 30)")
 done
 # med KEY LINES...: median of KEY over the runs
@@ -40,3 +43,7 @@ row "30 fps: Xvfb CPU" "$(med xserver_cpu "${m30[@]}")" "$(med xserver_cpu "${f3
 tot() { local l; for l in "$@"; do awk -v a="$(sed -n 's/.*client_cpu=\([0-9.]*\).*/\1/p' <<<"$l")" -v b="$(sed -n 's/.*xserver_cpu=\([0-9.]*\).*/\1/p' <<<"$l")" 'BEGIN{print "total=" a+b}'; done; }
 row "30 fps: client+Xvfb CPU" "$(med total $(tot "${m30[@]}"))" "$(med total $(tot "${f30[@]}"))" 0
 echo "ratio = miniav/ffmpeg (fps: higher is better; CPU: lower is better)"
+echo "bound: one core copies $(med fps "${mc[@]}") frames/s of 1920x1080x4 in memory ($(med gbps "${mc[@]}") GB/s, row by row);"
+echo "       unpaced capture costs the X server one such copy per frame (Xvfb CPU / fps above)"
+allocs=$(go test -run '^$' -bench 'Capture/mode=mit-shm' -benchtime 2000x ./backend/x11/ 2>/dev/null | awk '/allocs\/op/{print $(NF-1)}')
+echo "miniav allocations per frame (BenchmarkCapture, MIT-SHM, unpaced): ${allocs:-?}"

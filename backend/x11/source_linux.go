@@ -10,54 +10,44 @@ import (
 	"time"
 
 	"github.com/jezek/xgb"
-	"github.com/jezek/xgb/shm"
-	"github.com/jezek/xgb/xfixes"
 	"github.com/jezek/xgb/xproto"
 	"golang.org/x/sys/unix"
 
 	"github.com/miniav-go/miniav/backend"
 	"github.com/miniav-go/miniav/format"
+	"github.com/miniav-go/miniav/internal/x11wire"
 )
 
 const defaultBuffers = 3
 
-// segment is one SysV shared memory segment attached by us and the server.
-type segment struct {
-	id  int
+// buffer is one capture buffer: a SysV shared memory segment attached by
+// us and the server (MIT-SHM), or process memory GetImage replies are
+// read into.
+type buffer struct {
+	id  int // SysV id; -1 for process memory
 	mem []byte
-	seg shm.Seg
+	seg uint32 // server-side ShmSeg
 }
 
-// job is one capture: for display capture Read sends the request itself
-// (sent is true) so that two can be in flight; for a window the capture
-// goroutine first reads the window's geometry.
-type job struct {
-	idx   int
-	seq   uint64
-	sent  bool
-	ts    time.Duration
-	rect  image.Rectangle
-	shmC  shm.GetImageCookie
-	plain xproto.GetImageCookie
-	cur   xfixes.GetCursorImageCookie
-}
-
-// result is a finished capture.
-type result struct {
-	idx  int
-	seq  uint64
+// flight is one capture request in flight.
+type flight struct {
+	idx  int    // buffer
+	seq  uint64 // frame sequence number
 	ts   time.Duration
 	rect image.Rectangle // captured area in root coordinates
-	data []byte          // plain GetImage: the reply's pixels
-	err  error
-	skip bool // nothing to capture now (window off screen)
+	img  uint64          // wire sequence number of the image request
+	cur  uint64          // of the cursor request (0: none)
+	full bool            // cur is GetCursorImage, not QueryPointer
 }
 
-// maxInflight is how many requests unpaced capture keeps in flight.
-const maxInflight = 2
+// maxInflight bounds how many requests unpaced display capture keeps in
+// flight: one less than the buffers, so that the consumer holds one.
+const maxInflight = 4
 
 type source struct {
-	conn    *xgb.Conn
+	conn    *xgb.Conn     // set-up, window events
+	w       *x11wire.Conn // the capture requests
+	shm     byte          // MIT-SHM major opcode
 	root    xproto.Window
 	window  xproto.Window // 0 for display capture
 	screen  image.Rectangle
@@ -65,20 +55,29 @@ type source struct {
 	info    backend.Info
 	useShm  bool
 	unpaced bool
-	cursor  bool // draw the pointer in (XFIXES)
 	obs     backend.Observer
 
+	cursor     bool // draw the pointer in (XFIXES)
+	fixes      byte // XFIXES major opcode
+	fixesEvent byte // XFIXES first event
+	curStale   bool // the cursor image changed since it was fetched
+	curImg     []byte
+	curBuf     []byte // GetCursorImage replies land here
+	cur        x11wire.CursorImage
+	curX, curY int
+
 	sched sched
-	segs  []segment
-	free  chan int // indices of segments not lent and not in flight
+	bufs  []buffer
+	free  *ring // buffers not lent and not in flight
 	refs  atomic.Int32
 	once  sync.Once // detaches segments
 
-	jobs     chan job
-	results  chan result
-	inflight int
-	seq      uint64 // unpaced frame counter
-	wg       sync.WaitGroup
+	fl    [maxInflight]flight // FIFO of requests in flight
+	flHd  int
+	flN   int
+	depth int    // requests to keep in flight (unpaced display capture)
+	seq   uint64 // unpaced frame counter
+	wg    sync.WaitGroup
 
 	windowGone atomic.Bool
 }
@@ -115,22 +114,23 @@ func (Backend) Open(ctx context.Context, a string, cfg backend.Config) (backend.
 		s.release()
 		return nil, err
 	}
-	if cfg.Cursor {
-		err := xfixes.Init(c)
-		if err == nil {
-			// XFIXES wants the version negotiated before any other request.
-			_, err = xfixes.QueryVersion(c, 4, 0).Reply()
-		}
-		if err != nil {
-			return fail(fmt.Errorf("x11: drawing the cursor needs XFIXES: %v: %w", err, backend.ErrNotSupported))
-		}
-		s.cursor = true
+	s.w, err = x11wire.Dial(ctx, p.display)
+	if err != nil {
+		return fail(fmt.Errorf("x11: display %s: %v: %w", p.display, err, dialErr(err)))
 	}
 	setup := xproto.Setup(c)
 	scr := setup.DefaultScreen(c)
 	s.root = scr.Root
 	if err := screenFormat(setup, scr); err != nil {
 		return fail(err)
+	}
+	if s.w.Root != uint32(s.root) {
+		return fail(fmt.Errorf("x11: display %s: the two connections see different roots (%#x, %#x): %w", p.display, s.w.Root, s.root, backend.ErrNotSupported))
+	}
+	if cfg.Cursor {
+		if err := s.initCursor(); err != nil {
+			return fail(fmt.Errorf("x11: drawing the cursor needs XFIXES: %v: %w", err, backend.ErrNotSupported))
+		}
 	}
 	s.screen = image.Rect(0, 0, int(scr.WidthInPixels), int(scr.HeightInPixels))
 	v := format.Video{PixelFormat: format.BGRX, FrameRate: rate}
@@ -181,28 +181,32 @@ func (Backend) Open(ctx context.Context, a string, cfg backend.Config) (backend.
 	}
 	n = max(n, 2)
 	s.info = backend.Info{Kind: kind, Video: v}
-	switch {
+	// A window is clipped to the screen, so a screen-sized buffer holds
+	// any frame of it.
+	size := s.region.Dx() * s.region.Dy() * 4
+	if s.window != 0 {
+		size = s.screen.Dx() * s.screen.Dy() * 4
+	}
+	switch ext, err := s.w.QueryExtension("MIT-SHM"); {
+	case err != nil:
+		return fail(s.wrap(err))
 	case p.noShm:
 		s.info.Mode = "getimage (MIT-SHM disabled by shm=0)"
+	case !ext.Present:
+		s.info.Mode = "getimage (MIT-SHM unavailable)"
 	default:
-		if err := shm.Init(c); err != nil {
-			s.info.Mode = "getimage (MIT-SHM unavailable)"
-			break
-		}
-		// A window is clipped to the screen, so a screen-sized segment
-		// holds any frame of it.
-		size := s.region.Dx() * s.region.Dy() * 4
-		if s.window != 0 {
-			size = s.screen.Dx() * s.screen.Dy() * 4
-		}
+		s.shm = ext.Major
 		if err := s.attach(n, size); err != nil {
-			for _, g := range s.segs {
+			if werr := s.w.Err(); werr != nil {
+				return fail(s.wrap(werr))
+			}
+			for _, g := range s.bufs {
 				if g.seg != 0 {
-					shm.Detach(c, g.seg)
+					s.w.ShmDetach(s.shm, g.seg)
 				}
 			}
 			s.detach()
-			s.segs = nil
+			s.bufs = nil
 			s.info.Mode = fmt.Sprintf("getimage (MIT-SHM attach failed: %v)", err)
 			break
 		}
@@ -210,16 +214,23 @@ func (Backend) Open(ctx context.Context, a string, cfg backend.Config) (backend.
 		s.info.Mode = "mit-shm"
 		s.info.ZeroCopy = true
 	}
-	s.free = make(chan int, len(s.segs))
-	for i := range s.segs {
-		s.free <- i
+	if !s.useShm {
+		for range n {
+			s.bufs = append(s.bufs, buffer{id: -1, mem: make([]byte, size)})
+		}
 	}
+	s.free = newRing(len(s.bufs))
+	s.depth = min(len(s.bufs)-1, 2) // deeper measured no faster: the server is the bound
 	s.sched.init(rate.Interval(), cfg.Unpaced)
-	s.jobs = make(chan job, maxInflight)
-	s.results = make(chan result, maxInflight)
-	s.wg.Add(1)
-	go s.worker()
 	return s, nil
+}
+
+// dialErr maps an x11wire.Dial failure to a backend error.
+func dialErr(err error) error {
+	if errors.Is(err, x11wire.ErrRefused) {
+		return backend.ErrPermissionDenied
+	}
+	return backend.ErrNotFound
 }
 
 // attach creates n segments of size bytes, attached by the server and
@@ -235,23 +246,28 @@ func (s *source) attach(n, size int) error {
 			unix.SysvShmCtl(id, unix.IPC_RMID, nil)
 			return fmt.Errorf("shmat: %w", err)
 		}
-		s.segs = append(s.segs, segment{id: id, mem: mem})
-		seg, err := shm.NewSegId(s.conn)
+		s.bufs = append(s.bufs, buffer{id: id, mem: mem})
+		seg, err := s.w.NewID()
 		if err == nil {
-			err = shm.AttachChecked(s.conn, seg, uint32(id), false).Check()
+			err = s.w.ShmAttach(s.shm, seg, uint32(id), false)
+		}
+		if err == nil {
+			err = s.w.Sync()
 		}
 		unix.SysvShmCtl(id, unix.IPC_RMID, nil)
 		if err != nil {
 			return err
 		}
-		s.segs[len(s.segs)-1].seg = seg
+		s.bufs[len(s.bufs)-1].seg = seg
 	}
 	return nil
 }
 
 func (s *source) detach() {
-	for _, g := range s.segs {
-		unix.SysvShmDetach(g.mem)
+	for _, g := range s.bufs {
+		if g.id >= 0 {
+			unix.SysvShmDetach(g.mem)
+		}
 	}
 }
 
@@ -262,131 +278,19 @@ func (s *source) release() {
 	}
 }
 
-// worker runs the X requests so that Read can wait for replies and for
-// ctx at once.
-func (s *source) worker() {
-	defer s.wg.Done()
-	for j := range s.jobs {
-		s.results <- s.capture(j)
-	}
-}
-
-// send issues the request of a display capture.
-func (s *source) send(j *job) {
-	j.sent, j.rect, j.ts = true, s.region, backend.Now()
-	x, y, w, h := int16(j.rect.Min.X), int16(j.rect.Min.Y), uint16(j.rect.Dx()), uint16(j.rect.Dy())
-	if s.useShm {
-		j.shmC = shm.GetImage(s.conn, xproto.Drawable(s.root), x, y, w, h, 0xffffffff, xproto.ImageFormatZPixmap, s.segs[j.idx].seg, 0)
-	} else {
-		j.plain = xproto.GetImage(s.conn, xproto.ImageFormatZPixmap, xproto.Drawable(s.root), x, y, w, h, 0xffffffff)
-	}
-	if s.cursor {
-		j.cur = xfixes.GetCursorImage(s.conn)
-	}
-}
-
-func (s *source) capture(j job) result {
-	if !j.sent {
-		// A window is read through the root at its on-screen position
-		// (what is visible there, as ffmpeg's x11grab does); the root is
-		// always viewable, so unmapped or obscured parts never fail with
-		// BadMatch.
-		if s.windowGone.Load() {
-			return result{idx: j.idx, err: fmt.Errorf("x11: window %#x was destroyed: %w", uint32(s.window), backend.ErrDeviceLost)}
-		}
-		wr, err := windowRect(s.conn, s.window, s.root)
-		if err != nil {
-			return result{idx: j.idx, err: s.wrap(err)}
-		}
-		rect := wr.Intersect(s.screen)
-		if rect.Empty() {
-			return result{idx: j.idx, skip: true}
-		}
-		j.sent, j.rect, j.ts = true, rect, backend.Now()
-		x, y, w, h := int16(rect.Min.X), int16(rect.Min.Y), uint16(rect.Dx()), uint16(rect.Dy())
-		if s.useShm {
-			j.shmC = shm.GetImage(s.conn, xproto.Drawable(s.root), x, y, w, h, 0xffffffff, xproto.ImageFormatZPixmap, s.segs[j.idx].seg, 0)
-		} else {
-			j.plain = xproto.GetImage(s.conn, xproto.ImageFormatZPixmap, xproto.Drawable(s.root), x, y, w, h, 0xffffffff)
-		}
-		if s.cursor {
-			j.cur = xfixes.GetCursorImage(s.conn)
-		}
-	}
-	r := result{idx: j.idx, seq: j.seq, ts: j.ts, rect: j.rect}
-	var pix []byte
-	if s.useShm {
-		_, err := j.shmC.Reply()
-		if err != nil {
-			r.err = s.wrap(err)
-			return r
-		}
-		pix = s.segs[j.idx].mem
-	} else {
-		rep, err := j.plain.Reply()
-		if err != nil {
-			r.err = s.wrap(err)
-			return r
-		}
-		if n := j.rect.Dx() * j.rect.Dy() * 4; len(rep.Data) < n {
-			r.err = fmt.Errorf("x11: GetImage returned %d bytes for %v: %w", len(rep.Data), j.rect, backend.ErrNotSupported)
-			return r
-		}
-		r.data = rep.Data
-		pix = rep.Data
-	}
-	if s.cursor {
-		cur, err := j.cur.Reply()
-		if err != nil {
-			r.err = s.wrap(err)
-			return r
-		}
-		drawCursor(pix, j.rect, cur)
-	}
-	return r
-}
-
-// drawCursor blends the cursor image (premultiplied ARGB, as XFIXES
-// reports it) over the BGRX frame pix of the screen area rect:
-// dst = src + dst·(255−α)/255, per channel.
-func drawCursor(pix []byte, rect image.Rectangle, c *xfixes.GetCursorImageReply) {
-	w, h := int(c.Width), int(c.Height)
-	if len(c.CursorImage) < w*h {
-		return
-	}
-	x0 := int(c.X) - int(c.Xhot) - rect.Min.X
-	y0 := int(c.Y) - int(c.Yhot) - rect.Min.Y
-	stride := rect.Dx() * 4
-	for cy := max(0, -y0); cy < h && y0+cy < rect.Dy(); cy++ {
-		row := pix[(y0+cy)*stride:]
-		for cx := max(0, -x0); cx < w && x0+cx < rect.Dx(); cx++ {
-			p := c.CursorImage[cy*w+cx]
-			a := p >> 24
-			if a == 0 {
-				continue
-			}
-			d := row[(x0+cx)*4:]
-			for i := range 3 {
-				v := (p>>(8*i))&0xff + (uint32(d[i])*(255-a)+127)/255
-				d[i] = byte(min(v, 255))
-			}
-		}
-	}
-}
-
 func (s *source) wrap(err error) error {
 	if err == nil {
 		return nil
 	}
-	if lost(err) {
+	if canceled(err) {
+		return err
+	}
+	var xe *x11wire.Error
+	if !errors.As(err, &xe) {
 		return fmt.Errorf("x11: connection to the X server lost: %v: %w", err, backend.ErrDeviceLost)
 	}
-	if s.window != 0 {
-		var we xproto.WindowError
-		var de xproto.DrawableError
-		if s.windowGone.Load() || errors.As(err, &we) || errors.As(err, &de) {
-			return fmt.Errorf("x11: window %#x is gone: %v: %w", uint32(s.window), err, backend.ErrDeviceLost)
-		}
+	if s.window != 0 && (s.windowGone.Load() || xe.Code == x11wire.BadWindow || xe.Code == x11wire.BadDrawable) {
+		return fmt.Errorf("x11: window %#x is gone: %v: %w", uint32(s.window), err, backend.ErrDeviceLost)
 	}
 	return fmt.Errorf("x11: capture: %v", err)
 }
@@ -394,133 +298,211 @@ func (s *source) wrap(err error) error {
 // Info implements backend.Source.
 func (s *source) Info() backend.Info { return s.info }
 
-// acquire waits for a free segment (none needed without MIT-SHM).
+// acquire takes a free buffer, waiting for one when wait is set.
 func (s *source) acquire(ctx context.Context, wait bool) (int, bool, error) {
-	if !s.useShm {
-		return 0, true, nil
-	}
-	select {
-	case i := <-s.free:
-		return i, true, nil
-	default:
-	}
 	if !wait {
-		return 0, false, nil
+		i, ok := s.free.tryGet()
+		return i, ok, nil
 	}
-	select {
-	case i := <-s.free:
-		return i, true, nil
-	case <-ctx.Done():
-		return 0, false, ctx.Err()
-	}
+	i, err := s.free.get(ctx)
+	return i, err == nil, err
 }
 
-// issue starts capture k into segment idx.
-func (s *source) issue(idx int, seq uint64) {
-	j := job{idx: idx, seq: seq}
-	if s.window == 0 {
-		s.send(&j)
+// issue sends the requests capturing rect into buffer idx as frame seq.
+func (s *source) issue(idx int, seq uint64, rect image.Rectangle) error {
+	f := flight{idx: idx, seq: seq, rect: rect, ts: backend.Now()}
+	x, y, w, h := int16(rect.Min.X), int16(rect.Min.Y), uint16(rect.Dx()), uint16(rect.Dy())
+	var err error
+	if s.useShm {
+		f.img, err = s.w.ShmGetImage(s.shm, uint32(s.root), x, y, w, h, 0xffffffff, x11wire.ZPixmap, s.bufs[idx].seg, 0)
+	} else {
+		f.img, err = s.w.GetImage(x11wire.ZPixmap, uint32(s.root), x, y, w, h, 0xffffffff, s.bufs[idx].mem)
 	}
-	s.jobs <- j
-	s.inflight++
+	if err == nil && s.cursor {
+		f.full = s.curStale
+		s.curStale = false
+		if f.full {
+			f.cur, err = s.w.XFixesGetCursorImage(s.fixes, s.curBuf)
+		} else {
+			f.cur, err = s.w.QueryPointer(uint32(s.root))
+		}
+	}
+	if err != nil {
+		s.free.put(idx)
+		return s.wrap(err)
+	}
+	s.fl[(s.flHd+s.flN)%maxInflight] = f
+	s.flN++
+	return nil
 }
 
-// topUp keeps up to maxInflight unpaced requests in flight while free
-// segments remain.
-func (s *source) topUp() {
-	for s.inflight < maxInflight {
+// windowArea returns the on-screen part of the window in root coordinates
+// (empty when it is off screen). A window is read through the root at its
+// on-screen position (what is visible there, as ffmpeg's x11grab does);
+// the root is always viewable, so unmapped or obscured parts never fail
+// with BadMatch.
+func (s *source) windowArea() (image.Rectangle, error) {
+	if s.windowGone.Load() {
+		return image.Rectangle{}, fmt.Errorf("x11: window %#x was destroyed: %w", uint32(s.window), backend.ErrDeviceLost)
+	}
+	gs, err := s.w.GetGeometry(uint32(s.window))
+	if err != nil {
+		return image.Rectangle{}, s.wrap(err)
+	}
+	ts, err := s.w.TranslateCoordinates(uint32(s.window), uint32(s.root), 0, 0)
+	if err != nil {
+		return image.Rectangle{}, s.wrap(err)
+	}
+	gr, err := s.w.Wait(gs)
+	if err != nil {
+		s.w.Wait(ts)
+		return image.Rectangle{}, s.wrap(err)
+	}
+	tr, err := s.w.Wait(ts)
+	if err != nil {
+		return image.Rectangle{}, s.wrap(err)
+	}
+	g := x11wire.ParseGeometry(&gr)
+	x, y := x11wire.ParseTranslate(&tr)
+	return image.Rect(int(x), int(y), int(x)+int(g.Width), int(y)+int(g.Height)).Intersect(s.screen), nil
+}
+
+// topUp keeps up to maxInflight unpaced display requests in flight while
+// free buffers remain.
+func (s *source) topUp() error {
+	for s.flN < s.depth {
 		idx, ok, _ := s.acquire(context.Background(), false)
 		if !ok {
-			return
+			return nil
 		}
-		s.issue(idx, s.seq)
+		if err := s.issue(idx, s.seq, s.region); err != nil {
+			return err
+		}
 		s.seq++
 	}
+	return nil
+}
+
+// start issues the next capture when none is in flight (waiting for its
+// tick when paced). skip reports a window off screen.
+func (s *source) start(ctx context.Context) (skip bool, err error) {
+	if s.unpaced && s.window == 0 {
+		if err := s.topUp(); err != nil || s.flN > 0 {
+			return false, err
+		}
+	}
+	if s.flN > 0 {
+		return false, nil
+	}
+	var seq uint64
+	if s.unpaced {
+		seq = s.seq
+	} else {
+		k, _, err := s.sched.next(ctx)
+		if err != nil {
+			return false, err
+		}
+		seq = k
+	}
+	idx, _, err := s.acquire(ctx, true)
+	if err != nil {
+		return false, err
+	}
+	if s.unpaced {
+		s.seq++
+	}
+	rect := s.region
+	if s.window != 0 {
+		if rect, err = s.windowArea(); err != nil || rect.Empty() {
+			s.free.put(idx)
+			return err == nil, err
+		}
+	}
+	return false, s.issue(idx, seq, rect)
 }
 
 // Read implements backend.Source.
 func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
+	s.w.Bind(ctx)
 	for {
-		if s.unpaced {
-			s.topUp()
+		skip, err := s.start(ctx)
+		if err != nil {
+			return err
 		}
-		if s.inflight == 0 {
-			var seq uint64
-			if s.unpaced {
-				seq = s.seq
-			} else {
-				k, _, err := s.sched.next(ctx)
-				if err != nil {
-					return err
-				}
-				seq = k
-			}
-			idx, _, err := s.acquire(ctx, true)
-			if err != nil {
-				return err
-			}
-			if s.unpaced {
-				s.seq++
-			}
-			s.issue(idx, seq)
-		}
-		var r result
-		select {
-		case r = <-s.results:
-			s.inflight--
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		if r.err != nil || r.skip {
-			if s.useShm {
-				s.free <- r.idx
-			}
-			if r.err != nil {
-				return r.err
-			}
+		if skip {
 			continue
 		}
-		w, h := r.rect.Dx(), r.rect.Dy()
+		f := &s.fl[s.flHd]
+		err = nil
+		if f.img != 0 {
+			var r x11wire.Reply
+			r, err = s.w.Wait(f.img)
+			if canceled(err) {
+				return err // the request stays in flight for the next Read
+			}
+			f.img = 0
+			if err == nil && !s.useShm && r.Len < f.rect.Dx()*f.rect.Dy()*4 {
+				err = fmt.Errorf("x11: GetImage returned %d bytes for %v: %w", r.Len, f.rect, backend.ErrNotSupported)
+			}
+		}
+		if f.cur != 0 {
+			cerr := s.cursorReply(f)
+			if canceled(cerr) {
+				return cerr
+			}
+			f.cur = 0
+			if err == nil {
+				err = cerr
+			}
+		}
+		done := *f
+		s.flHd = (s.flHd + 1) % maxInflight
+		s.flN--
+		if err != nil {
+			s.free.put(done.idx)
+			return s.wrap(err)
+		}
+		w, h := done.rect.Dx(), done.rect.Dy()
+		mem := s.bufs[done.idx].mem[: w*h*4 : w*h*4]
+		if s.cursor {
+			drawCursor(mem, done.rect, s.curX, s.curY, &s.cur, s.curImg)
+		}
 		v := s.info.Video
 		v.Width, v.Height = w, h
 		b.Video = v
 		b.NumPlanes = 1
 		b.Strides[0] = w * 4
-		b.Timestamp = r.ts
-		b.Sequence = r.seq
-		if s.useShm {
-			b.Planes[0] = s.segs[r.idx].mem[: w*h*4 : w*h*4]
-			s.refs.Add(1)
-			b.Releaser = s
-			b.Token = uint64(r.idx)
-		} else {
-			b.Planes[0] = r.data[: w*h*4 : w*h*4]
+		b.Planes[0] = mem
+		b.Timestamp = done.ts
+		b.Sequence = done.seq
+		b.Releaser = s
+		b.Token = uint64(done.idx)
+		if !s.useShm {
 			b.Flags |= backend.FlagCopied
-			b.Releaser = nopReleaser{}
 		}
-		if s.unpaced {
+		s.refs.Add(1)
+		if s.unpaced && s.window == 0 {
 			// Keep requests in flight while the consumer works.
-			s.topUp()
+			if err := s.topUp(); err != nil {
+				b.Releaser.ReleaseBuffer(b.Token)
+				return err
+			}
 		}
 		return nil
 	}
 }
 
-// ReleaseBuffer implements backend.Releaser: the segment goes back to the
+// ReleaseBuffer implements backend.Releaser: the buffer goes back to the
 // ring.
 func (s *source) ReleaseBuffer(token uint64) {
-	s.free <- int(token)
+	s.free.put(int(token))
 	s.release()
 }
 
-type nopReleaser struct{}
-
-func (nopReleaser) ReleaseBuffer(uint64) {}
-
-// shutdown closes the connection and waits for the goroutines.
+// shutdown closes the connections and waits for the event goroutine.
 func (s *source) shutdown() {
-	if s.jobs != nil {
-		close(s.jobs)
+	if s.w != nil {
+		s.w.Close()
 	}
 	s.conn.Close()
 	s.wg.Wait()
@@ -532,4 +514,9 @@ func (s *source) Close() error {
 	s.shutdown()
 	s.release()
 	return nil
+}
+
+// canceled reports whether err is a context's.
+func canceled(err error) bool {
+	return err != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
 }

@@ -2,7 +2,6 @@ package x11
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"image"
 	"io"
@@ -275,16 +274,4 @@ func drain(c *xgb.Conn, s *source) {
 			s.windowGone.Store(true)
 		}
 	}
-}
-
-// lost reports whether err means the connection to the X server is gone.
-func lost(err error) bool {
-	if err == nil {
-		return false
-	}
-	if errors.Is(err, io.EOF) {
-		return true
-	}
-	var xe xgb.Error
-	return !errors.As(err, &xe)
 }

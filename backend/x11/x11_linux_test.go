@@ -3,10 +3,12 @@ package x11
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/miniav-go/miniav"
 	"github.com/miniav-go/miniav/backend"
+	"github.com/miniav-go/miniav/format"
 	"github.com/miniav-go/miniav/internal/xvfb"
 )
 
@@ -247,11 +250,11 @@ func TestSegmentsAndHeldFrames(t *testing.T) {
 		t.Fatal(err)
 	}
 	ss := src.(*source)
-	if len(ss.segs) != 2 {
-		t.Fatalf("%d segments, want 2", len(ss.segs))
+	if len(ss.bufs) != 2 {
+		t.Fatalf("%d segments, want 2", len(ss.bufs))
 	}
 	var ids []int
-	for _, g := range ss.segs {
+	for _, g := range ss.bufs {
 		ids = append(ids, g.id)
 	}
 	var b1, b2 backend.Buffer
@@ -564,9 +567,95 @@ func TestCursor(t *testing.T) {
 	}
 }
 
+// cursorFrame reports whether frame f of region shows cursor cur (at
+// its position) blended over the plain background bg.
+func cursorFrame(f miniav.Frame, region image.Rectangle, cur *xfixes.GetCursorImageReply, bg [4]byte) (match bool, changed int) {
+	box := image.Rect(0, 0, int(cur.Width), int(cur.Height)).Add(image.Pt(int(cur.X)-int(cur.Xhot), int(cur.Y)-int(cur.Yhot)))
+	match = true
+	for y := range region.Dy() {
+		for x := range region.Dx() {
+			want := bg
+			cx, cy := x+region.Min.X-box.Min.X, y+region.Min.Y-box.Min.Y
+			if cx >= 0 && cy >= 0 && cx < box.Dx() && cy < box.Dy() {
+				s := cur.CursorImage[cy*box.Dx()+cx]
+				a := int(s >> 24)
+				for i := range 3 {
+					want[i] = byte(min(255, int(s>>(8*i))&0xff+(int(bg[i])*(255-a)+127)/255))
+				}
+			}
+			got := pixel(f, x, y)
+			if got != want {
+				match = false
+			}
+			if got != bg {
+				changed++
+			}
+		}
+	}
+	return match, changed
+}
+
+// TestCursorChange changes the root's cursor during capture: the XFIXES
+// CursorNotify event makes the next frames draw the new image, and
+// moving the pointer moves it.
+func TestCursorChange(t *testing.T) {
+	x := xvfb.Start(t)
+	p := newPainter(t, x.Display)
+	p.scene()
+	xproto.WarpPointer(p.c, xproto.WindowNone, p.root, 0, 0, 0, 0, 500, 400)
+	if err := xfixes.Init(p.c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := xfixes.QueryVersion(p.c, 4, 0).Reply(); err != nil {
+		t.Fatal(err)
+	}
+	region := image.Rect(400, 300, 700, 560)
+	s := open(t, "x11:"+x.Display, miniav.WithRegion(region), miniav.WithCursor(true), miniav.WithUnpaced())
+	bg := bgrx(0x404040)
+	// waitFor reads frames until one shows the server's current cursor.
+	waitFor := func(what string) {
+		t.Helper()
+		cur, err := xfixes.GetCursorImage(p.c).Reply()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 200 {
+			f := next(t, s)
+			ok, changed := cursorFrame(f, region, cur, bg)
+			f.Release()
+			if ok && changed >= 10 {
+				return
+			}
+		}
+		t.Fatalf("%s: no frame shows the %dx%d cursor at %d,%d", what, cur.Width, cur.Height, cur.X, cur.Y)
+	}
+	waitFor("default cursor")
+	before, _ := xfixes.GetCursorImage(p.c).Reply()
+
+	// A glyph cursor (XC_fleur) on the root.
+	font, _ := xproto.NewFontId(p.c)
+	if err := xproto.OpenFontChecked(p.c, font, uint16(len("cursor")), "cursor").Check(); err != nil {
+		t.Fatal(err)
+	}
+	cid, _ := xproto.NewCursorId(p.c)
+	if err := xproto.CreateGlyphCursorChecked(p.c, cid, font, font, 52, 53, 0xffff, 0, 0, 0, 0, 0).Check(); err != nil {
+		t.Fatal(err)
+	}
+	if err := xproto.ChangeWindowAttributesChecked(p.c, p.root, xproto.CwCursor, []uint32{uint32(cid)}).Check(); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := xfixes.GetCursorImage(p.c).Reply()
+	if after.CursorSerial == before.CursorSerial {
+		t.Fatalf("the cursor did not change (serial %d)", after.CursorSerial)
+	}
+	waitFor("glyph cursor")
+	xproto.WarpPointer(p.c, xproto.WindowNone, p.root, 0, 0, 0, 0, 600, 450)
+	waitFor("moved pointer")
+}
+
 // BenchmarkCapture reads and releases unpaced 1920x1080 frames through
-// MIT-SHM (ns/op is the time per frame, allocs/op what xgb allocates per
-// request and reply).
+// MIT-SHM and through plain GetImage (ns/op is the time per frame; allocs/op
+// is 0: requests and replies use fixed buffers).
 func BenchmarkCapture(b *testing.B) {
 	for _, id := range []string{"", "?shm=0"} {
 		b.Run("mode="+map[string]string{"": "mit-shm", "?shm=0": "getimage"}[id], func(b *testing.B) {
@@ -586,5 +675,101 @@ func BenchmarkCapture(b *testing.B) {
 				buf.Releaser.ReleaseBuffer(buf.Token)
 			}
 		})
+	}
+}
+
+// TestSteadyStateAllocs reads and releases frames in every capture mode
+// and asserts that a steady-state frame allocates nothing.
+func TestSteadyStateAllocs(t *testing.T) {
+	x := xvfb.Start(t)
+	p := newPainter(t, x.Display)
+	p.scene()
+	w := p.window(image.Rect(400, 300, 720, 540), 0x2080c0)
+	small := image.Rect(10, 20, 330, 260)
+	for _, c := range []struct {
+		name, id string
+		cfg      backend.Config
+	}{
+		{"mit-shm unpaced", x.Display, backend.Config{Unpaced: true}},
+		{"mit-shm paced", x.Display, backend.Config{Region: small, Video: format.Video{FrameRate: format.FPS(1000)}}},
+		{"mit-shm cursor", x.Display, backend.Config{Unpaced: true, Region: small, Cursor: true}},
+		{"getimage", x.Display + "?shm=0", backend.Config{Unpaced: true, Region: small}},
+		{"window", fmt.Sprintf("%s/window/%#x", x.Display, uint32(w)), backend.Config{Unpaced: true, Cursor: true}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src, err := Backend{}.Open(context.Background(), c.id, c.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var b backend.Buffer
+			frames := 0
+			read := func() {
+				if err := src.Read(ctx, &b); err != nil {
+					t.Fatal(err)
+				}
+				frames++
+				b.Releaser.ReleaseBuffer(b.Token)
+			}
+			for range 5 { // warm up: first cursor image, bound context
+				read()
+			}
+			if n := testing.AllocsPerRun(100, read); n != 0 {
+				t.Errorf("%v allocations per frame, want 0", n)
+			}
+			if frames != 5+101 {
+				t.Errorf("%d frames", frames)
+			}
+		})
+	}
+}
+
+// TestAuthCookie runs capture on a server that wants a cookie: both
+// connections authenticate from $XAUTHORITY; without it Open fails with
+// ErrPermissionDenied.
+func TestAuthCookie(t *testing.T) {
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	record := func(num string, cookie []byte) []byte {
+		var b []byte
+		b = binary.BigEndian.AppendUint16(b, 256) // FamilyLocal
+		for _, f := range [][]byte{[]byte(host), []byte(num), []byte("MIT-MAGIC-COOKIE-1"), cookie} {
+			b = binary.BigEndian.AppendUint16(b, uint16(len(f)))
+			b = append(b, f...)
+		}
+		return b
+	}
+	cookie := []byte("0123456789abcdef")
+	dir := t.TempDir()
+	srv := filepath.Join(dir, "server")
+	if err := os.WriteFile(srv, record("", cookie), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	x := xvfb.StartArgs(t, "-auth", srv)
+	t.Setenv("XAUTHORITY", filepath.Join(dir, "missing"))
+	if _, err := (Backend{}).Open(context.Background(), x.Display, backend.Config{}); !errors.Is(err, backend.ErrPermissionDenied) {
+		t.Fatalf("Open without a cookie: %v, want ErrPermissionDenied", err)
+	}
+	client := filepath.Join(dir, "client")
+	if err := os.WriteFile(client, record(x.Display[1:], cookie), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XAUTHORITY", client)
+	src, err := Backend{}.Open(context.Background(), x.Display, backend.Config{Unpaced: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var b backend.Buffer
+	if err := src.Read(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	b.Releaser.ReleaseBuffer(b.Token)
+	if b.Video.Width != 1920 || len(b.Planes[0]) != 1920*1080*4 {
+		t.Fatalf("frame %v, %d bytes", b.Video, len(b.Planes[0]))
 	}
 }

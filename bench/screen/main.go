@@ -7,7 +7,9 @@
 //	screen -tool miniav|ffmpeg -display :5 -xpid 1234 -fps 0|30 -secs 5
 //
 // -fps 0 is unpaced (as fast as possible). Each run warms up for one
-// second before measuring.
+// second before measuring. -tool memcpy instead measures how many frames
+// per second one core can copy in memory row by row (the X server's
+// work per MIT-SHM capture), the bound of unpaced capture.
 package main
 
 import (
@@ -17,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -30,8 +33,25 @@ import (
 
 const clkTck = 100 // USER_HZ on Linux
 
-// cpu returns utime+stime of pid in seconds.
+// cpu returns the CPU time of pid in seconds: the sum of its threads'
+// run time from /proc/PID/task/*/schedstat (nanoseconds), or
+// utime+stime from /proc/PID/stat (10 ms ticks) when that is missing.
 func cpu(pid int) float64 {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var ns float64
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		if fs := strings.Fields(string(b)); len(fs) > 0 {
+			v, _ := strconv.ParseFloat(fs[0], 64)
+			ns += v
+		}
+	}
+	if ns > 0 {
+		return ns / 1e9
+	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
@@ -49,6 +69,7 @@ func main() {
 	xpid := flag.Int("xpid", 0, "pid of the X server")
 	fps := flag.Int("fps", 0, "frame rate (0: unpaced)")
 	secs := flag.Float64("secs", 5, "measured seconds")
+	buffers := flag.Int("buffers", 0, "miniav capture buffers (0: the backend's default)")
 	id := flag.String("id", "", "miniav device ID (default x11:<display>)")
 	flag.Parse()
 	dur := time.Duration(*secs * float64(time.Second))
@@ -56,9 +77,12 @@ func main() {
 	var clientPid int
 	var stop func()
 	switch *tool {
+	case "memcpy":
+		memcpyBound(dur)
+		return
 	case "miniav":
 		_ = x11.Name
-		opts := []miniav.Option{}
+		opts := []miniav.Option{miniav.WithBuffers(*buffers)}
 		if *fps == 0 {
 			opts = append(opts, miniav.WithUnpaced())
 		} else {
@@ -122,4 +146,29 @@ func main() {
 	stop()
 	el := t1.Sub(t0).Seconds()
 	fmt.Printf("%s fps=%.1f client_cpu=%.1f xserver_cpu=%.1f\n", *tool, float64(f1-f0)/el, 100*(c1-c0)/el, 100*(x1-x0)/el)
+}
+
+// memcpyBound prints the frames per second one core copies in memory,
+// row by row as the X server's fbBlt does, after a warm-up.
+func memcpyBound(dur time.Duration) {
+	const w, h = 1920, 1080
+	src, dst := make([]byte, w*h*4), make([]byte, w*h*4)
+	for i := range src {
+		src[i] = byte(i)
+	}
+	frame := func() {
+		for o := 0; o < len(src); o += w * 4 {
+			copy(dst[o:o+w*4], src[o:o+w*4])
+		}
+	}
+	for range 50 {
+		frame()
+	}
+	n, t0 := 0, time.Now()
+	for time.Since(t0) < dur {
+		frame()
+		n++
+	}
+	el := time.Since(t0).Seconds()
+	fmt.Printf("memcpy fps=%.1f gbps=%.2f\n", float64(n)/el, float64(n*w*h*4)/el/1e9)
 }

@@ -26,12 +26,18 @@ type Server struct {
 // is killed when t ends. A missing Xvfb skips t (fails it with CI=true).
 func Start(t testing.TB) *Server {
 	t.Helper()
+	return StartArgs(t)
+}
+
+// StartArgs is Start with extra Xvfb arguments (such as "-auth", file).
+func StartArgs(t testing.TB, args ...string) *Server {
+	t.Helper()
 	bin := testenv.LookPath(t, "Xvfb")
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-displayfd", "3", "-screen", "0", "1920x1080x24", "-nolisten", "tcp", "-noreset")
+	cmd := exec.Command(bin, append([]string{"-displayfd", "3", "-screen", "0", "1920x1080x24", "-nolisten", "tcp", "-noreset"}, args...)...)
 	cmd.ExtraFiles = []*os.File{w}
 	if err := cmd.Start(); err != nil {
 		r.Close()

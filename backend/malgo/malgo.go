@@ -73,7 +73,8 @@ type entry struct {
 	raw      malgo.DeviceID
 	id       string // rawID
 	name     string
-	def      bool
+	def      bool // listed as the default of its kind
+	sysDef   bool // the system's default input or output
 	kind     backend.Kind
 	loopback bool   // WASAPI loopback of a playback device
 	output   string // for loopback devices: the output's rawID
@@ -94,14 +95,14 @@ func enumerate(c *malgo.AllocatedContext, b malgo.Backend) (capture, playback []
 	}
 	defSink := ""
 	for _, d := range plays {
-		e := entry{raw: d.ID, id: rawID(b, d.ID), name: d.Name(), def: d.IsDefault != 0}
+		e := entry{raw: d.ID, id: rawID(b, d.ID), name: d.Name(), def: d.IsDefault != 0, sysDef: d.IsDefault != 0}
 		if e.def {
 			defSink = e.id
 		}
 		playback = append(playback, e)
 	}
 	for _, d := range caps {
-		e := entry{raw: d.ID, id: rawID(b, d.ID), name: d.Name(), def: d.IsDefault != 0, kind: backend.KindMicrophone}
+		e := entry{raw: d.ID, id: rawID(b, d.ID), name: d.Name(), def: d.IsDefault != 0, sysDef: d.IsDefault != 0, kind: backend.KindMicrophone}
 		if b == maPulse && strings.HasSuffix(e.id, ".monitor") {
 			e.kind, e.output = backend.KindLoopback, strings.TrimSuffix(e.id, ".monitor")
 			e.def = e.def || (defSink != "" && e.output == defSink)
@@ -371,7 +372,7 @@ func (s *source) open(addr string, p params, a format.Audio, nslots int, logger 
 	switch {
 	case addr == "":
 		for i := range capture {
-			if capture[i].def {
+			if capture[i].sysDef {
 				kind, name = capture[i].kind, capture[i].name
 				break
 			}
@@ -381,7 +382,7 @@ func (s *source) open(addr string, p params, a format.Audio, nslots int, logger 
 		kind, name = backend.KindLoopback, "loopback of the default output"
 		var sink *entry
 		for i := range playback {
-			if (out == "" && playback[i].def) || (out != "" && playback[i].matches(out)) {
+			if (out == "" && playback[i].sysDef) || (out != "" && playback[i].matches(out)) {
 				sink = &playback[i]
 				break
 			}
@@ -435,6 +436,19 @@ func (s *source) open(addr string, p params, a format.Audio, nslots int, logger 
 	} else {
 		dc.PeriodSizeInFrames, dc.PeriodSizeInMilliseconds = 0, defaultPeriodMS
 	}
+	// The audio system's own buffer (maxlength on PulseAudio) is periods ×
+	// period; miniaudio's default of 3 periods overflows when the process
+	// stalls for 30 ms. Ask for about deviceBuffer: capture latency stays
+	// one period.
+	rate := a.SampleRate
+	if rate == 0 {
+		rate = 48000 // a guess; the device's rate is known only after init
+	}
+	period := a.PeriodFrames
+	if period == 0 {
+		period = rate * defaultPeriodMS / 1000
+	}
+	dc.Periods = uint32(min(max(3, (rate*int(deviceBuffer/time.Millisecond)/1000+period-1)/period), 64))
 	dc.Pulse.StreamNameCapture = "miniav capture"
 	if target != nil {
 		id := target.raw
@@ -476,6 +490,10 @@ func (s *source) open(addr string, p params, a format.Audio, nslots int, logger 
 
 // defaultPeriodMS is the period when Config.Audio.PeriodFrames is 0.
 const defaultPeriodMS = 10
+
+// deviceBuffer is how much audio the audio system buffers for a stream
+// (up to 64 periods).
+const deviceBuffer = 250 * time.Millisecond
 
 // openErr maps a miniaudio init error onto a backend sentinel.
 func openErr(err error) error {

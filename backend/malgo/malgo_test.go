@@ -83,6 +83,26 @@ func dominant(x []float64, rate int, lo, hi float64) (freq, frac float64) {
 	return f, 2 * p / (float64(len(x)) * e)
 }
 
+// glitches lists the first sample indices where x departs from a sinusoid
+// of frequency f (x[n+1] = 2cos(w)x[n] - x[n-1]).
+func glitches(x []float64, f float64, rate int) []int {
+	c := 2 * math.Cos(2*math.Pi*f/float64(rate))
+	var out []int
+	for n := 1; n+1 < len(x) && len(out) < 10; n++ {
+		if math.Abs(x[n+1]-c*x[n]+x[n-1]) > 0.02 {
+			out = append(out, n)
+		}
+	}
+	if len(out) >= 2 {
+		var e float64
+		for _, v := range x[out[0]+2 : out[len(out)-1]-1] {
+			e += v * v
+		}
+		out = append(out, -int(1000*math.Sqrt(e/float64(out[len(out)-1]-out[0]-3))))
+	}
+	return out
+}
+
 // toneCapture reads from s until the tone is present, then one second of
 // contiguous audio, and returns it per channel.
 func toneCapture(t *testing.T, s *miniav.Stream) [][]float64 {
@@ -90,14 +110,14 @@ func toneCapture(t *testing.T, s *miniav.Stream) [][]float64 {
 	a := s.Info().Audio
 	chans := make([][]float64, a.Channels)
 	var buf []float64
-	loud, next := false, uint64(0)
+	loud, next, got, maxRMS := false, uint64(0), 0, 0.0
 	timeout := time.After(10 * time.Second)
 	for {
 		var f miniav.Frame
 		select {
 		case f = <-s.Frames():
 		case <-timeout:
-			t.Fatalf("no tone within 10 s (loud=%v, %d samples)", loud, len(chans[0]))
+			t.Fatalf("no tone within 10 s (loud=%v, %d samples, %d buffers, max RMS %.3f, stats %+v)", loud, len(chans[0]), got, maxRMS, s.Stats())
 		}
 		if !f.Valid() {
 			t.Fatalf("stream ended: %v", s.Err())
@@ -109,12 +129,15 @@ func toneCapture(t *testing.T, s *miniav.Stream) [][]float64 {
 		buf = samples(a, av.Data(), buf[:0])
 		seq := f.Sequence()
 		f.Release()
+		got++
 		if !loud {
 			var e float64
 			for _, v := range buf {
 				e += v * v
 			}
-			loud = math.Sqrt(e/float64(len(buf))) > 0.2 // the tone's RMS is 0.35
+			rms := math.Sqrt(e / float64(len(buf)))
+			maxRMS = max(maxRMS, rms)
+			loud = rms > 0.2 // the tone's RMS is 0.35
 			next = seq + uint64(av.Frames())
 			continue // the onset buffer may be partly silent
 		}
@@ -180,10 +203,12 @@ func TestTone(t *testing.T) {
 			if info.Audio != want || info.Kind != c.kind || !strings.Contains(info.Mode, "pulseaudio") {
 				t.Fatalf("Info = %+v, want audio %v, kind %v, mode with pulseaudio", info, want, c.kind)
 			}
-			for ch, x := range toneCapture(t, s) {
+			chans := toneCapture(t, s)
+			s.Close() // before the analysis, which would starve the other captures
+			for ch, x := range chans {
 				f, frac := dominant(x, c.a.SampleRate, 100, 2000)
 				if math.Abs(f-440) > 1 || frac < 0.9 {
-					t.Errorf("channel %d: dominant %.2f Hz holding %.0f%% of the energy, want 440±1 Hz, ≥90%%", ch, f, frac*100)
+					t.Errorf("channel %d: dominant %.2f Hz holding %.0f%% of the energy, want 440±1 Hz, ≥90%%; glitches at %v", ch, f, frac*100, glitches(x, 440, c.a.SampleRate))
 				} else {
 					t.Logf("channel %d: %.2f Hz, %.1f%% of the energy", ch, f, frac*100)
 				}

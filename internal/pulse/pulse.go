@@ -171,7 +171,7 @@ func (s *Server) Pactl(ctx context.Context, args ...string) error {
 // Play plays a WAV file into sink with paplay in the background; Close (or
 // StopPlaying) stops it.
 func (s *Server) Play(sink, wav string) error {
-	c := s.Command("paplay", "--device="+sink, "--latency-msec=20", wav)
+	c := s.Command("paplay", "--device="+sink, wav)
 	if err := c.Start(); err != nil {
 		return fmt.Errorf("pulse: paplay: %w", err)
 	}

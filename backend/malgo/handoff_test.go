@@ -11,7 +11,9 @@ import (
 	"github.com/miniav-go/miniav/format"
 )
 
-type countObserver struct{ drops [backend.NumDropReasons]uint64 }
+type countObserver struct {
+	drops [backend.NumDropReasons]uint64
+}
 
 func (o *countObserver) Dropped(r backend.DropReason, n uint64) { o.drops[r] += n }
 func (o *countObserver) Copied()                                {}

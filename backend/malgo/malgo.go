@@ -478,6 +478,18 @@ func (s *source) open(addr string, p params, a format.Audio, nslots int, logger 
 		mode += " loopback"
 	}
 	s.watchdog = p.watchdog
+	if be != maNull {
+		probe := p
+		probe.backends = []malgo.Backend{be}
+		s.probe = func() error {
+			c, _, err := newContext(probe, nil)
+			if err == nil {
+				c.Uninit()
+				c.Free()
+			}
+			return err
+		}
+	}
 	if err := s.alloc(got, nslots); err != nil {
 		return err
 	}

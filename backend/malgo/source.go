@@ -25,6 +25,15 @@ const extraSlots = 4
 // watchdog.
 const checkEvery = 100 * time.Millisecond
 
+// When no audio arrived for probeAfter (or five periods if longer), a
+// waiting Read checks, at most every probeEvery, that the sound system is
+// still reachable, waiting probeTimeout for the answer.
+const (
+	probeAfter   = 250 * time.Millisecond
+	probeEvery   = time.Second
+	probeTimeout = 2 * time.Second
+)
+
 // closeTimeout bounds how long Close waits for miniaudio to uninitialise.
 const closeTimeout = 5 * time.Second
 
@@ -61,9 +70,11 @@ type source struct {
 	closed   atomic.Bool
 	held     atomic.Int32 // slots still holding a pool buffer
 
-	watchdog time.Duration
-	dev      *malgo.Device
-	mctx     *malgo.AllocatedContext
+	watchdog  time.Duration
+	probe     func() error // reports whether the sound system is still reachable
+	lastProbe time.Duration
+	dev       *malgo.Device
+	mctx      *malgo.AllocatedContext
 }
 
 // newSource returns a source with no slots yet.
@@ -197,10 +208,22 @@ func (s *source) lost() error {
 	if s.stopped.Load() || !s.dev.IsStarted() {
 		return fmt.Errorf("malgo: %s: the audio device stopped: %w", s.info.Mode, backend.ErrDeviceLost)
 	}
-	if s.watchdog > 0 {
-		if idle := backend.Now() - time.Duration(s.lastData.Load()); idle > s.watchdog {
-			return fmt.Errorf("malgo: %s: no audio for %v (watchdog %v): %w", s.info.Mode, idle.Round(time.Millisecond), s.watchdog, backend.ErrDeviceLost)
+	now := backend.Now()
+	idle := now - time.Duration(s.lastData.Load())
+	if s.probe != nil && idle > max(probeAfter, 5*frameTime(uint64(s.period), s.rate)) && now-s.lastProbe > probeEvery {
+		// miniaudio keeps a device "started" when its server dies (PulseAudio):
+		// see whether a new context can still reach the sound system.
+		s.lastProbe = now
+		var err error
+		if berr := bounded(probeTimeout, func() { err = s.probe() }); berr != nil {
+			err = berr
 		}
+		if err != nil {
+			return fmt.Errorf("malgo: %s: no audio for %v and the sound system is unreachable (%v): %w", s.info.Mode, idle.Round(time.Millisecond), err, backend.ErrDeviceLost)
+		}
+	}
+	if s.watchdog > 0 && idle > s.watchdog {
+		return fmt.Errorf("malgo: %s: no audio for %v (watchdog %v): %w", s.info.Mode, idle.Round(time.Millisecond), s.watchdog, backend.ErrDeviceLost)
 	}
 	return nil
 }
@@ -269,8 +292,12 @@ func (s *source) Close() error {
 	return nil
 }
 
+// uninit stops and uninitialises the device, then its context. Stopping
+// first matters: ma_device_uninit does not wake a PulseAudio worker blocked
+// on a dead server connection, ma_device_stop does.
 func uninit(dev *malgo.Device, c *malgo.AllocatedContext) {
 	if dev != nil {
+		dev.Stop()
 		dev.Uninit()
 	}
 	if c != nil {

@@ -126,12 +126,21 @@ type cachedCtx struct {
 }
 
 // Devices implements backend.Backend. With no sound system it lists
-// nothing.
+// nothing. It gives up after openTimeout or when ctx is done.
 func (b Backend) Devices(ctx context.Context) ([]backend.Device, error) {
 	_, p, _ := parseAddr("", b.null)
-	var out []backend.Device
-	err := bounded(openTimeout, func() { out = b.devices(p) })
-	return out, err
+	res := make(chan []backend.Device, 1)
+	go func() { res <- b.devices(p) }()
+	t := time.NewTimer(openTimeout)
+	defer t.Stop()
+	select {
+	case out := <-res:
+		return out, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-t.C:
+		return nil, fmt.Errorf("malgo: list devices: %w (%v): %w", errTimeout, openTimeout, backend.ErrBusy)
+	}
 }
 
 func (b Backend) devices(p params) []backend.Device {
@@ -304,13 +313,12 @@ func (b Backend) Open(ctx context.Context, addr string, cfg backend.Config) (bac
 		logger = slog.Default()
 	}
 	s := newSource(obs)
-	nslots := max(cfg.Buffers, 2) + extraSlots
 
 	type result struct{ err error }
 	res := make(chan result, 1)
 	abandon := make(chan struct{})
 	go func() {
-		err := s.open(dev, p, a, nslots, logger)
+		err := s.open(dev, p, a, cfg.Buffers, logger)
 		res <- result{err}
 		select {
 		case <-abandon: // Open gave up: undo what succeeded late
@@ -348,7 +356,7 @@ func (b Backend) Open(ctx context.Context, addr string, cfg backend.Config) (bac
 
 // open initialises a context and the device, allocates the slots for the
 // negotiated format and starts capture.
-func (s *source) open(addr string, p params, a format.Audio, nslots int, logger *slog.Logger) (err error) {
+func (s *source) open(addr string, p params, a format.Audio, buffers int, logger *slog.Logger) (err error) {
 	logf := func(msg string) { logger.Debug("miniaudio: " + strings.TrimSpace(msg)) }
 	c, be, err := newContext(p, logf)
 	if err != nil {
@@ -490,7 +498,10 @@ func (s *source) open(addr string, p params, a format.Audio, nslots int, logger 
 			return err
 		}
 	}
-	if err := s.alloc(got, nslots); err != nil {
+	// The stream's buffers, plus room for the callback to run ahead of
+	// Read by ahead (audio systems deliver in bursts, the process may stall).
+	extra := max(extraSlots, int((int64(got.SampleRate)*int64(ahead)/int64(time.Second)+int64(got.PeriodFrames)-1)/int64(got.PeriodFrames)))
+	if err := s.alloc(got, max(buffers, 2)+extra); err != nil {
 		return err
 	}
 	s.info = backend.Info{Kind: kind, Audio: got, Mode: "miniaudio " + mode + ": " + name}

@@ -16,10 +16,13 @@ import (
 	"github.com/miniav-go/miniav/pool"
 )
 
-// extraSlots is how many slots a source has beyond Config.Buffers: room
-// for the callback to run ahead of Read by a few periods (audio systems
-// deliver in bursts) without dropping.
-const extraSlots = 4
+// A source has max(Config.Buffers, 2) slots for the stream plus enough
+// for ahead of audio, at least extraSlots: room for the callback to run
+// ahead of Read without dropping.
+const (
+	extraSlots = 4
+	ahead      = 100 * time.Millisecond
+)
 
 // checkEvery is how often a waiting Read checks the device state and the
 // watchdog.
@@ -108,8 +111,8 @@ func (s *source) onData(_, in []byte, frameCount uint32) {
 	now := backend.Now()
 	s.lastData.Store(int64(now))
 	total := int(frameCount)
-	if max := len(in) / s.frameBytes; total > max {
-		total = max
+	if n := len(in) / s.frameBytes; total > n {
+		total = n
 	}
 	for off := 0; off < total; {
 		k := min(total-off, s.period)

@@ -160,7 +160,7 @@ func main() {
 	fmt.Printf("%-34s %8s %8s %8s %14s %14s\n", "tool", "client", "daemon", "total", "client ratio", "total ratio")
 	base := tools[1].name // parec at the same 10 ms latency
 	bc := med(res[base], func(r result) float64 { return r.client })
-	bt := med(res[base], func(r result) float64 { return r.client + r.daemn })
+	bt := bc + med(res[base], func(r result) float64 { return r.daemn })
 	for _, t := range tools {
 		c := med(res[t.name], func(r result) float64 { return r.client })
 		dm := med(res[t.name], func(r result) float64 { return r.daemn })

@@ -13,7 +13,8 @@
 //
 // # Device IDs
 //
-//	malgo:                      the default input (microphone)
+//	malgo:                      the default input (a microphone; listed as
+//	                            loopback when the default input is a monitor)
 //	malgo:ID                    the input whose miniaudio ID is ID
 //	malgo:NAME                  the input named NAME (as listed)
 //	malgo:loopback              what the default output plays

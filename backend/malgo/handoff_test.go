@@ -98,6 +98,9 @@ func TestHandoff(t *testing.T) {
 	s.ReleaseBuffer(b0.Token) // a second release changes nothing
 	s.onData(nil, []byte{9, 9, 9, 9}, 4)
 	b3 := read()
+	if !s.slots[b3.Token].afterGap || s.slots[b2.Token].afterGap {
+		t.Fatalf("afterGap: b2 %v (want false), b3 %v (want true)", s.slots[b2.Token].afterGap, s.slots[b3.Token].afterGap)
+	}
 	if b3.Sequence != 20 || obs.drops[backend.DropOverrun] != 2 {
 		t.Fatalf("after the overrun: sequence %d (want 20), overruns %d (want 2)", b3.Sequence, obs.drops[backend.DropOverrun])
 	}

@@ -31,6 +31,11 @@ type slot struct {
 	frames int
 	seq    uint64
 	ts     time.Duration
+	// afterGap: periods were dropped (overruns) just before this one. Read
+	// has reported them; once backend.Buffer has a flag for "gap already
+	// reported", Read sets it from this so the stream does not count the
+	// gap a second time as DropDevice.
+	afterGap bool
 }
 
 // ring is a bounded single-producer single-consumer queue of slot indices:

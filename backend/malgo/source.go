@@ -64,6 +64,7 @@ type source struct {
 	// Written by the callback only.
 	cursor int
 	seq    uint64
+	gap    bool // the last period was dropped
 
 	lastData atomic.Int64  // backend.Now() of the last callback
 	overruns atomic.Uint64 // buffers dropped by the callback, not yet reported
@@ -120,12 +121,14 @@ func (s *source) onData(_, in []byte, frameCount uint32) {
 		if !ok {
 			s.overruns.Add(1)
 			s.dropped.Add(1)
+			s.gap = true
 		} else {
 			sl := &s.slots[i]
 			sl.n = copy(sl.data, in[off*s.frameBytes:(off+k)*s.frameBytes])
 			sl.frames = k
 			sl.seq = s.seq
 			sl.ts = now - time.Duration(int64(total-off)*int64(time.Second)/int64(s.rate))
+			sl.afterGap, s.gap = s.gap, false
 			sl.state.Store(slotQueued)
 			s.ring.push(uint32(i))
 		}

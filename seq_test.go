@@ -51,7 +51,7 @@ type scriptedSource struct {
 func (s *scriptedSource) Info() backend.Info {
 	return backend.Info{Kind: backend.KindCamera, Video: format.Video{Width: 4, Height: 4, PixelFormat: format.GRAY8}}
 }
-func (s *scriptedSource) Close() error { return nil }
+func (s *scriptedSource) Close() error         { return nil }
 func (s *scriptedSource) ReleaseBuffer(uint64) {}
 func (s *scriptedSource) Read(ctx context.Context, b *backend.Buffer) error {
 	if len(s.steps) == 0 {

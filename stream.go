@@ -323,7 +323,7 @@ func (s *Stream) drop(f Frame, r backend.DropReason) {
 // source and the channel, and records why it stopped.
 func (s *Stream) finish(err error) {
 	requested := s.ctx.Err() != nil // Close or the caller's context, not the device
-	s.cancel(err) // wake anyone waiting on s.ctx; no-op if already cancelled
+	s.cancel(err)                   // wake anyone waiting on s.ctx; no-op if already cancelled
 	closed := errors.Is(context.Cause(s.ctx), ErrClosed)
 	switch {
 	case closed:

@@ -112,6 +112,28 @@ type Backend interface {
 	Open(ctx context.Context, addr string, cfg Config) (Source, error)
 }
 
+// Kinder is implemented by backends that know which kinds of device they
+// can offer, so that listing one kind (the default camera, say) does not
+// wake up backends of other kinds (an audio server, a display).
+type Kinder interface {
+	Kinds() []Kind
+}
+
+// Offers reports whether b may have devices of kind k: true unless b
+// implements Kinder and does not list k.
+func Offers(b Backend, k Kind) bool {
+	kb, ok := b.(Kinder)
+	if !ok {
+		return true
+	}
+	for _, x := range kb.Kinds() {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
 // Info describes an open source.
 type Info struct {
 	Kind  Kind

@@ -42,6 +42,9 @@ func List(ctx context.Context, kinds ...Kind) ([]Device, error) {
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
+		if len(kinds) > 0 && !slices.ContainsFunc(kinds, func(k Kind) bool { return backend.Offers(b, k) }) {
+			continue // e.g. no audio server is asked when listing cameras
+		}
 		ds, err := b.Devices(ctx)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("backend %s: %w", b.Name(), err))

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -172,5 +174,48 @@ func ExampleNewWatcher() {
 	defer w.Close()
 	for e := range w.Events {
 		fmt.Println(e.Op, e.Device.ID)
+	}
+}
+
+// micOnly is a backend that offers only microphones (backend.Kinder) and
+// counts how often it is asked for devices.
+type micOnly struct {
+	asked atomic.Int32
+	on    atomic.Bool // lists its device only in the test about it
+}
+
+func (m *micOnly) Name() string { return "mictest" }
+func (m *micOnly) Kinds() []backend.Kind {
+	return []backend.Kind{backend.KindMicrophone}
+}
+func (m *micOnly) Devices(context.Context) ([]backend.Device, error) {
+	m.asked.Add(1)
+	if !m.on.Load() {
+		return nil, nil
+	}
+	return []backend.Device{{ID: "mictest:a", Kind: backend.KindMicrophone}}, nil
+}
+func (m *micOnly) Open(context.Context, string, backend.Config) (backend.Source, error) {
+	return nil, backend.ErrNotSupported
+}
+
+var mic = &micOnly{}
+
+func init() { backend.Register(mic) }
+
+// Listing cameras does not wake a backend that has none (an audio server).
+func TestListAsksOnlyBackendsOfTheKind(t *testing.T) {
+	mic.on.Store(true)
+	defer mic.on.Store(false)
+	before := mic.asked.Load()
+	if _, err := devices.Default(context.Background(), devices.Camera); err != nil {
+		t.Fatal(err)
+	}
+	if n := mic.asked.Load() - before; n != 0 {
+		t.Fatalf("the microphone-only backend was asked %d times for cameras", n)
+	}
+	ds, _ := devices.List(context.Background(), devices.Microphone, devices.Camera)
+	if mic.asked.Load()-before != 1 || !slices.ContainsFunc(ds, func(d devices.Device) bool { return d.ID == "mictest:a" }) {
+		t.Fatalf("listing microphones: asked %d times, devices %v", mic.asked.Load()-before, ds)
 	}
 }

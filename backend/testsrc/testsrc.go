@@ -50,6 +50,11 @@ type Backend struct{}
 // Name implements backend.Backend.
 func (Backend) Name() string { return Name }
 
+// Kinds implements backend.Kinder.
+func (Backend) Kinds() []backend.Kind {
+	return []backend.Kind{backend.KindCamera, backend.KindDisplay, backend.KindMicrophone}
+}
+
 // VideoFormats are the pixel formats the camera renders.
 var VideoFormats = []format.PixelFormat{format.I420, format.NV12, format.YUYV, format.UYVY, format.RGBA, format.BGRA, format.BGRX, format.RGB24, format.BGR24, format.GRAY8}
 

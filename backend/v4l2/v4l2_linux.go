@@ -25,6 +25,9 @@ type Backend struct{}
 // Name implements backend.Backend.
 func (Backend) Name() string { return Name }
 
+// Kinds implements backend.Kinder: V4L2 capture nodes are cameras.
+func (Backend) Kinds() []backend.Kind { return []backend.Kind{backend.KindCamera} }
+
 // Devices implements backend.Backend: every /dev/video* node that
 // captures video.
 func (Backend) Devices(ctx context.Context) ([]backend.Device, error) {

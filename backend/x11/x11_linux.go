@@ -30,6 +30,9 @@ type Backend struct{}
 // Name implements backend.Backend.
 func (Backend) Name() string { return Name }
 
+// Kinds implements backend.Kinder: displays (monitors) and windows.
+func (Backend) Kinds() []backend.Kind { return []backend.Kind{backend.KindDisplay, backend.KindWindow} }
+
 // addr is a parsed device address.
 type addr struct {
 	display string

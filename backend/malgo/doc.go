@@ -1,0 +1,119 @@
+// Package malgo captures audio through miniaudio (github.com/gen2brain/malgo,
+// cgo), registered under two schemes:
+//
+//   - "malgo": the platform's audio system (PulseAudio or PipeWire's pulse
+//     server, ALSA, JACK, WASAPI, DirectSound, WinMM, Core Audio, sndio,
+//     audio(4), OSS, AAudio, OpenSL ES), the first backend whose context
+//     initialises, in miniaudio's order;
+//   - "malgo-null": miniaudio's null backend, real-time paced silence that
+//     needs no sound server or hardware (tests, pipelines without audio).
+//
+// The package needs cgo. Built with CGO_ENABLED=0 (or for js/wasm) it is
+// empty and registers nothing, so programs that import it still build.
+//
+// # Device IDs
+//
+//	malgo:                      the default input (a microphone; listed as
+//	                            loopback when the default input is a monitor)
+//	malgo:ID                    the input whose miniaudio ID is ID
+//	malgo:NAME                  the input named NAME (as listed)
+//	malgo:loopback              what the default output plays
+//	malgo:loopback/OUTPUT       what output OUTPUT (its ID or name) plays
+//	malgo-null:                 the null backend's capture device
+//
+// ID is miniaudio's device ID in readable form, stable while the device
+// exists: the PulseAudio source name ("alsa_input.pci-0000_00_1f.3.analog-stereo",
+// "testsink.monitor"), the ALSA PCM name ("hw:0,0"), the WASAPI endpoint ID
+// string, the Core Audio device UID, the OSS/sndio/audio(4) device path,
+// or a decimal number for backends whose IDs are indices (WinMM, JACK,
+// AAudio, OpenSL ES, null) and hex for DirectSound GUIDs. "%" and "?" in
+// an ID are percent-encoded ("%25", "%3F").
+//
+// Loopback: on PulseAudio (and PipeWire through pipewire-pulse) every
+// output has a monitor source "<sink>.monitor"; those sources are listed
+// with backend.KindLoopback and "malgo:loopback" opens the monitor of the
+// default sink. On Windows, WASAPI loopback captures an output directly:
+// every output is listed as "malgo:loopback/<output ID>". Other backends
+// have no loopback (backend.ErrNotSupported).
+//
+// Parameters follow the ID after "?", e.g.
+// "malgo:loopback?backend=pulseaudio&server=unix:/run/pulse/native":
+//
+//	backend=NAME    use only this miniaudio backend (wasapi, dsound, winmm,
+//	                coreaudio, sndio, audio4, oss, pulseaudio, alsa, jack,
+//	                aaudio, opensl, webaudio, null)
+//	server=ADDR     PulseAudio server address (default: PULSE_SERVER or the
+//	                user's server)
+//	watchdog=DUR    end the stream with ErrDeviceLost when no audio arrived
+//	                for DUR (default 4s; 0 disables; WASAPI loopback, which
+//	                is silent while nothing plays, defaults to 0)
+//
+// # Formats
+//
+// Config.Audio picks the sample format (u8, s16, s24, s32, f32), channel
+// count, sample rate and period (PeriodFrames, default 10 ms); zero fields
+// take the device's native value. miniaudio converts and resamples, so any
+// combination within 1–254 channels and 8–384 kHz is accepted; Info().Audio
+// reports what the stream delivers. Every buffer holds exactly PeriodFrames
+// sample frames, interleaved.
+//
+// # Real-time hand-off
+//
+// miniaudio calls back on its real-time thread. The callback copies the
+// period into a free slot (slots are buffers of package pool taken at Open:
+// max(Config.Buffers, 2) for the stream plus 100 ms of audio, at least 4
+// periods; PoolStats shows them) and publishes the slot's index on a lock-free
+// single-producer single-consumer ring; it then wakes Read with a
+// non-blocking send on a one-slot channel. It never allocates, never takes
+// a miniav lock and never waits for the consumer. (malgo's own dispatch
+// into Go looks the device up in a map under a mutex that only device
+// initialisation and teardown also take.)
+//
+// When no slot is free (the consumer holds or has not yet read every slot)
+// the period is dropped: Read reports it as Observer.Dropped(DropOverrun,
+// n) with n in buffers, before it returns the next buffer. The callback
+// cannot block, so with the Block policy a consumer slower than real time
+// stalls the stream's queue, the slots fill up, and audio is dropped as
+// overruns; no policy can make an audio device wait.
+//
+// The audio system's own buffer is sized to 250 ms (up to 64 periods), so
+// a process stalled for less than that loses nothing upstream either.
+//
+// # Cost
+//
+// Each period crosses from miniaudio's thread into Go (malgo's cgo
+// callback) and wakes the stream's goroutine. On a 2-core VM, capturing
+// 48 kHz stereo costs about 1.7 s of CPU per minute of audio with 10 ms
+// periods and 0.6 s with 100 ms periods (parec: 0.2 s; malgo's callback
+// alone, doing nothing, about 0.4–0.6 s). Choose PeriodFrames for the
+// latency you need; bench/audio.sh measures it.
+//
+// # Timestamps and sequence numbers
+//
+// Sequence is the running index of the buffer's first sample frame since
+// the stream started, counting dropped frames, so an overrun leaves a gap
+// of exactly the dropped frames. DeviceTimestamp is that index as time
+// (Sequence/rate), the sample clock. Timestamp is backend.Now() when the
+// callback ran minus the duration of the frames from the buffer's first
+// frame to the end of the callback's data: the estimated capture time of
+// the first frame, late by the audio system's own latency.
+//
+// # Device loss and shutdown
+//
+// A stream ends with an error matching backend.ErrDeviceLost when
+// miniaudio stops the device by itself (a server that went away, an
+// unplugged device), checked every 100 ms, or when no audio arrived for
+// the watchdog interval. Opening gives up after 10 s and closing after 5 s
+// (a hung sound server cannot hang the caller); what they left running is
+// cleaned up in the background when miniaudio returns.
+//
+// miniaudio's null backend is enum value 14; malgo v0.11.24's BackendNull
+// constant (13) is actually ma_backend_custom, so this package uses its
+// own value.
+package malgo
+
+// Name and NullName are the backends' schemes.
+const (
+	Name     = "malgo"
+	NullName = "malgo-null"
+)

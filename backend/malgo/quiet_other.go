@@ -1,0 +1,5 @@
+//go:build cgo && !linux && !js
+
+package malgo
+
+func quietLibs() {}

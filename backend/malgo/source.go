@@ -1,0 +1,340 @@
+//go:build cgo && !js
+
+package malgo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/gen2brain/malgo"
+
+	"github.com/miniav-go/miniav/backend"
+	"github.com/miniav-go/miniav/format"
+	"github.com/miniav-go/miniav/pool"
+)
+
+// A source has max(Config.Buffers, 2) slots for the stream plus enough
+// for ahead of audio, at least extraSlots: room for the callback to run
+// ahead of Read without dropping.
+const (
+	extraSlots = 4
+	ahead      = 100 * time.Millisecond
+)
+
+// checkEvery is how often a waiting Read checks the device state and the
+// watchdog.
+const checkEvery = 100 * time.Millisecond
+
+// When no audio arrived for probeAfter (or five periods if longer), a
+// waiting Read checks, at most every probeEvery, that the sound system is
+// still reachable, waiting probeTimeout for the answer.
+const (
+	probeAfter   = 250 * time.Millisecond
+	probeEvery   = time.Second
+	probeTimeout = 2 * time.Second
+)
+
+// closeTimeout bounds how long Close waits for miniaudio to uninitialise.
+const closeTimeout = 5 * time.Second
+
+// bufPool is the pool every source takes its slots from.
+var bufPool = pool.New(pool.WithMaxBytes(64 << 20))
+
+// PoolStats returns the counters of the pool the sources copy audio into:
+// Outstanding is the number of slot buffers held by open sources and by
+// frames not yet released.
+func PoolStats() pool.Stats { return bufPool.Stats() }
+
+// source is an open capture device.
+type source struct {
+	info       backend.Info
+	obs        backend.Observer
+	frameBytes int
+	period     int // sample frames per buffer
+	rate       int
+
+	slots []slot
+	ring  *ring
+	wake  chan struct{}
+	tick  *time.Ticker
+
+	// Written by the callback only.
+	cursor int
+	seq    uint64
+	gap    bool // the last period was dropped
+
+	lastData atomic.Int64  // backend.Now() of the last callback
+	overruns atomic.Uint64 // buffers dropped by the callback, not yet reported
+	next     uint64        // sequence expected after the last buffer Read returned (Read's goroutine only)
+	dropped  atomic.Uint64 // all buffers dropped by the callback
+	stopped  atomic.Bool   // miniaudio reported the device stopped
+	closing  atomic.Bool
+	closed   atomic.Bool
+	held     atomic.Int32 // slots still holding a pool buffer
+
+	watchdog  time.Duration
+	probe     func() error // reports whether the sound system is still reachable
+	lastProbe time.Duration
+	dev       *malgo.Device
+	mctx      *malgo.AllocatedContext
+}
+
+// newSource returns a source with no slots yet.
+func newSource(obs backend.Observer) *source {
+	return &source{obs: obs, wake: make(chan struct{}, 1)}
+}
+
+// alloc takes nslots buffers of one period of a from the pool.
+func (s *source) alloc(a format.Audio, nslots int) error {
+	s.info.Audio = a
+	s.frameBytes, s.period, s.rate = a.FrameBytes(), a.PeriodFrames, a.SampleRate
+	s.slots = make([]slot, nslots)
+	s.ring = newRing(nslots)
+	for i := range s.slots {
+		b, err := bufPool.Get(s.period * s.frameBytes)
+		if err != nil {
+			return fmt.Errorf("malgo: %d buffers of %d bytes: %w (%w)", nslots, s.period*s.frameBytes, err, backend.ErrBusy)
+		}
+		s.slots[i].buf, s.slots[i].data = b, b.Bytes()
+		s.held.Add(1)
+	}
+	s.lastData.Store(int64(backend.Now()))
+	s.tick = time.NewTicker(checkEvery)
+	return nil
+}
+
+// onData is miniaudio's data callback, on its real-time thread. It copies
+// the captured frames into free slots, one period per slot, and publishes
+// them. It must not allocate, lock or block.
+func (s *source) onData(_, in []byte, frameCount uint32) {
+	now := backend.Now()
+	s.lastData.Store(int64(now))
+	total := int(frameCount)
+	if n := len(in) / s.frameBytes; total > n {
+		total = n
+	}
+	for off := 0; off < total; {
+		k := min(total-off, s.period)
+		i, ok := s.acquire()
+		if !ok {
+			s.overruns.Add(1)
+			s.dropped.Add(1)
+			s.gap = true
+		} else {
+			sl := &s.slots[i]
+			sl.n = copy(sl.data, in[off*s.frameBytes:(off+k)*s.frameBytes])
+			sl.frames = k
+			sl.seq = s.seq
+			sl.ts = now - time.Duration(int64(total-off)*int64(time.Second)/int64(s.rate))
+			sl.afterGap, s.gap = s.gap, false
+			sl.state.Store(slotQueued)
+			s.ring.push(uint32(i))
+		}
+		s.seq += uint64(k)
+		off += k
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// acquire finds a free slot, starting after the last one used.
+func (s *source) acquire() (int, bool) {
+	n := len(s.slots)
+	for j := range n {
+		i := (s.cursor + j) % n
+		if s.slots[i].state.CompareAndSwap(slotFree, slotFilling) {
+			s.cursor = i + 1
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// onStop is miniaudio's stop callback: the device stopped, by Close or by
+// itself.
+func (s *source) onStop() {
+	s.stopped.Store(true)
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Info implements backend.Source.
+func (s *source) Info() backend.Info { return s.info }
+
+// Read implements backend.Source.
+func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
+	for {
+		if n := s.overruns.Swap(0); n > 0 {
+			s.obs.Dropped(backend.DropOverrun, n)
+		}
+		if i, ok := s.ring.pop(); ok {
+			sl := &s.slots[i]
+			sl.state.Store(slotLent)
+			b.Planes[0] = sl.data[:sl.n]
+			b.Strides[0] = s.frameBytes
+			b.NumPlanes = 1
+			b.Audio = s.info.Audio
+			b.Frames = sl.frames
+			b.Sequence = sl.seq
+			if sl.afterGap && sl.seq > s.next {
+				// The periods missing before this one were overruns, already
+				// reported above: the stream must not count them again.
+				b.Skipped = sl.seq - s.next
+			}
+			s.next = sl.seq + uint64(sl.frames)
+			b.Timestamp = sl.ts
+			b.DeviceTimestamp = frameTime(sl.seq, s.rate)
+			b.Releaser = s
+			b.Token = uint64(i)
+			return nil
+		}
+		if err := s.lost(); err != nil {
+			return err
+		}
+		select {
+		case <-s.wake:
+		case <-s.tick.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// frameTime is the time of sample frame n at rate, without overflowing.
+func frameTime(n uint64, rate int) time.Duration {
+	r := uint64(rate)
+	return time.Duration(n/r)*time.Second + time.Duration(n%r*uint64(time.Second)/r)
+}
+
+// lost reports whether the device went away.
+func (s *source) lost() error {
+	if s.dev == nil {
+		return nil
+	}
+	if s.stopped.Load() || !s.dev.IsStarted() {
+		return fmt.Errorf("malgo: %s: the audio device stopped: %w", s.info.Mode, backend.ErrDeviceLost)
+	}
+	now := backend.Now()
+	idle := now - time.Duration(s.lastData.Load())
+	if s.probe != nil && idle > max(probeAfter, 5*frameTime(uint64(s.period), s.rate)) && now-s.lastProbe > probeEvery {
+		// miniaudio keeps a device "started" when its server dies (PulseAudio):
+		// see whether a new context can still reach the sound system.
+		s.lastProbe = now
+		var err error
+		if berr := bounded(probeTimeout, func() { err = s.probe() }); berr != nil {
+			err = berr
+		}
+		if err != nil {
+			return fmt.Errorf("malgo: %s: no audio for %v and the sound system is unreachable (%v): %w", s.info.Mode, idle.Round(time.Millisecond), err, backend.ErrDeviceLost)
+		}
+	}
+	if s.watchdog > 0 && idle > s.watchdog {
+		return fmt.Errorf("malgo: %s: no audio for %v (watchdog %v): %w", s.info.Mode, idle.Round(time.Millisecond), s.watchdog, backend.ErrDeviceLost)
+	}
+	return nil
+}
+
+// ReleaseBuffer implements backend.Releaser.
+func (s *source) ReleaseBuffer(token uint64) {
+	if token >= uint64(len(s.slots)) {
+		return
+	}
+	sl := &s.slots[token]
+	if !sl.state.CompareAndSwap(slotLent, slotFree) {
+		return
+	}
+	if s.closed.Load() && sl.state.CompareAndSwap(slotFree, slotDead) {
+		s.drop(sl)
+	}
+}
+
+func (s *source) drop(sl *slot) {
+	sl.buf.Release()
+	sl.buf, sl.data = nil, nil
+	s.held.Add(-1)
+}
+
+// teardown stops the ticker and frees the slots, for a source that never
+// reached its caller.
+func (s *source) teardown() {
+	if s.tick != nil {
+		s.tick.Stop()
+	}
+	s.free()
+}
+
+// free gives back the buffers of every slot not lent out.
+func (s *source) free() {
+	s.closed.Store(true)
+	for i := range s.slots {
+		sl := &s.slots[i]
+		if sl.buf == nil {
+			continue
+		}
+		if sl.state.CompareAndSwap(slotFree, slotDead) || sl.state.CompareAndSwap(slotQueued, slotDead) {
+			s.drop(sl)
+		}
+	}
+}
+
+// Close implements backend.Source. It uninitialises the device and its
+// context (giving up after closeTimeout) and returns the slots' buffers to
+// the pool, except those lent out: they go back when released.
+func (s *source) Close() error {
+	if !s.closing.CompareAndSwap(false, true) {
+		return nil
+	}
+	if s.tick != nil {
+		s.tick.Stop()
+	}
+	var err error
+	if s.dev != nil {
+		err = bounded(closeTimeout, func() { uninit(s.dev, s.mctx) })
+	}
+	if err != nil {
+		return fmt.Errorf("malgo: %s: close: %w", s.info.Mode, err)
+	}
+	s.free()
+	return nil
+}
+
+// uninit stops and uninitialises the device, then its context. Stopping
+// first matters: ma_device_uninit does not wake a PulseAudio worker blocked
+// on a dead server connection, ma_device_stop does.
+func uninit(dev *malgo.Device, c *malgo.AllocatedContext) {
+	if dev != nil {
+		dev.Stop()
+		dev.Uninit()
+	}
+	if c != nil {
+		c.Uninit()
+		c.Free()
+	}
+}
+
+var errTimeout = errors.New("miniaudio did not return in time")
+
+// bounded runs f and waits at most d for it; f keeps running in the
+// background after a timeout.
+func bounded(d time.Duration, f func()) error {
+	done := make(chan struct{})
+	go func() {
+		f()
+		close(done)
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return nil
+	case <-t.C:
+		return fmt.Errorf("%w (%v)", errTimeout, d)
+	}
+}

@@ -1,0 +1,218 @@
+// Package pulse starts a private PulseAudio daemon for tests and
+// benchmarks: its own runtime directory, anonymous access on a private unix
+// socket, and two 48 kHz null sinks:
+//
+//   - "testsink" (TestSink), whose monitor "testsink.monitor" is the
+//     loopback source of the default output;
+//   - "micsink" (MicSink), remapped into the source "testmic" (TestMic), the
+//     default input: a "microphone" that hears what is played into micsink.
+//
+// An idle null sink renders in 2 s blocks, so its monitor delivers its first
+// data about 2 s late and in bursts. Start therefore keeps a low-latency
+// stream of silence playing into each sink (pacat --latency-msec=20) and
+// waits 2.2 s before it returns; capture then starts within milliseconds.
+//
+// Nothing touches the user's own PulseAudio: the daemon's runtime, state and
+// config paths are all inside the private directory, and clients reach it
+// only through Addr (PULSE_SERVER).
+package pulse
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// Sink, Monitor, MicSink and Mic name the daemon's devices.
+const (
+	Sink    = "testsink"
+	Monitor = "testsink.monitor"
+	MicSink = "micsink"
+	Mic     = "testmic"
+	Rate    = 48000
+)
+
+// settle is how long a fresh keep-alive stream needs before the null
+// sinks' monitors deliver promptly.
+const settle = 2200 * time.Millisecond
+
+// Server is a running private PulseAudio daemon.
+type Server struct {
+	// Dir is the private directory (XDG_RUNTIME_DIR of the daemon).
+	Dir string
+	// Addr is the server address, the value for PULSE_SERVER:
+	// "unix:DIR/pulse/native".
+	Addr string
+
+	daemon *exec.Cmd
+	keep   []*exec.Cmd
+	mu     sync.Mutex
+	plays  []*exec.Cmd
+	once   sync.Once
+}
+
+// ErrMissing is returned by Start when pulseaudio or pacat is not installed.
+var ErrMissing = errors.New("pulse: pulseaudio or pulseaudio-utils is not installed")
+
+// Start starts a daemon and returns once it accepts clients and its sinks'
+// monitors deliver promptly (about 2.3 s).
+func Start(ctx context.Context) (*Server, error) {
+	for _, bin := range []string{"pulseaudio", "pacat", "pactl", "paplay"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			return nil, fmt.Errorf("%w: %s", ErrMissing, bin)
+		}
+	}
+	dir, err := os.MkdirTemp("", "miniav-pulse-")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Dir: dir, Addr: "unix:" + filepath.Join(dir, "pulse", "native")}
+	log, err := os.Create(filepath.Join(dir, "daemon.log"))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	defer log.Close()
+	s.daemon = exec.Command("pulseaudio", "--daemonize=no", "--exit-idle-time=-1", "--disallow-exit",
+		"-n", "--use-pid-file=no", "--log-target=stderr", "--log-level=notice",
+		"--load=module-native-protocol-unix auth-anonymous=1",
+		"--load=module-null-sink sink_name="+Sink+" rate=48000 sink_properties=device.description=TestSink",
+		"--load=module-null-sink sink_name="+MicSink+" rate=48000 sink_properties=device.description=MicSink",
+		"--load=module-remap-source master="+MicSink+".monitor source_name="+Mic+" source_properties=device.description=TestMic",
+	)
+	s.daemon.Env = s.env(true)
+	s.daemon.Stdout, s.daemon.Stderr = log, log
+	if err := s.daemon.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("pulse: start daemon: %w", err)
+	}
+	if err := s.setup(ctx); err != nil {
+		s.Close()
+		out, _ := os.ReadFile(filepath.Join(dir, "daemon.log"))
+		return nil, fmt.Errorf("%w; daemon log:\n%s", err, out)
+	}
+	return s, nil
+}
+
+func (s *Server) setup(ctx context.Context) error {
+	ready := false
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		if s.Pactl(ctx, "info") == nil {
+			ready = true
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if !ready {
+		return errors.New("pulse: daemon did not accept clients within 10 s")
+	}
+	for _, args := range [][]string{{"set-default-sink", Sink}, {"set-default-source", Mic}} {
+		if err := s.Pactl(ctx, args...); err != nil {
+			return err
+		}
+	}
+	for _, sink := range []string{Sink, MicSink} {
+		c := s.Command("pacat", "--playback", "--latency-msec=20", "--raw", "--rate=48000", "--channels=2",
+			"--format=s16le", "--device="+sink, "--client-name=keep-alive", "/dev/zero")
+		if err := c.Start(); err != nil {
+			return fmt.Errorf("pulse: keep-alive: %w", err)
+		}
+		s.keep = append(s.keep, c)
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(settle):
+	}
+	return nil
+}
+
+// env is the environment of the daemon (own=true) or of a client.
+func (s *Server) env(own bool) []string {
+	env := os.Environ()
+	if own {
+		env = append(env, "XDG_RUNTIME_DIR="+s.Dir, "PULSE_RUNTIME_PATH="+filepath.Join(s.Dir, "pulse"),
+			"PULSE_STATE_PATH="+filepath.Join(s.Dir, "state"), "PULSE_CONFIG_PATH="+filepath.Join(s.Dir, "config"),
+			"HOME="+s.Dir)
+	}
+	return append(env, "PULSE_SERVER="+s.Addr)
+}
+
+// Command returns a command (pactl, paplay, parec, ...) set up to talk to
+// the daemon.
+func (s *Server) Command(name string, args ...string) *exec.Cmd {
+	c := exec.Command(name, args...)
+	c.Env = s.env(false)
+	return c
+}
+
+// Pactl runs pactl with args against the daemon.
+func (s *Server) Pactl(ctx context.Context, args ...string) error {
+	c := exec.CommandContext(ctx, "pactl", args...)
+	c.Env = s.env(false)
+	var out bytes.Buffer
+	c.Stdout, c.Stderr = &out, &out
+	if err := c.Run(); err != nil {
+		return fmt.Errorf("pulse: pactl %v: %v: %s", args, err, bytes.TrimSpace(out.Bytes()))
+	}
+	return nil
+}
+
+// Play plays a WAV file into sink with paplay in the background; Close (or
+// StopPlaying) stops it.
+func (s *Server) Play(sink, wav string) error {
+	c := s.Command("paplay", "--device="+sink, wav)
+	if err := c.Start(); err != nil {
+		return fmt.Errorf("pulse: paplay: %w", err)
+	}
+	s.mu.Lock()
+	s.plays = append(s.plays, c)
+	s.mu.Unlock()
+	return nil
+}
+
+// StopPlaying stops every paplay started by Play.
+func (s *Server) StopPlaying() {
+	s.mu.Lock()
+	plays := s.plays
+	s.plays = nil
+	s.mu.Unlock()
+	for _, c := range plays {
+		c.Process.Kill()
+		c.Wait()
+	}
+}
+
+// Pid is the daemon's process id.
+func (s *Server) Pid() int { return s.daemon.Process.Pid }
+
+// Kill kills the daemon with SIGKILL, as a crash would, and waits for it.
+// Close still has to be called.
+func (s *Server) Kill() {
+	s.daemon.Process.Kill()
+	s.daemon.Wait()
+}
+
+// Close stops playback, the keep-alive streams and the daemon, and removes
+// the private directory. It may be called more than once.
+func (s *Server) Close() {
+	s.once.Do(func() {
+		s.StopPlaying()
+		for _, c := range s.keep {
+			c.Process.Kill()
+			c.Wait()
+		}
+		s.Kill()
+		os.RemoveAll(s.Dir)
+	})
+}

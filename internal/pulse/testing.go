@@ -1,0 +1,112 @@
+package pulse
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miniav-go/miniav/internal/testenv"
+)
+
+// StartT starts a private daemon for t and stops it when t ends. A missing
+// pulseaudio skips t (fails it with CI=true).
+func StartT(t testing.TB) *Server {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := Start(ctx)
+	if errors.Is(err, ErrMissing) {
+		testenv.Missing(t, "%v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+var shared struct {
+	once sync.Once
+	srv  *Server
+	err  error
+}
+
+// Shared returns one daemon for the whole test binary, started on first
+// use, with PULSE_SERVER set to it for the process (so default-server
+// clients reach it). Main stops it. Tests using it must not run in parallel
+// with tests that set PULSE_SERVER themselves.
+func Shared(t testing.TB) *Server {
+	t.Helper()
+	shared.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		shared.srv, shared.err = Start(ctx)
+		if shared.err == nil {
+			os.Setenv("PULSE_SERVER", shared.srv.Addr)
+		}
+	})
+	if errors.Is(shared.err, ErrMissing) {
+		testenv.Missing(t, "%v", shared.err)
+	}
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	return shared.srv
+}
+
+// M is what a TestMain passes around (testing.M satisfies it).
+type M interface{ Run() int }
+
+type wrapped struct{ m M }
+
+func (w wrapped) Run() int {
+	code := w.m.Run()
+	if shared.srv != nil {
+		shared.srv.Close()
+		os.Unsetenv("PULSE_SERVER")
+	}
+	return code
+}
+
+// Main wraps m so that the shared daemon stops after the tests ran:
+//
+//	func TestMain(m *testing.M) { goleak.VerifyTestMain(pulse.Main(m)) }
+func Main(m M) M { return wrapped{m} }
+
+// ToneWAV writes a WAV file (16-bit PCM) of a sine tone into dir and
+// returns its path.
+func ToneWAV(t testing.TB, freq float64, rate, channels int, d time.Duration, amp float64) string {
+	t.Helper()
+	n := int(int64(rate) * int64(d) / int64(time.Second))
+	data := make([]byte, 44+n*channels*2)
+	le := binary.LittleEndian
+	copy(data, "RIFF")
+	le.PutUint32(data[4:], uint32(len(data)-8))
+	copy(data[8:], "WAVEfmt ")
+	le.PutUint32(data[16:], 16)
+	le.PutUint16(data[20:], 1)
+	le.PutUint16(data[22:], uint16(channels))
+	le.PutUint32(data[24:], uint32(rate))
+	le.PutUint32(data[28:], uint32(rate*channels*2))
+	le.PutUint16(data[32:], uint16(channels*2))
+	le.PutUint16(data[34:], 16)
+	copy(data[36:], "data")
+	le.PutUint32(data[40:], uint32(n*channels*2))
+	for i := range n {
+		v := int16(math.Round(amp * 32767 * math.Sin(2*math.Pi*freq*float64(i)/float64(rate))))
+		for c := range channels {
+			le.PutUint16(data[44+(i*channels+c)*2:], uint16(v))
+		}
+	}
+	p := filepath.Join(t.TempDir(), "tone.wav")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

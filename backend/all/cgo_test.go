@@ -1,0 +1,5 @@
+//go:build cgo && !js
+
+package all_test
+
+const cgoEnabled = true

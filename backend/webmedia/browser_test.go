@@ -57,6 +57,7 @@ type video struct {
 	MallocsPerFrame, BytesPerFrame  float64
 	StreamDelivered                 uint64
 	OutstandingAfter                int64
+	BrowserCopyMs, GoCopyMs         float64
 }
 
 // The examples/wasm program, built for js/wasm and loaded in headless
@@ -175,10 +176,28 @@ func TestInChromium(t *testing.T) {
 	if r.Backend.Outstanding != 0 {
 		t.Errorf("%d pooled frames still lent out", r.Backend.Outstanding)
 	}
-	if n := float64(r.Backend.Frames); n > 0 {
-		t.Logf("per frame: browser copyTo %.2f ms, CopyBytesToGo %.2f ms (all streams); camera steady state %.1f mallocs, %.0f B per frame",
-			r.Backend.BrowserCopy.Seconds()*1e3/n, r.Backend.GoCopy.Seconds()*1e3/n, c.MallocsPerFrame, c.BytesPerFrame)
+	t.Logf("per frame: 640x480 RGBA copyTo %.2f ms + CopyBytesToGo %.2f ms, 320x240 I420 %.2f + %.2f ms; camera steady state %.1f mallocs, %.0f B per frame",
+		c.BrowserCopyMs, c.GoCopyMs, i.BrowserCopyMs, i.GoCopyMs, c.MallocsPerFrame, c.BytesPerFrame)
+
+	// The demo page draws the camera from Go into its canvas.
+	if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/")); err != nil {
+		t.Fatalf("loading the demo page: %v", err)
 	}
+	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](`/^640x480 frame ([3-9]|\d\d+), mean luminance/.test(document.getElementById("status").textContent)`,
+		chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		status, _ := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("#status")))
+		t.Fatalf("the demo page shows no frames: %v (status: %q)", err, status)
+	}
+	// Distinct colours in a row of the canvas: the camera's pattern, not a blank canvas.
+	colours, err := chromedp.Run(bctx, chromedp.Evaluate[int](`(() => {
+		const c = document.getElementById("view"), d = c.getContext("2d").getImageData(0, 240, 640, 1).data, s = new Set();
+		for (let i = 0; i < d.length; i += 4) s.add(d[i] << 16 | d[i+1] << 8 | d[i+2]);
+		return s.size; })()`))
+	if err != nil || colours < 2 {
+		t.Errorf("the demo canvas has %d colours in its middle row (%v)", colours, err)
+	}
+	status, _ := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("#status")))
+	t.Logf("demo page: %s; %d colours in the middle row", status, colours)
 
 	if err := chromedp.Cancel(bctx); err != nil {
 		t.Logf("closing the browser: %v", err)

@@ -56,6 +56,8 @@ type VideoResult struct {
 	BytesPerFrame    float64
 	StreamDelivered  uint64
 	OutstandingAfter int64 // frames the stream still lent out after Close
+	// Per frame: time in the browser's copyTo and in js.CopyBytesToGo.
+	BrowserCopyMs, GoCopyMs float64
 }
 
 // AudioResult describes a run of audio chunks.
@@ -131,6 +133,7 @@ func video(ctx context.Context, id string, v format.Video, n int, measureAllocs 
 	}
 	defer s.Close()
 	r.Info = s.Info().Video.String() + " " + s.Info().Mode
+	st0 := webmedia.ReadStats()
 	crcs := make([]uint32, 0, n)
 	seen := make(map[uint32]bool, n)
 	var first, last, dFirst, dLast time.Duration
@@ -182,6 +185,11 @@ func video(ctx context.Context, id string, v format.Video, n int, measureAllocs 
 		seen[c] = true
 	}
 	r.Frames, r.Distinct = len(crcs), len(seen)
+	if st1 := webmedia.ReadStats(); st1.Frames > st0.Frames {
+		k := float64(st1.Frames - st0.Frames)
+		r.BrowserCopyMs = (st1.BrowserCopy - st0.BrowserCopy).Seconds() * 1e3 / k
+		r.GoCopyMs = (st1.GoCopy - st0.GoCopy).Seconds() * 1e3 / k
+	}
 	if r.Frames > 1 {
 		r.FPS = float64(r.Frames-1) / (last - first).Seconds()
 		r.DeviceFPS = float64(r.Frames-1) / (dLast - dFirst).Seconds()

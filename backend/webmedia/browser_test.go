@@ -43,6 +43,17 @@ type selftest struct {
 		Frames, Dropped     uint64
 		BrowserCopy, GoCopy time.Duration
 	}
+	Backlog struct {
+		SeqGap                uint64
+		Overruns, DeviceDrops uint64
+		Captured, Delivered   uint64
+		OutstandingAfterClose int64
+	}
+	Mic16 struct {
+		Info              string
+		Chunks            int
+		RMS, Peak, ToneHz float64
+	}
 	Errors []string
 }
 
@@ -160,8 +171,19 @@ func TestInChromium(t *testing.T) {
 	if m.RMS < 0.01 || m.Peak < 0.2 || !m.SeqContiguous {
 		t.Errorf("microphone signal RMS %.3f peak %.3f, contiguous %v", m.RMS, m.Peak, m.SeqContiguous)
 	}
+	if math.Abs(m.ToneHz-400) > 20 { // Chromium's fake microphone beeps a 400 Hz square wave
+		t.Errorf("microphone: the beep swings at %.1f Hz, want 400", m.ToneHz)
+	}
 	if math.Abs(m.WallSeconds-m.Seconds) > 0.5 {
 		t.Errorf("microphone: %.2f s of audio in %.2f s", m.Seconds, m.WallSeconds)
+	}
+
+	if b := r.Backlog; b.SeqGap < 5 || b.Overruns < b.SeqGap-1 || b.DeviceDrops != 0 || b.OutstandingAfterClose != 0 {
+		t.Errorf("stalled Block stream: largest sequence gap %d, overruns %d, device drops %d (want 0: the backend reported the gap), outstanding %d",
+			b.SeqGap, b.Overruns, b.DeviceDrops, b.OutstandingAfterClose)
+	}
+	if m := r.Mic16; !strings.Contains(m.Info, "s16") || m.Chunks != 110 || m.RMS < 0.01 || math.Abs(m.ToneHz-400) > 20 {
+		t.Errorf("microphone as s16: %q, %d chunks, RMS %.3f, beep at %.1f Hz", m.Info, m.Chunks, m.RMS, m.ToneHz)
 	}
 
 	if !r.TooBigNotSupported || !r.NoDeviceNotFound {

@@ -42,7 +42,7 @@
 // (10 ms in Chromium) via AudioData.copyTo.
 //
 // Frames are handed from the browser's callback to the stream through a
-// short queue; a frame that finds the queue full or the pool exhausted is
+// queue of Config.Buffers frames (DefaultQueue if zero); a frame that finds the queue full or the pool exhausted is
 // dropped and counted (backend.DropOverrun, backend.DropPoolExhausted),
 // leaving a gap in the sequence numbers. Timestamps are taken on
 // backend.Now when the frame reaches Go; DeviceTimestamp is the
@@ -63,6 +63,10 @@
 // backend.ErrDeviceLost. Close stops the tracks and releases the Go
 // callbacks.
 //
+// Config.Region (cropping) is refused with backend.ErrNotSupported;
+// Config.Cursor and Config.Unpaced have no effect: the browser decides
+// whether the pointer is drawn and paces every device itself.
+//
 // Requirements: a secure context (https or http://127.0.0.1) and a browser
 // with MediaStreamTrackProcessor on the page (Chromium-based browsers);
 // elsewhere Open fails with backend.ErrNotSupported.
@@ -70,6 +74,10 @@ package webmedia
 
 // Name is the backend's scheme.
 const Name = "webmedia"
+
+// DefaultQueue is how many copied frames may wait between the browser's
+// callback and the stream unless Config.Buffers says otherwise.
+const DefaultQueue = 2
 
 // PoolBytes bounds the memory all webmedia streams copy frames into.
 const PoolBytes = 256 << 20

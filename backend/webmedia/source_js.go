@@ -92,7 +92,11 @@ func newSource(tg target, track js.Value, o copyOpts, cfg backend.Config) *sourc
 		}
 		return 0
 	}
-	s := &source{obs: cfg.Observer, track: track, pool: framePool(), ch: make(chan frame, 2), end: make(chan struct{})}
+	queue := cfg.Buffers
+	if queue <= 0 {
+		queue = DefaultQueue
+	}
+	s := &source{obs: cfg.Observer, track: track, pool: framePool(), ch: make(chan frame, queue), end: make(chan struct{})}
 	if s.obs == nil {
 		s.obs = backend.NopObserver{}
 	}

@@ -99,6 +99,9 @@ func (Backend) Open(ctx context.Context, addr string, cfg backend.Config) (backe
 	if get("MediaStreamTrackProcessor").IsUndefined() {
 		return nil, fmt.Errorf("webmedia: this browser has no MediaStreamTrackProcessor: %w", backend.ErrNotSupported)
 	}
+	if !cfg.Region.Empty() {
+		return nil, fmt.Errorf("webmedia: cropping (Config.Region) is not supported: %w", backend.ErrNotSupported)
+	}
 	audio := tg.kind == "microphone"
 	opts, err := copyOptions(audio, cfg)
 	if err != nil {

@@ -37,7 +37,21 @@ type Result struct {
 	Lost    string
 	LostIs  bool
 	Backend webmedia.Stats
-	Errors  []string
+	// Backlog: a Block stream whose consumer stalls; the frames the
+	// backend's queue could not take are counted as overruns and the
+	// sequence gap is not counted again as device drops.
+	Backlog BacklogResult
+	// Mic16 is the microphone asked for S16 samples.
+	Mic16  AudioResult
+	Errors []string
+}
+
+// BacklogResult describes the stalled stream.
+type BacklogResult struct {
+	SeqGap                uint64 // largest jump in Sequence
+	Overruns, DeviceDrops uint64 // stream drop counters by reason
+	Captured, Delivered   uint64
+	OutstandingAfterClose int64
 }
 
 // VideoResult describes a run of video frames.
@@ -94,7 +108,7 @@ func selftest() {
 	if r.I420, err = video(ctx, "webmedia:camera", format.Video{Width: 320, Height: 240, PixelFormat: format.I420, FrameRate: format.FPS(30)}, 15, false); err != nil {
 		fail("i420", err)
 	}
-	if r.Mic, err = audio(ctx, "webmedia:microphone", 150); err != nil {
+	if r.Mic, err = audio(ctx, "webmedia:microphone", 150, format.F32); err != nil {
 		fail("microphone", err)
 	}
 	if r.Screen, err = video(ctx, "webmedia:screen", format.Video{}, 10, false); err != nil {
@@ -104,6 +118,12 @@ func selftest() {
 	r.TooBig, r.TooBigNotSupported = errString(err), errors.Is(err, miniav.ErrNotSupported)
 	_, err = miniav.Open(ctx, "webmedia:camera/no-such-camera")
 	r.NoDevice, r.NoDeviceNotFound = errString(err), errors.Is(err, miniav.ErrNotFound)
+	if r.Backlog, err = backlog(ctx); err != nil {
+		fail("backlog", err)
+	}
+	if r.Mic16, err = audio(ctx, "webmedia:microphone", 110, format.S16); err != nil {
+		fail("microphone s16", err)
+	}
 	r.TracksEnded = tracksEnded()
 	if err := lost(ctx); err != nil {
 		r.Lost, r.LostIs = err.Error(), errors.Is(err, miniav.ErrDeviceLost)
@@ -224,11 +244,11 @@ func flat(p []byte) bool {
 }
 
 // audio reads n chunks of id and measures the signal of channel 0.
-func audio(ctx context.Context, id string, n int) (AudioResult, error) {
+func audio(ctx context.Context, id string, n int, sf format.SampleFormat) (AudioResult, error) {
 	var r AudioResult
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	s, err := miniav.Open(ctx, id)
+	s, err := miniav.Open(ctx, id, miniav.WithAudio(format.Audio{SampleFormat: sf}))
 	if err != nil {
 		return r, err
 	}
@@ -252,6 +272,12 @@ func audio(ctx context.Context, id string, n int) (AudioResult, error) {
 		t1 = f.Timestamp()
 		r.Rate, r.Channels = a.SampleRate, a.Channels
 		x := a.Float32s()
+		if a.SampleFormat == format.S16 {
+			x = x[:0]
+			for _, v := range a.Int16s() {
+				x = append(x, float32(v)/32768)
+			}
+		}
 		ch := max(1, a.Channels)
 		var e float64
 		for i := 0; i < len(x); i += ch {
@@ -260,13 +286,10 @@ func audio(ctx context.Context, id string, n int) (AudioResult, error) {
 			r.Peak = math.Max(r.Peak, math.Abs(v))
 		}
 		sum += e
-		if math.Sqrt(e/float64(max(1, len(x)/ch))) > 0.05 { // a loud chunk: count its zero crossings
-			for i := ch; i < len(x); i += ch {
-				if (x[i-ch] < 0) != (x[i] < 0) {
-					crossings++
-				}
-			}
-			loudSamples += len(x) / ch
+		if math.Sqrt(e/float64(max(1, len(x)/ch))) > 0.05 { // a loud chunk
+			c, n := halfPeriods(x, ch)
+			crossings += c
+			loudSamples += n
 		}
 		r.Frames += a.Frames()
 		r.Chunks++
@@ -325,4 +348,75 @@ func lost(ctx context.Context) error {
 		}
 	}
 	return s.Err()
+}
+
+// backlog stalls the consumer of a Block stream with a queue of one for
+// half a second, then reads on.
+func backlog(ctx context.Context) (BacklogResult, error) {
+	var r BacklogResult
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	s, err := miniav.Open(ctx, "webmedia:camera", miniav.WithVideo(format.Video{Width: 320, Height: 240}),
+		miniav.WithPolicy(miniav.Block), miniav.WithQueue(1))
+	if err != nil {
+		return r, err
+	}
+	defer s.Close()
+	time.Sleep(500 * time.Millisecond) // the camera keeps producing meanwhile
+	k, prev := 0, uint64(0)
+	for f := range s.Frames() {
+		if k > 0 && f.Sequence()-prev > r.SeqGap {
+			r.SeqGap = f.Sequence() - prev
+		}
+		prev = f.Sequence()
+		f.Release()
+		if k++; k == 10 {
+			break
+		}
+	}
+	s.Close()
+	st := s.Stats()
+	r.Overruns, r.DeviceDrops = st.Dropped[backend.DropOverrun], st.Dropped[backend.DropDevice]
+	r.Captured, r.Delivered, r.OutstandingAfterClose = st.Captured, st.Delivered, st.Outstanding
+	return r, nil
+}
+
+// halfPeriods counts the swings of channel 0 of x across its mean, with
+// hysteresis (a third of the way to its extremes) so that ringing and
+// noise around the mean do not count, and returns them with the number of
+// samples between the first and the last swing.
+func halfPeriods(x []float32, ch int) (swings, samples int) {
+	var mean, lo, hi float64
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for i := 0; i < len(x); i += ch {
+		v := float64(x[i])
+		mean += v
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	mean /= float64(len(x) / ch)
+	up, down := mean+(hi-mean)/3, mean-(mean-lo)/3
+	state, first, last := 0, -1, -1
+	for i := 0; i < len(x); i += ch {
+		v := float64(x[i])
+		s := state
+		if v > up {
+			s = 1
+		} else if v < down {
+			s = -1
+		}
+		if s != state {
+			if state != 0 {
+				if first < 0 {
+					first = i / ch
+				}
+				last = i / ch
+				swings++
+			}
+			state = s
+		}
+	}
+	if swings < 3 {
+		return 0, 0
+	}
+	return swings - 1, last - first
 }

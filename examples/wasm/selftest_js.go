@@ -24,6 +24,7 @@ type Result struct {
 	Devices []string
 	Camera  VideoResult
 	I420    VideoResult
+	HD      VideoResult // 1280x720 RGBA
 	Screen  VideoResult
 	Mic     AudioResult
 	// Errors of impossible requests, and whether they match.
@@ -42,8 +43,12 @@ type Result struct {
 	// sequence gap is not counted again as device drops.
 	Backlog BacklogResult
 	// Mic16 is the microphone asked for S16 samples.
-	Mic16  AudioResult
-	Errors []string
+	Mic16 AudioResult
+	// CallbackMallocs is what one call of an empty js.FuncOf from
+	// JavaScript allocates in syscall/js and the runtime: the floor of any
+	// per-frame callback.
+	CallbackMallocs float64
+	Errors          []string
 }
 
 // BacklogResult describes the stalled stream.
@@ -108,6 +113,9 @@ func selftest() {
 	if r.I420, err = video(ctx, "webmedia:camera", format.Video{Width: 320, Height: 240, PixelFormat: format.I420, FrameRate: format.FPS(30)}, 15, false); err != nil {
 		fail("i420", err)
 	}
+	if r.HD, err = video(ctx, "webmedia:camera", format.Video{Width: 1280, Height: 720, FrameRate: format.FPS(30)}, 45, false); err != nil {
+		fail("hd", err)
+	}
 	if r.Mic, err = audio(ctx, "webmedia:microphone", 150, format.F32); err != nil {
 		fail("microphone", err)
 	}
@@ -124,6 +132,7 @@ func selftest() {
 	if r.Mic16, err = audio(ctx, "webmedia:microphone", 110, format.S16); err != nil {
 		fail("microphone s16", err)
 	}
+	r.CallbackMallocs = callbackMallocs()
 	r.TracksEnded = tracksEnded()
 	if err := lost(ctx); err != nil {
 		r.Lost, r.LostIs = err.Error(), errors.Is(err, miniav.ErrDeviceLost)
@@ -419,4 +428,16 @@ func halfPeriods(x []float32, ch int) (swings, samples int) {
 		return 0, 0
 	}
 	return swings - 1, last - first
+}
+
+func callbackMallocs() float64 {
+	const n = 1000
+	f := js.FuncOf(func(js.Value, []js.Value) any { return nil })
+	defer f.Release()
+	loop := js.Global().Get("Function").New("f", "n", "for (let i = 0; i < n; i++) f();")
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	loop.Invoke(f, n)
+	runtime.ReadMemStats(&m1)
+	return float64(m1.Mallocs-m0.Mallocs) / n
 }

@@ -21,9 +21,12 @@
 // (width and height as exact constraints, frameRate as ideal) or
 // Config.Audio (sampleRate and channelCount as ideal), and reports the
 // format the browser negotiated (MediaStreamTrack.getSettings). Screen
-// capture may only use ideal constraints; browsers require getDisplayMedia
-// to be called during a user gesture (a click handler), so open the screen
-// from one. Open and Devices wait for JavaScript promises: call them from a
+// capture may only use ideal constraints, and browsers let a page call
+// getDisplayMedia only shortly after a user gesture (transient
+// activation): open the screen from a goroutine started by a click
+// handler. Each frame carries its own size, which for screens may differ
+// from the negotiated one (Chromium's fake screen reports 800x600 and
+// delivers 800x450). Open and Devices wait for JavaScript promises: call them from a
 // goroutine, never from inside a js.FuncOf callback, where the JavaScript
 // event loop is stopped and they would deadlock.
 //

@@ -14,11 +14,12 @@ import "syscall/js"
 const pumpSource = `
 const st = this, track = arguments[0], cb = arguments[1];
 const reader = new MediaStreamTrackProcessor({track}).readable.getReader();
-st.buf = new Uint8Array(0); st.gen = 0; st.seq = 0; st.ended = false; st.stopped = false; st.error = "";
+st.buf = new Uint8Array(0); st.gen = 0; st.seq = 0; st.ended = false; st.stopped = false; st.error = ""; st.errName = "";
 st.stop = () => { st.stopped = true; reader.cancel().catch(() => {}); track.stop(); };
 const fail = (e) => {
 	if (st.stopped) return;
-	st.error = (e && e.name) ? e.name + ": " + e.message : String(e);
+	st.errName = (e && e.name) ? String(e.name) : "Error";
+	st.error = (e && e.name) ? String(e.message) : String(e);
 	st.ended = true; cb();
 };
 let lw = -1, lh = -1, layout = null;

@@ -4,6 +4,7 @@ package webmedia
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"syscall/js"
@@ -138,14 +139,14 @@ func (s *source) Info() backend.Info { return s.info }
 func (s *source) onFrame(js.Value, []js.Value) any {
 	st := s.st
 	if st.Get("ended").Bool() {
-		var err error
-		if msg := st.Get("error").String(); msg != "" {
-			err = fmt.Errorf("webmedia: capture failed: %w: %w", &DOMError{Name: "Error", Message: msg}, backend.ErrDeviceLost)
-			if len(msg) > 18 && msg[:18] == "NotSupportedError:" {
-				err = fmt.Errorf("webmedia: %s: %w", msg, backend.ErrNotSupported)
+		err := fmt.Errorf("webmedia: the %v track ended: %w", s.info.Kind, backend.ErrDeviceLost)
+		if name := st.Get("errName").String(); name != "" {
+			de := &DOMError{Name: name, Message: st.Get("error").String()}
+			if errors.Is(de, backend.ErrNotSupported) {
+				err = fmt.Errorf("webmedia: capture failed: %w", de)
+			} else {
+				err = fmt.Errorf("webmedia: capture failed: %w (%w)", backend.ErrDeviceLost, de)
 			}
-		} else {
-			err = fmt.Errorf("webmedia: the %v track ended: %w", s.info.Kind, backend.ErrDeviceLost)
 		}
 		s.finish(err)
 		return nil

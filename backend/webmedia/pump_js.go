@@ -13,9 +13,9 @@ import "syscall/js"
 // call to cb follows it.
 const pumpSource = `
 const st = this, track = arguments[0], cb = arguments[1];
-const reader = new MediaStreamTrackProcessor({track}).readable.getReader();
+let reader = null;
 st.buf = new Uint8Array(0); st.gen = 0; st.seq = 0; st.ended = false; st.stopped = false; st.error = ""; st.errName = "";
-st.stop = () => { st.stopped = true; reader.cancel().catch(() => {}); track.stop(); };
+st.stop = () => { st.stopped = true; if (reader) reader.cancel().catch(() => {}); track.stop(); };
 const fail = (e) => {
 	if (st.stopped) return;
 	st.errName = (e && e.name) ? String(e.name) : "Error";
@@ -25,6 +25,9 @@ const fail = (e) => {
 let lw = -1, lh = -1, layout = null;
 const need = (n) => { if (st.buf.length < n) { st.buf = new Uint8Array(n); st.gen++; } };
 (async () => {
+	await null; // run after startPump returned: cb may not be called from inside it
+	try { reader = new MediaStreamTrackProcessor({track}).readable.getReader(); } catch (e) { fail(e); return; }
+	if (st.stopped) { reader.cancel().catch(() => {}); return; }
 	for (;;) {
 		let r;
 		try { r = await reader.read(); } catch (e) { fail(e); return; }

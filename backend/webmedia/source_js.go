@@ -59,6 +59,7 @@ type frame struct {
 	pb      *pool.Buffer
 	w, h    int
 	frames  int // audio sample frames
+	ch      int // audio channels
 	ts, dts time.Duration
 	seq     uint64
 	skipped uint64
@@ -157,7 +158,7 @@ func (s *source) onFrame(js.Value, []js.Value) any {
 	f := frame{ts: backend.Now(), dts: time.Duration(st.Get("ts").Float()) * time.Microsecond}
 	n := st.Get("n").Int()
 	if s.info.Kind.Audio() {
-		f.frames = st.Get("frames").Int()
+		f.frames, f.ch = st.Get("frames").Int(), st.Get("channels").Int()
 		f.seq = s.nextSeq
 		s.nextSeq += uint64(f.frames)
 	} else {
@@ -234,6 +235,9 @@ func (s *source) fill(b *backend.Buffer, f frame) {
 	if s.info.Kind.Audio() {
 		b.Audio = s.info.Audio
 		b.Audio.PeriodFrames = f.frames
+		if f.ch > 0 {
+			b.Audio.Channels = f.ch
+		}
 		b.Frames = f.frames
 		b.Planes[0], b.NumPlanes = d, 1
 		return

@@ -1,0 +1,5 @@
+//go:build !(js && wasm)
+
+package webmedia
+
+func outstanding() int64 { return 0 }

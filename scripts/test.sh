@@ -13,6 +13,7 @@ bash scripts/install-deps.sh
 
 echo "== go vet"
 go vet ./...
+GOOS=js GOARCH=wasm go vet ./...
 
 echo "== cross builds"
 for target in darwin/amd64 darwin/arm64 windows/amd64 js/wasm linux/arm64; do

@@ -9,8 +9,9 @@
 package all
 
 import (
-	_ "github.com/miniav-go/miniav/backend/malgo"   // audio through miniaudio (cgo); nothing registered without cgo
-	_ "github.com/miniav-go/miniav/backend/testsrc" // synthetic camera, screen and microphone
-	_ "github.com/miniav-go/miniav/backend/v4l2"    // V4L2 cameras, 64-bit Linux; nothing registered elsewhere
-	_ "github.com/miniav-go/miniav/backend/x11"     // X11 screen capture (MIT-SHM), Linux; nothing registered elsewhere
+	_ "github.com/miniav-go/miniav/backend/malgo"    // audio through miniaudio (cgo); nothing registered without cgo
+	_ "github.com/miniav-go/miniav/backend/testsrc"  // synthetic camera, screen and microphone
+	_ "github.com/miniav-go/miniav/backend/v4l2"     // V4L2 cameras, 64-bit Linux; nothing registered elsewhere
+	_ "github.com/miniav-go/miniav/backend/webmedia" // browser camera, microphone, screen (js/wasm); nothing registered elsewhere
+	_ "github.com/miniav-go/miniav/backend/x11"      // X11 screen capture (MIT-SHM), Linux; nothing registered elsewhere
 )

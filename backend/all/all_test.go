@@ -22,6 +22,9 @@ func TestRegistersEveryBackend(t *testing.T) {
 			want = append(want, "v4l2")
 		}
 	}
+	if runtime.GOOS == "js" {
+		want = append(want, "webmedia")
+	}
 	if cgoEnabled {
 		want = append(want, "malgo", "malgo-null")
 	}

@@ -162,7 +162,7 @@ func toneCapture(t *testing.T, s *miniav.Stream) [][]float64 {
 // played into them, in every requested format, resampled or not.
 func TestTone(t *testing.T) {
 	srv := pulse.Shared(t)
-	wav := pulse.ToneWAV(t, 440, pulse.Rate, 2, 12*time.Second, 0.5)
+	wav := pulse.ToneWAV(t, 440, pulse.Rate, 2, 60*time.Second, 0.5) // outlasts the captures on a loaded machine; stopped at cleanup
 	for _, sink := range []string{pulse.Sink, pulse.MicSink} {
 		if err := srv.Play(sink, wav); err != nil {
 			t.Fatal(err)

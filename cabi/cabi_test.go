@@ -21,9 +21,12 @@ import (
 	"github.com/miniav-go/miniav/internal/testenv"
 )
 
-// The library is built once per test binary, without -race: a c-shared
-// library built with -race cannot be loaded here (ThreadSanitizer fails
-// to map its shadow memory inside the host process, errno ENOMEM).
+// The library is built once per test binary, with GOEXPERIMENT=cgocheck2
+// so that every frame the clients take checks the cgo pointer rules (a plane
+// lent to C without its pin is a fatal "unpinned Go pointer stored into
+// non-Go memory"). It is built without -race: a c-shared library built with
+// -race cannot be loaded here (ThreadSanitizer fails to map its shadow
+// memory inside the host process, errno ENOMEM).
 var lib struct {
 	once      sync.Once
 	dir, path string
@@ -59,7 +62,11 @@ func buildLib(t *testing.T) (dir, path string) {
 		defer cancel()
 		gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
 		cmd := exec.CommandContext(ctx, gobin, "build", "-buildmode=c-shared", "-o", lib.path, ".")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+		exp := "cgocheck2"
+		if e := os.Getenv("GOEXPERIMENT"); e != "" {
+			exp = e + "," + exp
+		}
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=1", "GOEXPERIMENT="+exp)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			lib.err = fmt.Errorf("go build -buildmode=c-shared: %v\n%s", err, out)
 		}

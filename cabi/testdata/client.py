@@ -70,8 +70,16 @@ class CABI(unittest.TestCase):
             self.assertIn("lost", str(cm.exception))
             self.assertEqual(cm.exception.code, -4)
             st = s.stats()
-            self.assertEqual((st["outstanding"], st["queued"], st["captured"], st["dropped_total"]), (0, 0, 10, 0))
-        self.assertEqual(seqs, list(range(10)))  # Block policy: consecutive, nothing lost
+            self.assertEqual((st["outstanding"], st["queued"]), (0, 0))
+            self.assertEqual((st["captured"], st["delivered"]), (len(seqs), len(seqs)))
+            # Block policy: nothing dropped on the way, so the sequence steps
+            # by one except where the synthetic device itself skipped a frame
+            # (its schedule starved of CPU), and those are counted.
+            gaps = sum(b - a - 1 for a, b in zip(seqs, seqs[1:]))
+            self.assertEqual(seqs[0], 0)
+            self.assertTrue(all(b > a for a, b in zip(seqs, seqs[1:])), seqs)
+            self.assertLessEqual(seqs[-1], 9)
+            self.assertEqual((st["dropped_total"], st["dropped"][2]), (gaps, gaps))
 
     def test_i420_bars_zero_copy_and_copy(self):
         with miniav.open("testsrc:camera", "320x240@30 i420", policy="block") as s:
@@ -92,23 +100,29 @@ class CABI(unittest.TestCase):
             self.assertEqual(stamp(kept, 320, 320, 240), f.sequence)
 
     def test_audio_tone(self):
-        rate, n = 48000, 0
-        samples = []
+        rate = 48000
+        runs = []  # runs of contiguous periods: a skipped period splits a run
         with miniav.open("testsrc:microphone?freq=1000", "48000 1ch s16", queue=16, policy="block") as s:
-            expect = 0
+            expect = None
             for f in s.frames(10):
                 with f:
                     self.assertEqual((f.sample_rate, f.channels, f.sample_format), (rate, 1, "s16"))
                     self.assertEqual(len(f.plane(0)), f.frames * 2)
-                    self.assertEqual(f.sequence, expect)
-                    expect += f.frames
-                    samples.extend(f.samples())
-                    n += 1
-        self.assertEqual(n, 10)
+                    self.assertEqual(f.sequence % f.frames, 0)
+                    if f.sequence != expect:
+                        self.assertTrue(expect is None or f.sequence > expect)
+                        runs.append([])
+                    runs[-1].extend(f.samples())
+                    expect = f.sequence + f.frames
+        self.assertEqual(sum(len(r) for r in runs), 4800)
         # Rising zero crossings, interpolated between samples.
-        cross = [i - 1 + samples[i - 1] / (samples[i - 1] - samples[i])
-                 for i in range(1, len(samples)) if samples[i - 1] < 0 <= samples[i]]
-        hz = (len(cross) - 1) * rate / (cross[-1] - cross[0])
+        cycles = span = 0.0
+        for r in runs:
+            cross = [i - 1 + r[i - 1] / (r[i - 1] - r[i]) for i in range(1, len(r)) if r[i - 1] < 0 <= r[i]]
+            if len(cross) > 1:
+                cycles += len(cross) - 1
+                span += cross[-1] - cross[0]
+        hz = cycles * rate / span
         self.assertLess(abs(hz - 1000), 2, "tone %.3f Hz" % hz)
         print("audio: %.3f Hz" % hz, file=sys.stderr)
 

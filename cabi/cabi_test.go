@@ -1,0 +1,213 @@
+//go:build cgo
+
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miniav-go/miniav/backend/testsrc"
+	"github.com/miniav-go/miniav/internal/testenv"
+)
+
+// The library is built once per test binary, with GOEXPERIMENT=cgocheck2
+// so that every frame the clients take checks the cgo pointer rules (a plane
+// lent to C without its pin is a fatal "unpinned Go pointer stored into
+// non-Go memory"). It is built without -race: a c-shared library built with
+// -race cannot be loaded here (ThreadSanitizer fails to map its shadow
+// memory inside the host process, errno ENOMEM).
+var lib struct {
+	once      sync.Once
+	dir, path string
+	err       error
+}
+
+// libName is the file name c-shared output has on this OS.
+func libName() string {
+	switch runtime.GOOS {
+	case "darwin":
+		return "libminiav.dylib"
+	case "windows":
+		return "miniav.dll"
+	}
+	return "libminiav.so"
+}
+
+// buildLib builds libminiav with the go command that runs this test.
+func buildLib(t *testing.T) (dir, path string) {
+	t.Helper()
+	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
+		t.Skipf("the C and Python clients are driven on linux and darwin only (GOOS=%s)", runtime.GOOS)
+	}
+	testenv.LookPath(t, "gcc") // cgo needs a C compiler to build the library
+	lib.once.Do(func() {
+		lib.dir, lib.err = os.MkdirTemp("", "miniav-cabi-")
+		if lib.err != nil {
+			return
+		}
+		atExit = append(atExit, func() { os.RemoveAll(lib.dir) })
+		lib.path = filepath.Join(lib.dir, libName())
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+		cmd := exec.CommandContext(ctx, gobin, "build", "-buildmode=c-shared", "-o", lib.path, ".")
+		exp := "cgocheck2"
+		if e := os.Getenv("GOEXPERIMENT"); e != "" {
+			exp = e + "," + exp
+		}
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=1", "GOEXPERIMENT="+exp)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			lib.err = fmt.Errorf("go build -buildmode=c-shared: %v\n%s", err, out)
+		}
+	})
+	if lib.err != nil {
+		t.Fatal(lib.err)
+	}
+	return lib.dir, lib.path
+}
+
+// patternEnv passes the expected test pattern, from package testsrc, to
+// the clients: they hold no copy of it.
+func patternEnv() []string {
+	var yuv, rgb, gray []string
+	for i := range 8 {
+		c, r := testsrc.BarYUV(i), testsrc.BarRGB(i)
+		yuv = append(yuv, fmt.Sprintf("%d,%d,%d", c[0], c[1], c[2]))
+		rgb = append(rgb, fmt.Sprintf("%d,%d,%d", r[0], r[1], r[2]))
+		gray = append(gray, fmt.Sprint(testsrc.BarGray(i)))
+	}
+	return []string{
+		"MINIAV_TEST_BARS=" + strings.Join(yuv, " "),
+		"MINIAV_TEST_RGB=" + strings.Join(rgb, " "),
+		"MINIAV_TEST_GRAY=" + strings.Join(gray, " "),
+	}
+}
+
+func run(t *testing.T, cmd *exec.Cmd) string {
+	t.Helper()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, out)
+	}
+	return string(out)
+}
+
+func TestCClient(t *testing.T) {
+	dir, _ := buildLib(t)
+	gcc := testenv.LookPath(t, "gcc")
+	client := filepath.Join(t.TempDir(), "client")
+	run(t, exec.Command(gcc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-I", ".",
+		filepath.Join("testdata", "client.c"), "-L", dir, "-lminiav", "-lm", "-pthread", "-Wl,-rpath,"+dir, "-o", client))
+	cmd := exec.Command(client)
+	cmd.Env = append(os.Environ(), patternEnv()...)
+	out := run(t, cmd)
+	if !strings.Contains(out, "PASS") {
+		t.Fatalf("C client did not pass:\n%s", out)
+	}
+	t.Log(strings.TrimSpace(out))
+}
+
+func pythonEnv(path string) []string {
+	return append(append(os.Environ(), patternEnv()...),
+		"MINIAV_LIB="+path, "MINIAV_PYTHON_PATH="+filepath.Join("..", "examples", "python"))
+}
+
+func TestPythonClient(t *testing.T) {
+	_, path := buildLib(t)
+	py := testenv.LookPath(t, "python3")
+	cmd := exec.Command(py, filepath.Join("testdata", "client.py"))
+	cmd.Env = pythonEnv(path)
+	out := run(t, cmd)
+	if !strings.Contains(out, "\nOK") {
+		t.Fatalf("Python client did not pass:\n%s", out)
+	}
+	t.Log(strings.TrimSpace(out))
+}
+
+func TestPythonExample(t *testing.T) {
+	_, path := buildLib(t)
+	py := testenv.LookPath(t, "python3")
+	cmd := exec.Command(py, filepath.Join("..", "examples", "python", "capture.py"), "testsrc:camera", "320x240@60 i420", "5")
+	cmd.Env = pythonEnv(path)
+	out := run(t, cmd)
+	for _, want := range []string{"<Frame video seq=4 320x240 YU12>", "5 frames in", "captured 5"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("capture.py output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestHeaderMatchesExports checks that the hand-written miniav.h declares
+// exactly the functions the library exports, with the same number of
+// parameters (the generated header drops const, so types are compared by
+// the C client's build with -Werror instead).
+func TestHeaderMatchesExports(t *testing.T) {
+	dir, _ := buildLib(t)
+	gen := protos(t, filepath.Join(dir, "libminiav.h"), `^extern \S+\*? ?\*?(miniav_\w+)\((.*)\);`)
+	hand := protos(t, "miniav.h", `^MINIAV_API [^(]*?\*?(miniav_\w+)\(([^)]*)\)?`)
+	if len(gen) == 0 || len(hand) == 0 {
+		t.Fatalf("no prototypes found: generated %v, hand-written %v", gen, hand)
+	}
+	names := func(m map[string]int) []string {
+		var s []string
+		for k := range m {
+			s = append(s, k)
+		}
+		slices.Sort(s)
+		return s
+	}
+	t.Logf("%d functions: %v", len(gen), names(gen))
+	if g, h := names(gen), names(hand); !slices.Equal(g, h) {
+		t.Fatalf("exported %v, miniav.h declares %v", g, h)
+	}
+	for name, n := range gen {
+		if hand[name] != n {
+			t.Errorf("%s: %d parameters exported, %d in miniav.h", name, n, hand[name])
+		}
+	}
+}
+
+// protos maps function names to parameter counts for the lines of file
+// matching re (continuation lines are joined to the first).
+func protos(t *testing.T, file, re string) map[string]int {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		l := sc.Text()
+		if n := len(lines); n > 0 && strings.HasSuffix(lines[n-1], ",") {
+			lines[n-1] += " " + strings.TrimSpace(l)
+			continue
+		}
+		lines = append(lines, l)
+	}
+	rx := regexp.MustCompile(re)
+	m := map[string]int{}
+	for _, l := range lines {
+		if g := rx.FindStringSubmatch(l); g != nil {
+			args := strings.TrimSpace(g[2])
+			n := 0
+			if args != "" && args != "void" {
+				n = strings.Count(args, ",") + 1
+			}
+			m[g[1]] = n
+		}
+	}
+	return m
+}

@@ -1,0 +1,373 @@
+/*
+ * client.c - a C client of libminiav that checks real capture from the
+ * synthetic source. Built and run by cabi_test.go:
+ *
+ *     cc -Wall -Wextra -Werror -I cabi client.c -L dir -lminiav -lm -pthread -o client
+ *     MINIAV_TEST_BARS="y,u,v y,u,v ..." MINIAV_TEST_GRAY="g g ..." ./client
+ *
+ * The expected bar colours come from the test (package backend/testsrc), so
+ * this file holds no copy of the pattern. Prints "PASS n checks" and exits
+ * 0, or prints every failed check and exits 1.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "miniav.h"
+
+static int checks, failures;
+
+#define CHECK(cond, ...)                                          \
+	do {                                                          \
+		checks++;                                                 \
+		if (!(cond)) {                                            \
+			failures++;                                           \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);  \
+			fprintf(stderr, __VA_ARGS__);                         \
+			fprintf(stderr, " [last error: %s]\n", miniav_last_error()); \
+		}                                                         \
+	} while (0)
+
+#define CHECK_STATUS(got, want)                                                           \
+	do {                                                                                  \
+		int got_ = (got);                                                                 \
+		CHECK(got_ == (want), "%s: got %s, want %s", #got, miniav_status_name(got_),      \
+		      miniav_status_name(want));                                                  \
+	} while (0)
+
+static uint8_t bars_yuv[8][3];
+static uint8_t bars_gray[8];
+
+static void load_bars(void) {
+	const char *s = getenv("MINIAV_TEST_BARS"), *g = getenv("MINIAV_TEST_GRAY");
+	if (s == NULL || g == NULL) {
+		fprintf(stderr, "MINIAV_TEST_BARS and MINIAV_TEST_GRAY must be set\n");
+		exit(2);
+	}
+	for (int i = 0; i < 8; i++) {
+		unsigned y, u, v, gr;
+		int n;
+		if (sscanf(s, "%u,%u,%u%n", &y, &u, &v, &n) != 3 || sscanf(g, "%u%n", &gr, &n) != 1) {
+			fprintf(stderr, "bad MINIAV_TEST_BARS/GRAY\n");
+			exit(2);
+		}
+		sscanf(s, "%*u,%*u,%*u%n", &n);
+		s += n;
+		bars_yuv[i][0] = (uint8_t)y, bars_yuv[i][1] = (uint8_t)u, bars_yuv[i][2] = (uint8_t)v;
+		sscanf(g, "%*u%n", &n);
+		g += n;
+		bars_gray[i] = (uint8_t)gr;
+	}
+}
+
+/* bar_at mirrors testsrc.BarAt: the bar under column x of frame k. */
+static int bar_at(int x, int w, uint64_t k) {
+	int off = (int)((k * 4) % (uint64_t)w) & ~1;
+	return ((x + off) % w) * 8 / w;
+}
+
+/* stamp decodes the frame index from the luma plane (testsrc.DecodeIndex). */
+static int64_t stamp(const miniav_frame_t *f) {
+	int bw = (f->width / 32) & ~1;
+	int bh = (f->height / 4 < 16 ? f->height / 4 : 16) & ~1;
+	uint32_t k = 0;
+	for (int bit = 0; bit < 32; bit++) {
+		uint8_t l = f->planes[0][(bh / 2) * f->strides[0] + bit * bw + bw / 2];
+		if (l >= 200) {
+			k |= 1u << (31 - bit);
+		} else if (l > 40) {
+			return -1;
+		}
+	}
+	return k;
+}
+
+/* check_i420 checks sizes, the index stamp and the bar colours of one frame. */
+static void check_i420(const miniav_frame_t *f) {
+	int w = f->width, h = f->height;
+	CHECK(f->kind == MINIAV_KIND_VIDEO, "kind %d", f->kind);
+	CHECK(f->pixel_format == MINIAV_PIX_I420, "pixel format %08x", f->pixel_format);
+	CHECK(f->num_planes == 3, "planes %d", f->num_planes);
+	CHECK(f->lengths[0] == (int64_t)w * h && f->lengths[1] == (int64_t)w * h / 4 && f->lengths[2] == (int64_t)w * h / 4,
+	      "plane lengths %" PRId64 " %" PRId64 " %" PRId64 " for %dx%d", f->lengths[0], f->lengths[1], f->lengths[2], w, h);
+	CHECK(f->strides[0] == w && f->strides[1] == w / 2 && f->strides[2] == w / 2, "strides %" PRId64 " %" PRId64,
+	      f->strides[0], f->strides[1]);
+	CHECK(stamp(f) == (int64_t)(uint32_t)f->sequence, "stamp %" PRId64 " != sequence %" PRIu64, stamp(f), f->sequence);
+	int y = h / 2;
+	for (int b = 0; b < 8; b++) {
+		int x = ((2 * b + 1) * w / 16) & ~1; /* a column in the middle of bar b of frame 0 */
+		int bar = bar_at(x, w, f->sequence);
+		uint8_t Y = f->planes[0][y * f->strides[0] + x];
+		uint8_t U = f->planes[1][(y / 2) * f->strides[1] + x / 2];
+		uint8_t V = f->planes[2][(y / 2) * f->strides[2] + x / 2];
+		CHECK(Y == bars_yuv[bar][0] && U == bars_yuv[bar][1] && V == bars_yuv[bar][2],
+		      "frame %" PRIu64 " x=%d: YUV %u,%u,%u, want bar %d %u,%u,%u", f->sequence, x, Y, U, V, bar,
+		      bars_yuv[bar][0], bars_yuv[bar][1], bars_yuv[bar][2]);
+	}
+}
+
+static void test_video(void) {
+	miniav_stream_t s = 0;
+	/* The device is lost after 12 frames, so the stream ends by itself
+	   and its counters settle. */
+	CHECK_STATUS(miniav_open("testsrc:camera?lose=12", "320x240@60 i420", 4, MINIAV_POLICY_BLOCK, &s), MINIAV_OK);
+	CHECK(s != 0, "handle 0");
+
+	miniav_stream_info_t in;
+	CHECK_STATUS(miniav_stream_info(s, &in), MINIAV_OK);
+	CHECK(in.width == 320 && in.height == 240 && in.pixel_format == MINIAV_PIX_I420 && in.fps_num == 60 && in.fps_den == 1,
+	      "info %dx%d %08x %d/%d", in.width, in.height, in.pixel_format, in.fps_num, in.fps_den);
+	CHECK(in.device_kind == MINIAV_DEVICE_CAMERA && in.policy == MINIAV_POLICY_BLOCK && in.queue == 4, "info kind/policy/queue");
+	CHECK(strcmp(in.device, "testsrc:camera?lose=12") == 0, "device %s", in.device);
+
+	miniav_frame_t f, first;
+	int n = 0, st;
+	uint64_t prev = 0, gaps = 0;
+	while ((st = miniav_next_frame(s, 5000, &f)) == MINIAV_OK) {
+		check_i420(&f);
+		if (n > 0) {
+			/* With the Block policy nothing is dropped on the way: the
+			   sequence steps by one unless the synthetic device itself
+			   skipped a frame (its schedule starved of CPU), which the
+			   stream counts as a device drop, checked below. */
+			CHECK(f.sequence > prev, "sequence %" PRIu64 " after %" PRIu64, f.sequence, prev);
+			gaps += f.sequence - prev - 1;
+		}
+		prev = f.sequence;
+		if (n == 0) {
+			first = f; /* hold frame 0 across the others */
+		} else {
+			CHECK_STATUS(miniav_frame_release(&f), MINIAV_OK);
+			CHECK(f.planes[0] == NULL && f.kind == MINIAV_KIND_NONE, "released frame not cleared");
+		}
+		n++;
+	}
+	CHECK_STATUS(st, MINIAV_ERR_DEVICE_LOST);
+	CHECK(strstr(miniav_last_error(), "lost") != NULL, "device lost message: %s", miniav_last_error());
+	CHECK(n >= 1 && prev <= 11, "got %d frames up to %" PRIu64 ", want 0..11", n, prev);
+	CHECK(first.sequence == 0, "first sequence %" PRIu64, first.sequence);
+	check_i420(&first); /* still valid: held */
+
+	miniav_stream_stats_t stats;
+	CHECK_STATUS(miniav_stream_stats(s, &stats), MINIAV_OK);
+	CHECK(stats.outstanding == 1, "outstanding %" PRId64 " while holding one frame", stats.outstanding);
+	miniav_frame_t copy = first;
+	CHECK_STATUS(miniav_frame_release(&first), MINIAV_OK);
+	CHECK_STATUS(miniav_frame_release(&first), MINIAV_ERR_RELEASED); /* cleared struct */
+	CHECK_STATUS(miniav_frame_release(&copy), MINIAV_ERR_RELEASED);  /* stale copy */
+	CHECK(strstr(miniav_last_error(), "released") != NULL, "released message: %s", miniav_last_error());
+
+	CHECK_STATUS(miniav_stream_stats(s, &stats), MINIAV_OK);
+	CHECK(stats.outstanding == 0 && stats.queued == 0, "outstanding %" PRId64 " queued %" PRId64, stats.outstanding, stats.queued);
+	CHECK(stats.captured == (uint64_t)n && stats.delivered == (uint64_t)n, "captured %" PRIu64 " delivered %" PRIu64 " of %d",
+	      stats.captured, stats.delivered, n);
+	CHECK(stats.dropped_total == gaps && stats.dropped[MINIAV_DROP_DEVICE] == gaps,
+	      "dropped %" PRIu64 " (device %" PRIu64 "), sequence gaps %" PRIu64, stats.dropped_total,
+	      stats.dropped[MINIAV_DROP_DEVICE], gaps);
+	if (gaps > 0) {
+		printf("video: the device skipped %" PRIu64 " frames (CPU starvation), all counted\n", gaps);
+	}
+
+	CHECK_STATUS(miniav_close(s), MINIAV_OK);
+	CHECK_STATUS(miniav_close(s), MINIAV_OK);
+	CHECK_STATUS(miniav_next_frame(s, 0, &f), MINIAV_ERR_CLOSED);
+	CHECK_STATUS(miniav_stream_stats(s, &stats), MINIAV_ERR_CLOSED);
+}
+
+/* A frame held across miniav_close stays valid until released. */
+static void test_hold_across_close(void) {
+	miniav_stream_t s = 0;
+	CHECK_STATUS(miniav_open("testsrc:camera", "160x120@1 gray8", 2, MINIAV_POLICY_DROP_OLDEST, &s), MINIAV_OK);
+	miniav_frame_t f;
+	CHECK_STATUS(miniav_next_frame(s, 5000, &f), MINIAV_OK);
+	miniav_frame_t g;
+	/* At 1 fps the next frame is a second away. */
+	CHECK_STATUS(miniav_next_frame(s, 50, &g), MINIAV_ERR_TIMEOUT);
+	CHECK_STATUS(miniav_close(s), MINIAV_OK);
+	CHECK(f.lengths[0] == 160 * 120 && f.pixel_format == MINIAV_PIX_GRAY8, "gray8 frame %" PRId64, f.lengths[0]);
+	CHECK(stamp(&f) == (int64_t)(uint32_t)f.sequence, "stamp after close");
+	for (int b = 0; b < 8; b++) {
+		int x = ((2 * b + 1) * 160 / 16) & ~1;
+		int bar = bar_at(x, 160, f.sequence);
+		uint8_t v = f.planes[0][60 * f.strides[0] + x];
+		CHECK(v == bars_gray[bar], "gray x=%d: %u, want %u", x, v, bars_gray[bar]);
+	}
+	CHECK_STATUS(miniav_frame_release(&f), MINIAV_OK);
+}
+
+static void test_audio(void) {
+	miniav_stream_t s = 0;
+	CHECK_STATUS(miniav_open("testsrc:microphone?freq=1000", "48000 1ch f32 480frames", 16, MINIAV_POLICY_BLOCK, &s), MINIAV_OK);
+	enum { PERIODS = 10, N = PERIODS * 480 };
+	static float samples[N];
+	static uint64_t pos[PERIODS];
+	for (int i = 0; i < PERIODS; i++) {
+		miniav_frame_t f;
+		CHECK_STATUS(miniav_next_frame(s, 5000, &f), MINIAV_OK);
+		CHECK(f.kind == MINIAV_KIND_AUDIO && f.sample_rate == 48000 && f.channels == 1 && f.sample_format == MINIAV_SAMPLE_F32,
+		      "audio %d %d %d %d", f.kind, f.sample_rate, f.channels, f.sample_format);
+		CHECK(f.frames == 480 && f.lengths[0] == 480 * 4, "frames %d bytes %" PRId64, f.frames, f.lengths[0]);
+		CHECK(i == 0 || f.sequence >= pos[i - 1] + 480, "audio sequence %" PRIu64 " after %" PRIu64, f.sequence,
+		      i ? pos[i - 1] : 0);
+		CHECK(f.sequence % 480 == 0, "audio sequence %" PRIu64 " not at a period", f.sequence);
+		pos[i] = f.sequence;
+		if (f.lengths[0] == 480 * 4) {
+			memcpy(samples + i * 480, f.planes[0], 480 * 4);
+		}
+		CHECK_STATUS(miniav_frame_release(&f), MINIAV_OK);
+	}
+	CHECK_STATUS(miniav_close(s), MINIAV_OK);
+	/* Frequency from the rising zero crossings, interpolated between
+	   samples, over runs of contiguous periods (a period the synthetic
+	   device skipped under CPU starvation splits a run). */
+	double cycles = 0, span = 0, firstc = -1, lastc = -1;
+	int rising = 0;
+	for (int i = 1; i <= N; i++) {
+		if (i == N || i % 480 == 0) {
+			int p = i / 480;
+			if (i == N || pos[p] != pos[p - 1] + 480) { /* end of a run */
+				if (rising > 1) {
+					cycles += rising - 1;
+					span += lastc - firstc;
+				}
+				rising = 0, firstc = -1;
+				continue;
+			}
+		}
+		if (samples[i - 1] < 0 && samples[i] >= 0) {
+			double t = (i - 1) + samples[i - 1] / (samples[i - 1] - samples[i]);
+			if (firstc < 0) {
+				firstc = t;
+			}
+			lastc = t;
+			rising++;
+		}
+	}
+	double hz = span > 0 ? cycles * 48000.0 / span : 0;
+	CHECK(fabs(hz - 1000) <= 2, "tone %.3f Hz, want 1000 ± 2", hz);
+	printf("audio: %.3f Hz\n", hz);
+}
+
+static void test_errors(void) {
+	miniav_stream_t s = 0;
+	CHECK_STATUS(miniav_open("testsrc:nope", NULL, 0, 0, &s), MINIAV_ERR_NOT_FOUND);
+	CHECK(strstr(miniav_last_error(), "nope") != NULL, "not-found message: %s", miniav_last_error());
+	CHECK_STATUS(miniav_open("nosuchbackend:x", NULL, 0, 0, &s), MINIAV_ERR_NOT_FOUND);
+	CHECK_STATUS(miniav_open("testsrc:camera", "640x480 bogus", 0, 0, &s), MINIAV_ERR_INVALID);
+	CHECK_STATUS(miniav_open("testsrc:camera", "640x480 mjpeg", 0, 0, &s), MINIAV_ERR_NOT_SUPPORTED);
+	CHECK(strstr(miniav_last_error(), "MJPEG") != NULL, "not-supported message: %s", miniav_last_error());
+	CHECK_STATUS(miniav_open("testsrc:camera", NULL, -1, 0, &s), MINIAV_ERR_INVALID);
+	CHECK_STATUS(miniav_open("testsrc:camera", NULL, 0, 7, &s), MINIAV_ERR_INVALID);
+	CHECK_STATUS(miniav_open(NULL, NULL, 0, 0, &s), MINIAV_ERR_INVALID);
+	CHECK(s == 0, "handle set on failure");
+	CHECK_STATUS(miniav_close(0), MINIAV_ERR_INVALID);
+	CHECK_STATUS(miniav_close(UINT64_MAX), MINIAV_ERR_INVALID);
+	miniav_frame_t f;
+	memset(&f, 0, sizeof f);
+	CHECK_STATUS(miniav_frame_release(&f), MINIAV_ERR_RELEASED);
+	CHECK_STATUS(miniav_frame_release(NULL), MINIAV_ERR_INVALID);
+}
+
+static void test_library(void) {
+	CHECK(miniav_abi_version() == MINIAV_ABI_VERSION, "abi %d", miniav_abi_version());
+	CHECK(strncmp(miniav_version(), "miniav ", 7) == 0, "version %s", miniav_version());
+	CHECK(strcmp(miniav_status_name(MINIAV_ERR_BUSY), "MINIAV_ERR_BUSY") == 0, "status name");
+	char *js = NULL;
+	CHECK_STATUS(miniav_devices_json(&js), MINIAV_OK);
+	CHECK(js != NULL && strstr(js, "\"id\":\"testsrc:camera\"") != NULL && strstr(js, "\"kind\":\"microphone\"") != NULL,
+	      "devices json: %s", js ? js : "(null)");
+	miniav_free(js);
+	miniav_free(NULL);
+}
+
+/* Two threads share one stream: every frame goes to exactly one of them. */
+struct reader {
+	miniav_stream_t s;
+	uint64_t seqs[64];
+	int n;
+	int status;
+	char err[256];
+};
+
+static void *read_frames(void *arg) {
+	struct reader *r = arg;
+	miniav_frame_t f;
+	while (r->n < 64 && (r->status = miniav_next_frame(r->s, 5000, &f)) == MINIAV_OK) {
+		r->seqs[r->n++] = f.sequence;
+		check_i420(&f);
+		miniav_frame_release(&f);
+	}
+	/* The last error is per thread: this one's, not the other reader's. */
+	snprintf(r->err, sizeof r->err, "%s", miniav_last_error());
+	return NULL;
+}
+
+static void *bad_open(void *arg) {
+	miniav_stream_t s;
+	int *st = arg;
+	for (int i = 0; i < 100; i++) {
+		*st = miniav_open("testsrc:elsewhere", NULL, 0, 0, &s);
+	}
+	return NULL;
+}
+
+static void test_threads(void) {
+	miniav_stream_t s = 0;
+	CHECK_STATUS(miniav_open("testsrc:camera?lose=40", "320x240@60 i420", 4, MINIAV_POLICY_BLOCK, &s), MINIAV_OK);
+	struct reader a = {.s = s}, b = {.s = s};
+	pthread_t ta, tb, tc;
+	int bad = 0;
+	pthread_create(&ta, NULL, read_frames, &a);
+	pthread_create(&tb, NULL, read_frames, &b);
+	pthread_create(&tc, NULL, bad_open, &bad);
+	CHECK_STATUS(miniav_open("testsrc:camera", "1x1", 0, 0, &s), MINIAV_ERR_NOT_SUPPORTED);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	pthread_join(tc, NULL);
+	CHECK(strstr(miniav_last_error(), "1x1") != NULL, "main thread's error: %s", miniav_last_error());
+	CHECK_STATUS(bad, MINIAV_ERR_NOT_FOUND);
+	CHECK_STATUS(a.status, MINIAV_ERR_DEVICE_LOST);
+	CHECK_STATUS(b.status, MINIAV_ERR_DEVICE_LOST);
+	CHECK(strstr(a.err, "lost") && strstr(b.err, "lost"), "reader errors: %s / %s", a.err, b.err);
+	/* Together the readers saw frames of 0..39, each once, in order each. */
+	int seen[40] = {0};
+	miniav_stream_stats_t st;
+	CHECK_STATUS(miniav_stream_stats(a.s, &st), MINIAV_OK);
+	for (int i = 0; i < a.n; i++) {
+		CHECK(a.seqs[i] < 40 && (i == 0 || a.seqs[i] > a.seqs[i - 1]), "reader a order");
+		if (a.seqs[i] < 40) seen[a.seqs[i]]++;
+	}
+	for (int i = 0; i < b.n; i++) {
+		CHECK(b.seqs[i] < 40 && (i == 0 || b.seqs[i] > b.seqs[i - 1]), "reader b order");
+		if (b.seqs[i] < 40) seen[b.seqs[i]]++;
+	}
+	int total = 0;
+	for (int i = 0; i < 40; i++) {
+		CHECK(seen[i] <= 1, "frame %d seen %d times", i, seen[i]);
+		total += seen[i];
+	}
+	CHECK(total == a.n + b.n && (uint64_t)total == st.delivered && total > 0, "frames seen %d, read %d+%d, delivered %" PRIu64,
+	      total, a.n, b.n, st.delivered);
+	CHECK(st.dropped_total == st.dropped[MINIAV_DROP_DEVICE], "only device drops with Block: %" PRIu64, st.dropped_total);
+	CHECK(st.outstanding == 0, "outstanding %" PRId64, st.outstanding);
+	CHECK_STATUS(miniav_close(a.s), MINIAV_OK);
+}
+
+int main(void) {
+	load_bars();
+	test_library();
+	test_video();
+	test_hold_across_close();
+	test_audio();
+	test_errors();
+	test_threads();
+	if (failures > 0) {
+		fprintf(stderr, "FAIL %d of %d checks\n", failures, checks);
+		return 1;
+	}
+	printf("PASS %d checks\n", checks);
+	return 0;
+}

@@ -10,7 +10,8 @@ pkgs=(
 	pulseaudio pulseaudio-utils sox       # audio backend tests (daemon, paplay/pacat, tone WAVs)
 	qemu-system-x86 busybox-static cpio kmod xz-utils  # V4L2 tests in a VM with vivid
 	chromium                              # browser tests (examples, wasm)
-	gcc libc6-dev                         # cgo (miniaudio)
+	gcc libc6-dev                         # cgo (miniaudio, the C ABI and its C test client)
+	python3                               # the C ABI's Python ctypes client
 )
 pkgs+=("$@")
 

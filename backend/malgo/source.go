@@ -85,6 +85,7 @@ type source struct {
 	// callback that never enters Go (fast_linux.go).
 	fast      *fastPath
 	nextCheck time.Time       // when readFast next checks the device
+	sawData   bool            // readFast returned audio since it last waited
 	waitCtx   context.Context // the ctx whose cancellation notifies fast
 	stopWake  func() bool     // stops that notification
 }
@@ -269,18 +270,25 @@ func (s *source) readFast(ctx context.Context, b *backend.Buffer) error {
 			b.DeviceTimestamp = frameTime(seq, s.rate)
 			b.Releaser = s
 			b.Token = uint64(i)
+			s.sawData = true
 			return nil
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		now := time.Now()
-		if s.stopped.Load() || now.After(s.nextCheck) {
+		switch {
+		case s.stopped.Load() || (!s.sawData && now.After(s.nextCheck)):
 			if err := s.lost(); err != nil {
 				return err
 			}
 			s.nextCheck = now.Add(checkEvery)
+		case s.sawData && s.nextCheck.Sub(now) < checkEvery/2:
+			// Audio is flowing: no need to check the device, nor to wake
+			// for it, before checkEvery (and a period) without audio.
+			s.nextCheck = now.Add(checkEvery + frameTime(uint64(s.period), s.rate))
 		}
+		s.sawData = false
 		if err := f.wait(s.nextCheck); err != nil {
 			return fmt.Errorf("malgo: %s: %w", s.info.Mode, err)
 		}

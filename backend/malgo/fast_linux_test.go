@@ -192,3 +192,31 @@ func TestFastStopped(t *testing.T) {
 		}
 	}
 }
+
+// MINIAV_MALGO_GOCALLBACK=1 keeps malgo's Go callback, which still
+// delivers contiguous audio.
+func TestGoCallbackForced(t *testing.T) {
+	t.Setenv("MINIAV_MALGO_GOCALLBACK", "1")
+	a := format.Audio{SampleRate: 16000, Channels: 1, SampleFormat: format.S16, PeriodFrames: 160}
+	src, err := Backend{name: NullName, null: true}.Open(context.Background(), "", backend.Config{Audio: a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	s := src.(*source)
+	if s.fast != nil {
+		t.Fatal("the C data callback was installed despite MINIAV_MALGO_GOCALLBACK")
+	}
+	var b backend.Buffer
+	var next uint64
+	for range 10 {
+		if err := s.Read(context.Background(), &b); err != nil {
+			t.Fatal(err)
+		}
+		if b.Sequence != next || b.Frames != 160 {
+			t.Fatalf("sequence %d frames %d, want %d, 160", b.Sequence, b.Frames, next)
+		}
+		next += 160
+		s.ReleaseBuffer(b.Token)
+	}
+}

@@ -77,10 +77,11 @@ static void mav_free(mav_src *s) {
 #define MAV_MAX 64
 static void *mav_devs[MAV_MAX];
 static mav_src *mav_srcs[MAV_MAX];
+#define MAV_RESERVED ((void *)1)
 
 static mav_src *mav_find(void *dev) {
 	for (int i = 0; i < MAV_MAX; i++) {
-		if (__atomic_load_n(&mav_devs[i], __ATOMIC_ACQUIRE) == dev) return mav_srcs[i];
+		if (__atomic_load_n(&mav_devs[i], __ATOMIC_ACQUIRE) == dev) return __atomic_load_n(&mav_srcs[i], __ATOMIC_RELAXED);
 	}
 	return NULL;
 }
@@ -155,20 +156,20 @@ static int mav_install(void *dev, mav_src *s, uint32_t rate) {
 	int slot = -1;
 	for (int i = 0; i < MAV_MAX; i++) {
 		void *want = NULL;
-		if (mav_srcs[i] == NULL && __atomic_load_n(&mav_devs[i], __ATOMIC_ACQUIRE) == NULL) {
-			mav_srcs[i] = s;
-			if (__atomic_compare_exchange_n(&mav_devs[i], &want, dev, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-				slot = i;
-				break;
-			}
-			mav_srcs[i] = NULL;
+		// Reserve the entry (MAV_RESERVED matches no device), fill it,
+		// then publish the device.
+		if (__atomic_compare_exchange_n(&mav_devs[i], &want, MAV_RESERVED, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+			__atomic_store_n(&mav_srcs[i], s, __ATOMIC_RELAXED);
+			__atomic_store_n(&mav_devs[i], dev, __ATOMIC_RELEASE);
+			slot = i;
+			break;
 		}
 	}
 	if (slot < 0) return -3;
 	void *orig = p[3];
 	if (!__atomic_compare_exchange_n(&p[3], &orig, (void *)mav_on_data, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&mav_srcs[slot], NULL, __ATOMIC_RELAXED);
 		__atomic_store_n(&mav_devs[slot], NULL, __ATOMIC_RELEASE);
-		mav_srcs[slot] = NULL;
 		return -4;
 	}
 	return 0;
@@ -178,8 +179,9 @@ static int mav_install(void *dev, mav_src *s, uint32_t rate) {
 // calls back (after ma_device_uninit).
 static void mav_uninstall(mav_src *s) {
 	for (int i = 0; i < MAV_MAX; i++) {
-		if (mav_srcs[i] == s) {
-			mav_srcs[i] = NULL;
+		void *d = __atomic_load_n(&mav_devs[i], __ATOMIC_ACQUIRE);
+		if (d != NULL && d != MAV_RESERVED && __atomic_load_n(&mav_srcs[i], __ATOMIC_RELAXED) == s) {
+			__atomic_store_n(&mav_srcs[i], NULL, __ATOMIC_RELAXED);
 			__atomic_store_n(&mav_devs[i], NULL, __ATOMIC_RELEASE);
 		}
 	}

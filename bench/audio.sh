@@ -4,7 +4,8 @@
 # run. Each tool runs as its own process for SECS (20) seconds; reported are
 # the process's CPU (getrusage) and the daemon's CPU (/proc) per minute of
 # audio, medians of ROUNDS (1) alternating rounds. Installs pulseaudio and
-# pulseaudio-utils if missing (as root). Usage: bench/audio.sh
+# pulseaudio-utils if missing (as root). Usage: bench/audio.sh [-gocb]
+# (-gocb adds rows for malgo's Go data callback, the fallback path).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/go/bin

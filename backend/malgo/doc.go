@@ -59,15 +59,34 @@
 //
 // # Real-time hand-off
 //
-// miniaudio calls back on its real-time thread. The callback copies the
-// period into a free slot (slots are buffers of package pool taken at Open:
-// max(Config.Buffers, 2) for the stream plus 100 ms of audio, at least 4
-// periods; PoolStats shows them) and publishes the slot's index on a lock-free
-// single-producer single-consumer ring; it then wakes Read with a
-// non-blocking send on a one-slot channel. It never allocates, never takes
-// a miniav lock and never waits for the consumer. (malgo's own dispatch
-// into Go looks the device up in a map under a mutex that only device
-// initialisation and teardown also take.)
+// miniaudio calls back on its real-time thread once per period.
+//
+// On 64-bit Linux the package replaces malgo's data callback with a C
+// function of its own before the device starts, so no period ever enters
+// Go on miniaudio's thread. It finds the callback's slot in miniaudio's
+// device structure by layout (the data callback 16 bytes before malgo's
+// exported stop callback, goStopCallback, which must occur exactly once in
+// the first 64 bytes, at offset 40, with the negotiated sample rate at
+// offset 12) and falls back to malgo's Go callback when that check fails
+// (a different malgo or miniaudio layout). The C callback copies each
+// period into a slot of C memory allocated at Open, publishes the slot on a
+// lock-free single-producer single-consumer ring with C11-style atomics and
+// writes an eventfd; Read parks on that eventfd in Go's netpoller (a raw,
+// non-blocking read drains it) and lends the slot's memory itself as the
+// buffer's plane. Closing frees the C memory once every lent buffer is
+// released. The environment variable MINIAV_MALGO_GOCALLBACK=1 forces the
+// Go callback (for comparison; bench/audio.sh -gocb).
+//
+// Elsewhere (and in that fallback) malgo's Go callback copies the period
+// into a free slot (slots are buffers of package pool taken at Open;
+// PoolStats shows them), publishes the slot's index on the same kind of
+// ring and wakes Read with a non-blocking send on a one-slot channel.
+// (malgo's own dispatch into Go looks the device up in a map under a mutex
+// that only device initialisation and teardown also take.)
+//
+// Either way there are max(Config.Buffers, 2) slots for the stream plus
+// 100 ms of audio, at least 4 periods, and the callback never allocates,
+// never takes a lock and never waits for the consumer.
 //
 // When no slot is free (the consumer holds or has not yet read every slot)
 // the period is dropped: Read reports it as Observer.Dropped(DropOverrun,
@@ -81,12 +100,13 @@
 //
 // # Cost
 //
-// Each period crosses from miniaudio's thread into Go (malgo's cgo
-// callback) and wakes the stream's goroutine. On a 2-core VM, capturing
-// 48 kHz stereo costs about 1.7 s of CPU per minute of audio with 10 ms
-// periods and 0.6 s with 100 ms periods (parec: 0.2 s; malgo's callback
-// alone, doing nothing, about 0.4–0.6 s). Choose PeriodFrames for the
-// latency you need; bench/audio.sh measures it.
+// On a 2-core VM, capturing 48 kHz stereo s16 from PulseAudio costs about
+// 0.5 s of CPU per minute of audio with 10 ms periods and 0.26 s with
+// 100 ms periods with the C callback (parec: 0.16 s), against 2.1 s and
+// 0.67 s with malgo's Go callback. What remains is miniaudio's PulseAudio
+// thread (about 0.2 s) and Go waking the stream's goroutines each period.
+// Choose PeriodFrames for the latency you need; bench/audio.sh measures
+// it.
 //
 // # Timestamps and sequence numbers
 //
@@ -102,8 +122,9 @@
 //
 // A stream ends with an error matching backend.ErrDeviceLost when
 // miniaudio stops the device by itself (a server that went away, an
-// unplugged device), checked every 100 ms, or when no audio arrived for
-// the watchdog interval. Opening gives up after 10 s and closing after 5 s
+// unplugged device: reported by its stop callback, and checked every
+// 100 ms, by the C hand-off only while no audio arrives), or when no audio
+// arrived for the watchdog interval. Opening gives up after 10 s and closing after 5 s
 // (a hung sound server cannot hang the caller); what they left running is
 // cleaned up in the background when miniaudio returns.
 //

@@ -507,7 +507,10 @@ func (s *source) open(addr string, p params, a format.Audio, buffers int, logger
 	// The stream's buffers, plus room for the callback to run ahead of
 	// Read by ahead (audio systems deliver in bursts, the process may stall).
 	extra := max(extraSlots, int((int64(got.SampleRate)*int64(ahead)/int64(time.Second)+int64(got.PeriodFrames)-1)/int64(got.PeriodFrames)))
-	if err := s.alloc(got, max(buffers, 2)+extra); err != nil {
+	nslots := max(buffers, 2) + extra
+	if f := installFast(dev, got, nslots); f != nil {
+		s.useFast(got, f)
+	} else if err := s.alloc(got, nslots); err != nil {
 		return err
 	}
 	s.info = backend.Info{Kind: kind, Audio: got, Mode: "miniaudio " + mode + ": " + name}

@@ -80,6 +80,14 @@ type source struct {
 	lastProbe time.Duration
 	dev       *malgo.Device
 	mctx      *malgo.AllocatedContext
+
+	// fast, when set, replaces slots and ring: miniaudio calls a C
+	// callback that never enters Go (fast_linux.go).
+	fast      *fastPath
+	nextCheck time.Time       // when readFast next checks the device
+	sawData   bool            // readFast returned audio since it last waited
+	waitCtx   context.Context // the ctx whose cancellation notifies fast
+	stopWake  func() bool     // stops that notification
 }
 
 // newSource returns a source with no slots yet.
@@ -89,8 +97,7 @@ func newSource(obs backend.Observer) *source {
 
 // alloc takes nslots buffers of one period of a from the pool.
 func (s *source) alloc(a format.Audio, nslots int) error {
-	s.info.Audio = a
-	s.frameBytes, s.period, s.rate = a.FrameBytes(), a.PeriodFrames, a.SampleRate
+	s.setup(a)
 	s.slots = make([]slot, nslots)
 	s.ring = newRing(nslots)
 	for i := range s.slots {
@@ -101,9 +108,22 @@ func (s *source) alloc(a format.Audio, nslots int) error {
 		s.slots[i].buf, s.slots[i].data = b, b.Bytes()
 		s.held.Add(1)
 	}
+	return nil
+}
+
+// setup records the format and starts the ticker.
+func (s *source) setup(a format.Audio) {
+	s.info.Audio = a
+	s.frameBytes, s.period, s.rate = a.FrameBytes(), a.PeriodFrames, a.SampleRate
 	s.lastData.Store(int64(backend.Now()))
 	s.tick = time.NewTicker(checkEvery)
-	return nil
+}
+
+// useFast makes f the source's hand-off.
+func (s *source) useFast(a format.Audio, f *fastPath) {
+	s.setup(a)
+	s.fast = f
+	f.start()
 }
 
 // onData is miniaudio's data callback, on its real-time thread. It copies
@@ -159,6 +179,9 @@ func (s *source) acquire() (int, bool) {
 // itself.
 func (s *source) onStop() {
 	s.stopped.Store(true)
+	if s.fast != nil {
+		s.fast.notify()
+	}
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -170,6 +193,9 @@ func (s *source) Info() backend.Info { return s.info }
 
 // Read implements backend.Source.
 func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
+	if s.fast != nil {
+		return s.readFast(ctx, b)
+	}
 	for {
 		if n := s.overruns.Swap(0); n > 0 {
 			s.obs.Dropped(backend.DropOverrun, n)
@@ -207,6 +233,68 @@ func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
 	}
 }
 
+// readFast is Read on the C hand-off. It waits on the callback's eventfd
+// in Go's netpoller, waking at least every checkEvery to check the device;
+// a cancelled ctx wakes it through the same eventfd.
+func (s *source) readFast(ctx context.Context, b *backend.Buffer) error {
+	f := s.fast
+	if s.closed.Load() {
+		return fmt.Errorf("malgo: %s: %w", s.info.Mode, backend.ErrClosed)
+	}
+	if ctx != s.waitCtx {
+		if s.stopWake != nil {
+			s.stopWake()
+		}
+		s.waitCtx, s.stopWake = ctx, nil
+		if ctx.Done() != nil {
+			s.stopWake = context.AfterFunc(ctx, f.notify)
+		}
+	}
+	for {
+		if n := f.overruns(); n > 0 {
+			s.obs.Dropped(backend.DropOverrun, n)
+		}
+		if i, ok := f.pop(); ok {
+			data, frames, seq, ts, afterGap := f.slot(i)
+			b.Planes[0] = data
+			b.Strides[0] = s.frameBytes
+			b.NumPlanes = 1
+			b.Audio = s.info.Audio
+			b.Frames = frames
+			b.Sequence = seq
+			if afterGap && seq > s.next {
+				b.Skipped = seq - s.next
+			}
+			s.next = seq + uint64(frames)
+			b.Timestamp = ts
+			b.DeviceTimestamp = frameTime(seq, s.rate)
+			b.Releaser = s
+			b.Token = uint64(i)
+			s.sawData = true
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		now := time.Now()
+		switch {
+		case s.stopped.Load() || (!s.sawData && now.After(s.nextCheck)):
+			if err := s.lost(); err != nil {
+				return err
+			}
+			s.nextCheck = now.Add(checkEvery)
+		case s.sawData && s.nextCheck.Sub(now) < checkEvery/2:
+			// Audio is flowing: no need to check the device, nor to wake
+			// for it, before checkEvery (and a period) without audio.
+			s.nextCheck = now.Add(checkEvery + frameTime(uint64(s.period), s.rate))
+		}
+		s.sawData = false
+		if err := f.wait(s.nextCheck); err != nil {
+			return fmt.Errorf("malgo: %s: %w", s.info.Mode, err)
+		}
+	}
+}
+
 // frameTime is the time of sample frame n at rate, without overflowing.
 func frameTime(n uint64, rate int) time.Duration {
 	r := uint64(rate)
@@ -217,6 +305,11 @@ func frameTime(n uint64, rate int) time.Duration {
 func (s *source) lost() error {
 	if s.dev == nil {
 		return nil
+	}
+	if s.fast != nil {
+		if t := s.fast.lastData(); t != 0 {
+			s.lastData.Store(int64(t))
+		}
 	}
 	if s.stopped.Load() || !s.dev.IsStarted() {
 		return fmt.Errorf("malgo: %s: the audio device stopped: %w", s.info.Mode, backend.ErrDeviceLost)
@@ -243,6 +336,10 @@ func (s *source) lost() error {
 
 // ReleaseBuffer implements backend.Releaser.
 func (s *source) ReleaseBuffer(token uint64) {
+	if s.fast != nil {
+		s.fast.release(token)
+		return
+	}
 	if token >= uint64(len(s.slots)) {
 		return
 	}
@@ -273,6 +370,12 @@ func (s *source) teardown() {
 // free gives back the buffers of every slot not lent out.
 func (s *source) free() {
 	s.closed.Store(true)
+	if s.stopWake != nil {
+		s.stopWake()
+	}
+	if s.fast != nil {
+		s.fast.close()
+	}
 	for i := range s.slots {
 		sl := &s.slots[i]
 		if sl.buf == nil {

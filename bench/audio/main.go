@@ -75,6 +75,7 @@ func main() {
 	period := flag.Int("period", 480, "miniav period in sample frames of the first miniav run (480 = 10 ms, the default)")
 	secs := flag.Float64("secs", 20, "seconds per run")
 	rounds := flag.Int("rounds", 1, "alternating rounds (medians are reported)")
+	goCB := flag.Bool("gocb", false, "also run miniav with malgo's Go data callback (MINIAV_MALGO_GOCALLBACK=1) instead of the C one")
 	flag.Parse()
 	d := time.Duration(*secs * float64(time.Second))
 	if *isChild {
@@ -93,9 +94,17 @@ func main() {
 		name string
 		cmd  func() *exec.Cmd
 	}
-	miniavTool := func(period int) tool {
-		return tool{fmt.Sprintf("miniav malgo, %d ms periods", period*1000/48000), func() *exec.Cmd {
-			return srv.Command(self, "-child", "-id", "malgo:"+pulse.Monitor+"?server="+srv.Addr, "-secs", fmt.Sprint(*secs), "-period", fmt.Sprint(period))
+	miniavTool := func(period int, goCallback bool) tool {
+		name := fmt.Sprintf("miniav malgo, %d ms periods", period*1000/48000)
+		if goCallback {
+			name = fmt.Sprintf("miniav malgo Go cb, %d ms periods", period*1000/48000)
+		}
+		return tool{name, func() *exec.Cmd {
+			c := srv.Command(self, "-child", "-id", "malgo:"+pulse.Monitor+"?server="+srv.Addr, "-secs", fmt.Sprint(*secs), "-period", fmt.Sprint(period))
+			if goCallback {
+				c.Env = append(c.Env, "MINIAV_MALGO_GOCALLBACK=1")
+			}
+			return c
 		}}
 	}
 	parecTool := func(name string, args ...string) tool {
@@ -104,10 +113,13 @@ func main() {
 		}}
 	}
 	tools := []tool{
-		miniavTool(*period),
+		miniavTool(*period, false),
 		parecTool("parec --latency-msec=10", "--latency-msec=10"),
-		miniavTool(4800),
+		miniavTool(4800, false),
 		parecTool("parec (default latency)"),
+	}
+	if *goCB {
+		tools = append(tools, miniavTool(*period, true), miniavTool(4800, true))
 	}
 	res := map[string][]result{}
 	for r := 0; r < *rounds; r++ {
@@ -136,7 +148,7 @@ func main() {
 			d1 := procCPU(srv.Pid())
 			perMin := time.Minute.Seconds() / wall.Seconds()
 			res[t.name] = append(res[t.name], result{t.name, rusageCPU(c.ProcessState) * perMin, (d1 - d0) * perMin})
-			fmt.Fprintf(os.Stderr, "round %d %-34s wall %.1fs client %.3fs daemon %.2fs %s\n", r+1, t.name, wall.Seconds(), rusageCPU(c.ProcessState), d1-d0, strings.TrimSpace(out.String()))
+			fmt.Fprintf(os.Stderr, "round %d %-38s wall %.1fs client %.3fs daemon %.2fs %s\n", r+1, t.name, wall.Seconds(), rusageCPU(c.ProcessState), d1-d0, strings.TrimSpace(out.String()))
 		}
 	}
 	med := func(rs []result, f func(result) float64) float64 {
@@ -152,14 +164,14 @@ func main() {
 	}
 	fmt.Printf("48 kHz stereo s16 capture of a PulseAudio null-sink monitor, %.0f s per run, median of %d round(s)\n", *secs, *rounds)
 	fmt.Printf("CPU seconds per minute of audio (= %% of one core × 0.6)\n")
-	fmt.Printf("%-34s %8s %8s %8s %14s %14s\n", "tool", "client", "daemon", "total", "client ratio", "total ratio")
+	fmt.Printf("%-38s %8s %8s %8s %14s %14s\n", "tool", "client", "daemon", "total", "client ratio", "total ratio")
 	base := tools[1].name // parec at the same 10 ms latency
 	bc := med(res[base], func(r result) float64 { return r.client })
 	bt := bc + med(res[base], func(r result) float64 { return r.daemn })
 	for _, t := range tools {
 		c := med(res[t.name], func(r result) float64 { return r.client })
 		dm := med(res[t.name], func(r result) float64 { return r.daemn })
-		fmt.Printf("%-34s %8.3f %8.3f %8.3f %13.2fx %13.2fx\n", t.name, c, dm, c+dm, c/bc, (c+dm)/bt)
+		fmt.Printf("%-38s %8.3f %8.3f %8.3f %13.2fx %13.2fx\n", t.name, c, dm, c+dm, c/bc, (c+dm)/bt)
 	}
 	fmt.Println("ratios are against parec --latency-msec=10 (lower is better)")
 }

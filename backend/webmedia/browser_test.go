@@ -15,7 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/miniav-go/miniav/internal/browsertest"
-	"github.com/miniav-go/miniav/internal/testenv"
+	"github.com/miniav-go/miniav/internal/chromium"
 )
 
 // selftest mirrors the JSON the examples/wasm self-test reports.
@@ -77,7 +77,6 @@ type video struct {
 // Chromium with its fake camera (30 fps), microphone and screen, captures
 // through this backend and reports what it saw.
 func TestInChromium(t *testing.T) {
-	exe := testenv.LookPath(t, "chromium")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
@@ -90,25 +89,11 @@ func TestInChromium(t *testing.T) {
 	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
 	defer srv.Close()
 
-	actx, acancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(exe),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Headless,
-		chromedp.NoSandbox, // tests run as root in CI
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
+	bctx, closeBrowser := chromium.Start(t, ctx,
 		chromedp.Flag("use-fake-device-for-media-stream", "fps=30"),
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 	)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
+	defer closeBrowser()
 
 	start = time.Now()
 	if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/?selftest")); err != nil {
@@ -229,10 +214,6 @@ func TestInChromium(t *testing.T) {
 	}
 	status, _ := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("#status")))
 	t.Logf("demo page: %s; %d colours on the canvas", status, colours)
-
-	if err := chromedp.Cancel(bctx); err != nil {
-		t.Logf("closing the browser: %v", err)
-	}
 }
 
 func contains(list []string, s string) bool {

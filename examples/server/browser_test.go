@@ -16,35 +16,17 @@ import (
 
 	"github.com/miniav-go/miniav/backend/testsrc"
 	"github.com/miniav-go/miniav/format"
-	"github.com/miniav-go/miniav/internal/testenv"
+	"github.com/miniav-go/miniav/internal/chromium"
 )
 
 // The preview page, loaded in a real headless Chromium, shows the moving
 // test pattern and live counters; closing the browser stops the capture.
 func TestPreviewPageInChromium(t *testing.T) {
-	exe := testenv.LookPath(t, "chromium")
 	_, ts := newTestServer(t, format.Video{Width: 320, Height: 240, PixelFormat: format.I420, FrameRate: format.FPS(30)})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	actx, acancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(exe),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Headless,
-		chromedp.NoSandbox, // tests run as root in CI
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.WindowSize(640, 480),
-	)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
+	bctx, closeBrowser := chromium.Start(t, ctx, chromedp.WindowSize(640, 480))
 
 	// Wait until the stream has painted and the counters have been polled.
 	if err := chromedp.Do(bctx, chromedp.Navigate(ts.URL+"/")); err != nil {
@@ -104,10 +86,7 @@ func TestPreviewPageInChromium(t *testing.T) {
 	}
 
 	// Closing the browser ends the request, and with it the capture.
-	if err := chromedp.Cancel(bctx); err != nil {
-		t.Logf("closing the browser: %v", err)
-	}
-	acancel()
+	closeBrowser()
 	waitIdle(t, ts.URL)
 }
 

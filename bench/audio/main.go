@@ -17,7 +17,6 @@ import (
 	"os"
 	"os/exec"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -25,23 +24,9 @@ import (
 	"github.com/miniav-go/miniav"
 	"github.com/miniav-go/miniav/backend/malgo"
 	"github.com/miniav-go/miniav/format"
+	"github.com/miniav-go/miniav/internal/proccpu"
 	"github.com/miniav-go/miniav/internal/pulse"
 )
-
-const clkTck = 100 // USER_HZ on Linux
-
-// procCPU returns utime+stime of pid in seconds.
-func procCPU(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	fs := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	u, _ := strconv.ParseFloat(fs[11], 64)
-	k, _ := strconv.ParseFloat(fs[12], 64)
-	return (u + k) / clkTck
-}
 
 // rusageCPU is the CPU time of an exited child (getrusage).
 func rusageCPU(ps *os.ProcessState) float64 { return (ps.UserTime() + ps.SystemTime()).Seconds() }
@@ -133,7 +118,7 @@ func main() {
 				c.Stdout, _ = os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 			}
 			c.Stdin, c.Stderr = devnull, os.Stderr
-			d0 := procCPU(srv.Pid())
+			d0 := proccpu.Seconds(srv.Pid())
 			start := time.Now()
 			if err := c.Start(); err != nil {
 				fmt.Fprintln(os.Stderr, err)
@@ -145,7 +130,7 @@ func main() {
 			}
 			c.Wait()
 			wall := time.Since(start)
-			d1 := procCPU(srv.Pid())
+			d1 := proccpu.Seconds(srv.Pid())
 			perMin := time.Minute.Seconds() / wall.Seconds()
 			res[t.name] = append(res[t.name], result{t.name, rusageCPU(c.ProcessState) * perMin, (d1 - d0) * perMin})
 			fmt.Fprintf(os.Stderr, "round %d %-38s wall %.1fs client %.3fs daemon %.2fs %s\n", r+1, t.name, wall.Seconds(), rusageCPU(c.ProcessState), d1-d0, strings.TrimSpace(out.String()))

@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -29,39 +28,8 @@ import (
 	_ "github.com/miniav-go/miniav/backend/testsrc"
 	"github.com/miniav-go/miniav/backend/x11"
 	"github.com/miniav-go/miniav/format"
+	"github.com/miniav-go/miniav/internal/proccpu"
 )
-
-const clkTck = 100 // USER_HZ on Linux
-
-// cpu returns the CPU time of pid in seconds: the sum of its threads'
-// run time from /proc/PID/task/*/schedstat (nanoseconds), or
-// utime+stime from /proc/PID/stat (10 ms ticks) when that is missing.
-func cpu(pid int) float64 {
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
-	var ns float64
-	for _, t := range tasks {
-		b, err := os.ReadFile(t)
-		if err != nil {
-			continue
-		}
-		if fs := strings.Fields(string(b)); len(fs) > 0 {
-			v, _ := strconv.ParseFloat(fs[0], 64)
-			ns += v
-		}
-	}
-	if ns > 0 {
-		return ns / 1e9
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	fs := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	u, _ := strconv.ParseFloat(fs[11], 64)
-	k, _ := strconv.ParseFloat(fs[12], 64)
-	return (u + k) / clkTck
-}
 
 func main() {
 	tool := flag.String("tool", "miniav", "miniav or ffmpeg")
@@ -140,9 +108,9 @@ func main() {
 		os.Exit(2)
 	}
 	time.Sleep(time.Second) // warm-up
-	f0, c0, x0, t0 := frames(), cpu(clientPid), cpu(*xpid), time.Now()
+	f0, c0, x0, t0 := frames(), proccpu.Seconds(clientPid), proccpu.Seconds(*xpid), time.Now()
 	time.Sleep(dur)
-	f1, c1, x1, t1 := frames(), cpu(clientPid), cpu(*xpid), time.Now()
+	f1, c1, x1, t1 := frames(), proccpu.Seconds(clientPid), proccpu.Seconds(*xpid), time.Now()
 	stop()
 	el := t1.Sub(t0).Seconds()
 	fmt.Printf("%s fps=%.1f client_cpu=%.1f xserver_cpu=%.1f\n", *tool, float64(f1-f0)/el, 100*(c1-c0)/el, 100*(x1-x0)/el)

@@ -121,13 +121,7 @@ func TestFastWake(t *testing.T) {
 
 // Opening a real device (miniaudio's null backend) installs the C callback.
 func TestFastInstalled(t *testing.T) {
-	a := format.Audio{SampleRate: 16000, Channels: 1, SampleFormat: format.S16, PeriodFrames: 160}
-	src, err := Backend{name: NullName, null: true}.Open(context.Background(), "", backend.Config{Audio: a})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	s := src.(*source)
+	s := openNull(t)
 	if s.fast == nil {
 		t.Fatal("the C data callback was not installed")
 	}
@@ -169,13 +163,7 @@ func TestFastReadCancel(t *testing.T) {
 // The device's stop callback wakes a waiting Read, which reports the
 // device lost.
 func TestFastStopped(t *testing.T) {
-	a := format.Audio{SampleRate: 16000, Channels: 1, SampleFormat: format.S16, PeriodFrames: 160}
-	src, err := Backend{name: NullName, null: true}.Open(context.Background(), "", backend.Config{Audio: a})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	s := src.(*source)
+	s := openNull(t)
 	var b backend.Buffer
 	for {
 		if err := s.Read(context.Background(), &b); err != nil {
@@ -197,13 +185,7 @@ func TestFastStopped(t *testing.T) {
 // delivers contiguous audio.
 func TestGoCallbackForced(t *testing.T) {
 	t.Setenv("MINIAV_MALGO_GOCALLBACK", "1")
-	a := format.Audio{SampleRate: 16000, Channels: 1, SampleFormat: format.S16, PeriodFrames: 160}
-	src, err := Backend{name: NullName, null: true}.Open(context.Background(), "", backend.Config{Audio: a})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	s := src.(*source)
+	s := openNull(t)
 	if s.fast != nil {
 		t.Fatal("the C data callback was installed despite MINIAV_MALGO_GOCALLBACK")
 	}
@@ -219,4 +201,17 @@ func TestGoCallbackForced(t *testing.T) {
 		next += 160
 		s.ReleaseBuffer(b.Token)
 	}
+}
+
+// openNull opens miniaudio's null capture device at 16 kHz mono s16 in
+// 160-frame periods; it is closed when t ends.
+func openNull(t *testing.T) *source {
+	t.Helper()
+	a := format.Audio{SampleRate: 16000, Channels: 1, SampleFormat: format.S16, PeriodFrames: 160}
+	src, err := Backend{name: NullName, null: true}.Open(context.Background(), "", backend.Config{Audio: a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	return src.(*source)
 }

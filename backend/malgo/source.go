@@ -203,22 +203,7 @@ func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
 		if i, ok := s.ring.pop(); ok {
 			sl := &s.slots[i]
 			sl.state.Store(slotLent)
-			b.Planes[0] = sl.data[:sl.n]
-			b.Strides[0] = s.frameBytes
-			b.NumPlanes = 1
-			b.Audio = s.info.Audio
-			b.Frames = sl.frames
-			b.Sequence = sl.seq
-			if sl.afterGap && sl.seq > s.next {
-				// The periods missing before this one were overruns, already
-				// reported above: the stream must not count them again.
-				b.Skipped = sl.seq - s.next
-			}
-			s.next = sl.seq + uint64(sl.frames)
-			b.Timestamp = sl.ts
-			b.DeviceTimestamp = frameTime(sl.seq, s.rate)
-			b.Releaser = s
-			b.Token = uint64(i)
+			s.fill(b, uint64(i), sl.data[:sl.n], sl.frames, sl.seq, sl.ts, sl.afterGap)
 			return nil
 		}
 		if err := s.lost(); err != nil {
@@ -256,20 +241,7 @@ func (s *source) readFast(ctx context.Context, b *backend.Buffer) error {
 		}
 		if i, ok := f.pop(); ok {
 			data, frames, seq, ts, afterGap := f.slot(i)
-			b.Planes[0] = data
-			b.Strides[0] = s.frameBytes
-			b.NumPlanes = 1
-			b.Audio = s.info.Audio
-			b.Frames = frames
-			b.Sequence = seq
-			if afterGap && seq > s.next {
-				b.Skipped = seq - s.next
-			}
-			s.next = seq + uint64(frames)
-			b.Timestamp = ts
-			b.DeviceTimestamp = frameTime(seq, s.rate)
-			b.Releaser = s
-			b.Token = uint64(i)
+			s.fill(b, uint64(i), data, frames, seq, ts, afterGap)
 			s.sawData = true
 			return nil
 		}
@@ -293,6 +265,28 @@ func (s *source) readFast(ctx context.Context, b *backend.Buffer) error {
 			return fmt.Errorf("malgo: %s: %w", s.info.Mode, err)
 		}
 	}
+}
+
+// fill lends slot token's period (data, frames sample frames from sample
+// index seq, captured at ts) as b. afterGap marks a period that follows
+// dropped ones.
+func (s *source) fill(b *backend.Buffer, token uint64, data []byte, frames int, seq uint64, ts time.Duration, afterGap bool) {
+	b.Planes[0] = data
+	b.Strides[0] = s.frameBytes
+	b.NumPlanes = 1
+	b.Audio = s.info.Audio
+	b.Frames = frames
+	b.Sequence = seq
+	if afterGap && seq > s.next {
+		// The periods missing before this one were overruns, already
+		// reported through the observer: the stream must not count them again.
+		b.Skipped = seq - s.next
+	}
+	s.next = seq + uint64(frames)
+	b.Timestamp = ts
+	b.DeviceTimestamp = frameTime(seq, s.rate)
+	b.Releaser = s
+	b.Token = token
 }
 
 // frameTime is the time of sample frame n at rate, without overflowing.

@@ -158,6 +158,7 @@ type config struct {
 	logger     *slog.Logger
 	intrinsics *Intrinsics
 	clonePool  *pool.Pool
+	pull       bool
 }
 
 // Option configures a stream.
@@ -213,6 +214,16 @@ func WithIntrinsics(in Intrinsics) Option { return func(c *config) { c.intrinsic
 // WithClonePool makes Frame.Clone copy into p (default: a pool of
 // DefaultClonePoolBytes per stream).
 func WithClonePool(p *pool.Pool) Option { return func(c *config) { c.clonePool = p } }
+
+// WithPull makes a pull stream: there is no capture goroutine and no
+// queue; each call to Stream.Next reads the next frame from the device in
+// the calling goroutine. That saves a goroutine hand-off, and with it a
+// thread wake-up, per frame, which matters for small, frequent frames
+// (10 ms audio periods). A consumer that falls behind makes the device drop
+// on its own side (counted as "device" or "overrun" drops); the Policy and
+// queue options do not apply. Frames returns a channel that carries no
+// frames and is closed when the stream stops.
+func WithPull() Option { return func(c *config) { c.pull = true } }
 
 // Open opens the device with the given ID and starts capture. The stream
 // lives until ctx is done or Close is called.

@@ -23,7 +23,10 @@ type Info struct {
 	Video  format.Video // negotiated video format
 	Audio  format.Audio // negotiated audio format
 	Policy Policy
-	Queue  int
+	Queue  int // 0 for a pull stream
+	// Pull is true for a pull stream (WithPull): frames come from Next,
+	// read in the caller's goroutine; Policy does not apply.
+	Pull bool
 	// ZeroCopy is true when frames are the device's own memory.
 	ZeroCopy bool
 	// Mode describes the backend's capture path ("mmap", "mit-shm", ...).
@@ -102,6 +105,14 @@ type Stream struct {
 	expect    uint64 // next expected sequence number
 	haveSeq   bool
 	closeOnce sync.Once
+
+	// Pull streams (WithPull): readMu is held by Next while it reads and
+	// by the stop function that finishes the stream once its context is
+	// done, so the source is closed only after its last Read.
+	pull     bool
+	readMu   sync.Mutex
+	finished bool
+	kind     FrameKind
 }
 
 func open(ctx context.Context, id string, b backend.Backend, addr string, c config) (*Stream, error) {
@@ -147,10 +158,75 @@ func open(ctx context.Context, id string, b backend.Backend, addr string, c conf
 		done:    make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
+	s.kind = VideoFrame
+	if si.Kind.Audio() {
+		s.kind = AudioFrame
+	}
 	s.ctx, s.cancel = context.WithCancelCause(ctx)
 	s.detach = series.Attach(s)
+	if c.pull {
+		s.pull = true
+		s.info.Pull, s.info.Queue = true, 0
+		s.out = make(chan Frame)
+		context.AfterFunc(s.ctx, func() { s.finishPull(s.ctx.Err()) })
+		return s, nil
+	}
 	go s.run()
 	return s, nil
+}
+
+// Next returns the next frame. It blocks until one is captured or the
+// stream stops; then it returns the zero Frame and Err, or ErrClosed after
+// Close. On a pull stream (WithPull) it reads from the device in the
+// calling goroutine and must not be called from two goroutines at once;
+// otherwise it receives from Frames. Every frame returned needs a Release.
+func (s *Stream) Next() (Frame, error) {
+	if !s.pull {
+		if f, ok := <-s.out; ok {
+			return f, nil
+		}
+		return Frame{}, s.stopErr()
+	}
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	if s.finished {
+		return Frame{}, s.stopErr()
+	}
+	o := s.frames.get()
+	if err := s.src.Read(s.ctx, &o.buf); err != nil {
+		o.buf = backend.Buffer{}
+		s.frames.put(o)
+		s.finished = true
+		s.finish(err)
+		return Frame{}, s.stopErr()
+	}
+	o.kind, o.in = s.kind, s.in
+	s.account(&o.buf)
+	f := o.publish()
+	n, latency := s.measure(f)
+	s.acct.delivered.Add(1)
+	s.acct.series.Delivered(n, latency)
+	return f, nil
+}
+
+// finishPull stops a pull stream once its context is done, after any Read
+// in flight has returned.
+func (s *Stream) finishPull(err error) {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	if !s.finished {
+		s.finished = true
+		s.finish(err)
+	}
+}
+
+// stopErr is what Next returns once the stream has stopped.
+func (s *Stream) stopErr() error {
+	<-s.stopped
+	if s.err != nil {
+		return s.err
+	}
+	return ErrClosed
 }
 
 // Frames returns the channel of captured frames. It is closed when the
@@ -230,10 +306,7 @@ func (s *Stream) Stats() Stats {
 }
 
 func (s *Stream) run() {
-	kind := VideoFrame
-	if s.info.Kind.Audio() {
-		kind = AudioFrame
-	}
+	kind := s.kind
 	var err error
 	for {
 		o := s.frames.get()
@@ -269,18 +342,23 @@ func (s *Stream) account(b *backend.Buffer) {
 	}
 }
 
-func (s *Stream) deliver(f Frame) {
-	// Measure before the hand-off: once sent, the consumer owns f.
-	a := s.acct
-	var n int
-	var latency time.Duration
-	if a.series != nil {
+// measure returns the bytes and the latency of f for the metrics (zeros
+// when the stream has none).
+func (s *Stream) measure(f Frame) (n int, latency time.Duration) {
+	if s.acct.series != nil {
 		b := &f.o.buf
 		for i := 0; i < max(b.NumPlanes, 1); i++ {
 			n += len(b.Planes[i])
 		}
 		latency = backend.Now() - b.Timestamp
 	}
+	return n, latency
+}
+
+func (s *Stream) deliver(f Frame) {
+	// Measure before the hand-off: once sent, the consumer owns f.
+	a := s.acct
+	n, latency := s.measure(f)
 	switch s.policy {
 	case Block:
 		select {

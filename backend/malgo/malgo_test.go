@@ -348,18 +348,35 @@ func TestContinuity(t *testing.T) {
 
 // A consumer that stalls makes the callback drop periods: they are counted
 // as overruns and appear as one sequence gap of exactly those frames, and
-// capture then continues without further loss.
+// capture then continues without further loss. The same holds for a pull
+// stream, where the source's slots are the only queue.
 func TestOverrun(t *testing.T) {
 	pulse.Shared(t)
+	for _, pull := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pull=%v", pull), func(t *testing.T) { testOverrun(t, pull) })
+	}
+}
+
+func testOverrun(t *testing.T, pull bool) {
 	a := format.Audio{SampleRate: 48000, Channels: 2, SampleFormat: format.F32, PeriodFrames: 480}
-	s, err := miniav.Open(context.Background(), "malgo:loopback", miniav.WithAudio(a), miniav.WithPolicy(miniav.Block), miniav.WithQueue(2))
+	opts := []miniav.Option{miniav.WithAudio(a), miniav.WithPolicy(miniav.Block), miniav.WithQueue(2)}
+	if pull {
+		opts = append(opts, miniav.WithPull())
+	}
+	s, err := miniav.Open(context.Background(), "malgo:loopback", opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	watchdog := time.AfterFunc(20*time.Second, func() { s.Close() })
+	defer watchdog.Stop()
 	var next, gapFrames, resumed uint64
 	n, gaps := 0, 0
-	for f := range s.Frames() {
+	for {
+		f, err := s.Next()
+		if err != nil {
+			t.Fatalf("Next: %v (stats %+v)", err, s.Stats())
+		}
 		seq := f.Sequence()
 		f.Release()
 		if n > 0 && seq != next {

@@ -16,6 +16,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
 	"sort"
 	"strings"
 	"syscall"
@@ -32,16 +35,24 @@ import (
 func rusageCPU(ps *os.ProcessState) float64 { return (ps.UserTime() + ps.SystemTime()).Seconds() }
 
 // child captures for d and prints the number of sample frames received.
-func child(id string, d time.Duration, period int) {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
+func child(id string, period int, pull bool) {
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer cancel()
-	s, err := miniav.Open(ctx, id, miniav.WithAudio(format.Audio{SampleRate: 48000, Channels: 2, SampleFormat: format.S16, PeriodFrames: period}))
+	opts := []miniav.Option{miniav.WithAudio(format.Audio{SampleRate: 48000, Channels: 2, SampleFormat: format.S16, PeriodFrames: period})}
+	if pull {
+		opts = append(opts, miniav.WithPull())
+	}
+	s, err := miniav.Open(ctx, id, opts...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	frames := 0
-	for f := range s.Frames() {
+	for {
+		f, err := s.Next()
+		if err != nil {
+			break
+		}
 		frames += f.Audio().Frames()
 		f.Release()
 	}
@@ -51,7 +62,23 @@ func child(id string, d time.Duration, period int) {
 
 type result struct {
 	tool          string
+	steady        float64 // the client's CPU after warm-up, per minute of audio
 	client, daemn float64 // CPU seconds per minute of audio
+}
+
+// threads reads each thread's CPU seconds (schedstat), keyed "tid name".
+func threads(pid int) map[string]float64 {
+	m := map[string]float64{}
+	dirs, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", pid))
+	for _, d := range dirs {
+		comm, _ := os.ReadFile(d + "/comm")
+		b, err := os.ReadFile(d + "/schedstat")
+		if fs := strings.Fields(string(b)); err == nil && len(fs) > 0 {
+			v, _ := strconv.ParseFloat(fs[0], 64)
+			m[filepath.Base(d)+" "+strings.TrimSpace(string(comm))] = v / 1e9
+		}
+	}
+	return m
 }
 
 func main() {
@@ -60,12 +87,15 @@ func main() {
 	period := flag.Int("period", 480, "miniav period in sample frames of the first miniav run (480 = 10 ms, the default)")
 	secs := flag.Float64("secs", 20, "seconds per run")
 	rounds := flag.Int("rounds", 1, "alternating rounds (medians are reported)")
+	perThread := flag.Bool("threads", false, "print each thread's steady-state CPU")
+	warm := 2 * time.Second
+	pull := flag.Bool("pull", false, "pull stream (child)")
 	goCB := flag.Bool("gocb", false, "also run miniav with malgo's Go data callback (MINIAV_MALGO_GOCALLBACK=1) instead of the C one")
 	flag.Parse()
 	d := time.Duration(*secs * float64(time.Second))
 	if *isChild {
 		_ = malgo.Name
-		child(*id, d, *period)
+		child(*id, *period, *pull)
 		return
 	}
 	srv, err := pulse.Start(context.Background())
@@ -79,13 +109,16 @@ func main() {
 		name string
 		cmd  func() *exec.Cmd
 	}
-	miniavTool := func(period int, goCallback bool) tool {
+	miniavTool := func(period int, goCallback, pull bool) tool {
 		name := fmt.Sprintf("miniav malgo, %d ms periods", period*1000/48000)
 		if goCallback {
 			name = fmt.Sprintf("miniav malgo Go cb, %d ms periods", period*1000/48000)
 		}
+		if pull {
+			name += ", pull"
+		}
 		return tool{name, func() *exec.Cmd {
-			c := srv.Command(self, "-child", "-id", "malgo:"+pulse.Monitor+"?server="+srv.Addr, "-secs", fmt.Sprint(*secs), "-period", fmt.Sprint(period))
+			c := srv.Command(self, "-child", "-id", "malgo:"+pulse.Monitor+"?server="+srv.Addr, "-period", fmt.Sprint(period), fmt.Sprintf("-pull=%v", pull))
 			if goCallback {
 				c.Env = append(c.Env, "MINIAV_MALGO_GOCALLBACK=1")
 			}
@@ -98,13 +131,15 @@ func main() {
 		}}
 	}
 	tools := []tool{
-		miniavTool(*period, false),
+		miniavTool(*period, false, false),
 		parecTool("parec --latency-msec=10", "--latency-msec=10"),
-		miniavTool(4800, false),
+		miniavTool(*period, false, true),
+		miniavTool(4800, false, false),
+		miniavTool(4800, false, true),
 		parecTool("parec (default latency)"),
 	}
 	if *goCB {
-		tools = append(tools, miniavTool(*period, true), miniavTool(4800, true))
+		tools = append(tools, miniavTool(*period, true, false), miniavTool(4800, true, false))
 	}
 	res := map[string][]result{}
 	for r := 0; r < *rounds; r++ {
@@ -124,16 +159,26 @@ func main() {
 				fmt.Fprintln(os.Stderr, err)
 				os.Exit(1)
 			}
-			if !strings.HasPrefix(t.name, "miniav") {
-				time.Sleep(d)
-				c.Process.Signal(syscall.SIGTERM)
+			time.Sleep(warm)
+			s0 := proccpu.Seconds(c.Process.Pid)
+			th0 := threads(c.Process.Pid)
+			t0 := time.Now()
+			time.Sleep(d)
+			s1 := proccpu.Seconds(c.Process.Pid)
+			if *perThread {
+				th1 := threads(c.Process.Pid)
+				for k, v := range th1 {
+					fmt.Fprintf(os.Stderr, "   thread %-24s %.3f s/min\n", k, (v-th0[k])*time.Minute.Seconds()/d.Seconds())
+				}
 			}
+			steady := (s1 - s0) * time.Minute.Seconds() / time.Since(t0).Seconds()
+			c.Process.Signal(syscall.SIGTERM)
 			c.Wait()
 			wall := time.Since(start)
 			d1 := proccpu.Seconds(srv.Pid())
 			perMin := time.Minute.Seconds() / wall.Seconds()
-			res[t.name] = append(res[t.name], result{t.name, rusageCPU(c.ProcessState) * perMin, (d1 - d0) * perMin})
-			fmt.Fprintf(os.Stderr, "round %d %-38s wall %.1fs client %.3fs daemon %.2fs %s\n", r+1, t.name, wall.Seconds(), rusageCPU(c.ProcessState), d1-d0, strings.TrimSpace(out.String()))
+			res[t.name] = append(res[t.name], result{t.name, steady, rusageCPU(c.ProcessState) * perMin, (d1 - d0) * perMin})
+			fmt.Fprintf(os.Stderr, "round %d %-38s wall %.1fs client %.3fs (steady %.3f s/min) daemon %.2fs %s\n", r+1, t.name, wall.Seconds(), rusageCPU(c.ProcessState), steady, d1-d0, strings.TrimSpace(out.String()))
 		}
 	}
 	med := func(rs []result, f func(result) float64) float64 {
@@ -149,14 +194,17 @@ func main() {
 	}
 	fmt.Printf("48 kHz stereo s16 capture of a PulseAudio null-sink monitor, %.0f s per run, median of %d round(s)\n", *secs, *rounds)
 	fmt.Printf("CPU seconds per minute of audio (= %% of one core × 0.6)\n")
-	fmt.Printf("%-38s %8s %8s %8s %14s %14s\n", "tool", "client", "daemon", "total", "client ratio", "total ratio")
+	fmt.Printf("%-38s %8s %8s %8s %8s %8s %8s %8s\n", "tool", "steady", "ratio", "client", "ratio", "daemon", "total", "ratio")
 	base := tools[1].name // parec at the same 10 ms latency
+	bs := med(res[base], func(r result) float64 { return r.steady })
 	bc := med(res[base], func(r result) float64 { return r.client })
 	bt := bc + med(res[base], func(r result) float64 { return r.daemn })
 	for _, t := range tools {
+		st := med(res[t.name], func(r result) float64 { return r.steady })
 		c := med(res[t.name], func(r result) float64 { return r.client })
 		dm := med(res[t.name], func(r result) float64 { return r.daemn })
-		fmt.Printf("%-38s %8.3f %8.3f %8.3f %13.2fx %13.2fx\n", t.name, c, dm, c+dm, c/bc, (c+dm)/bt)
+		fmt.Printf("%-38s %8.3f %7.2fx %8.3f %7.2fx %8.3f %8.3f %7.2fx\n", t.name, st, st/bs, c, c/bc, dm, c+dm, (c+dm)/bt)
 	}
+	fmt.Println("steady: the client's CPU from 2 s after start to the end; client: the whole run incl. start-up (getrusage)")
 	fmt.Println("ratios are against parec --latency-msec=10 (lower is better)")
 }

@@ -39,6 +39,11 @@
 // sequence gaps, counted as "device" drops). A slow consumer never grows
 // memory.
 //
+// A pull stream (WithPull) has no capture goroutine and no queue: Next
+// reads each frame from the device in the calling goroutine, which saves a
+// goroutine hand-off per frame; a consumer that falls behind makes the
+// device drop on its own side.
+//
 // # Timestamps
 //
 // Every frame carries a monotonic Timestamp on one process-wide epoch

@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/go/bin
 count=${1:-3}
 frames=${2:-60}
-out=$(go test -run '^$' -bench 'BenchmarkCapture/.*/(miniav|source|webcam-copy)$' -benchtime "${frames}x" -count "$count" \
+out=$(go test -run '^$' -bench 'BenchmarkCapture/.*/(miniav|miniav-pull|source|webcam-copy)$' -benchtime "${frames}x" -count "$count" \
 	-exec "${VMEXEC:-$PWD/scripts/vm/exec}" ./backend/v4l2/ 2>&1) || { echo "$out"; exit 1; }
 echo "$out" | grep -E '^Benchmark' > /tmp/miniav-v4l2-bench.txt
 awk '
@@ -31,13 +31,13 @@ function median(arr, n,   i, j, t) {
 END {
 	printf "%-10s %-12s %14s %14s %12s %10s %8s\n", "size", "reader", "cpu-ns/frame", "user-ns/frame", "B/frame", "allocs", "copies"
 	for (s in sizes) {
-		for (k = 0; k < 3; k++) {
-			impl = k == 0 ? "miniav" : k == 1 ? "source" : "webcam-copy"; key = s SUBSEP impl
+		for (k = 0; k < 4; k++) {
+			impl = k == 0 ? "miniav" : k == 1 ? "miniav-pull" : k == 2 ? "source" : "webcam-copy"; key = s SUBSEP impl
 			split("cpu-ns/frame user-ns/frame B/frame allocs/frame copies/frame", units, " ")
 			for (u = 1; u <= 5; u++) { delete a; for (i = 1; i <= n[key]; i++) a[i] = v[key, units[u], i]; med[impl, u] = median(a, n[key]) }
 			printf "%-10s %-12s %14.0f %14.0f %12.0f %10.3f %8.2f\n", s, impl, med[impl,1], med[impl,2], med[impl,3], med[impl,4], med[impl,5]
 		}
-		printf "%-10s CPU ratio to webcam-copy: miniav (Stream) %.2fx, source (backend alone) %.2fx; user CPU %.2fx, %.2fx\n", s,
-			med["miniav",1] / med["webcam-copy",1], med["source",1] / med["webcam-copy",1], med["miniav",2] / med["webcam-copy",2], med["source",2] / med["webcam-copy",2]
+		printf "%-10s CPU ratio to webcam-copy: miniav (Stream) %.2fx, miniav-pull (Stream.Next) %.2fx, source (backend alone) %.2fx; user CPU %.2fx, %.2fx, %.2fx\n", s,
+			med["miniav",1] / med["webcam-copy",1], med["miniav-pull",1] / med["webcam-copy",1], med["source",1] / med["webcam-copy",1], med["miniav",2] / med["webcam-copy",2], med["miniav-pull",2] / med["webcam-copy",2], med["source",2] / med["webcam-copy",2]
 	}
 }' /tmp/miniav-v4l2-bench.txt

@@ -75,8 +75,8 @@ func BenchmarkCapture(b *testing.B) {
 }
 
 func benchCapture(b *testing.B, benchVideo format.Video) {
-	b.Run("miniav", func(b *testing.B) {
-		s, err := miniav.Open(context.Background(), "v4l2:"+single, miniav.WithVideo(benchVideo), miniav.WithPolicy(miniav.Block))
+	streamBench := func(b *testing.B, opts ...miniav.Option) {
+		s, err := miniav.Open(context.Background(), "v4l2:"+single, append([]miniav.Option{miniav.WithVideo(benchVideo), miniav.WithPolicy(miniav.Block)}, opts...)...)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -100,7 +100,9 @@ func benchCapture(b *testing.B, benchVideo format.Video) {
 		}
 		m.stop(b, copies)
 		_ = sum
-	})
+	}
+	b.Run("miniav", func(b *testing.B) { streamBench(b) })
+	b.Run("miniav-pull", func(b *testing.B) { streamBench(b, miniav.WithPull()) }) // Next reads in this goroutine
 	b.Run("source", func(b *testing.B) { // the backend alone, without a Stream
 		src, err := Backend{}.Open(context.Background(), single, backend.Config{Video: benchVideo, Buffers: 4})
 		if err != nil {

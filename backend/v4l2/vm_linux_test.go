@@ -91,9 +91,9 @@ func open(t *testing.T, node string, opts ...miniav.Option) *miniav.Stream {
 // next receives a frame or fails.
 func next(t testing.TB, s *miniav.Stream) miniav.Frame {
 	t.Helper()
-	f, ok := <-s.Frames()
-	if !ok {
-		t.Fatalf("stream ended: %v", s.Err())
+	f, err := s.Next()
+	if err != nil {
+		t.Fatalf("stream ended: %v", err)
 	}
 	return f
 }

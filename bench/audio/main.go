@@ -109,7 +109,7 @@ func main() {
 		name string
 		cmd  func() *exec.Cmd
 	}
-	miniavTool := func(period int, goCallback, pull bool) tool {
+	miniavTool := func(period int, goCallback, pull bool, env ...string) tool {
 		name := fmt.Sprintf("miniav malgo, %d ms periods", period*1000/48000)
 		if goCallback {
 			name = fmt.Sprintf("miniav malgo Go cb, %d ms periods", period*1000/48000)
@@ -117,11 +117,15 @@ func main() {
 		if pull {
 			name += ", pull"
 		}
+		for _, e := range env {
+			name += ", " + e
+		}
 		return tool{name, func() *exec.Cmd {
 			c := srv.Command(self, "-child", "-id", "malgo:"+pulse.Monitor+"?server="+srv.Addr, "-period", fmt.Sprint(period), fmt.Sprintf("-pull=%v", pull))
 			if goCallback {
 				c.Env = append(c.Env, "MINIAV_MALGO_GOCALLBACK=1")
 			}
+			c.Env = append(c.Env, env...)
 			return c
 		}}
 	}
@@ -134,6 +138,7 @@ func main() {
 		miniavTool(*period, false, false),
 		parecTool("parec --latency-msec=10", "--latency-msec=10"),
 		miniavTool(*period, false, true),
+		miniavTool(*period, false, true, "GOMAXPROCS=1"),
 		miniavTool(4800, false, false),
 		miniavTool(4800, false, true),
 		parecTool("parec (default latency)"),

@@ -122,9 +122,12 @@
 //
 // A stream ends with an error matching backend.ErrDeviceLost when
 // miniaudio stops the device by itself (a server that went away, an
-// unplugged device: reported by its stop callback, and checked every
-// 100 ms, by the C hand-off only while no audio arrives), or when no audio
-// arrived for the watchdog interval. Opening gives up after 10 s and closing after 5 s
+// unplugged device: reported by its stop callback at once, and otherwise
+// checked every 100 ms once audio has stopped arriving; the C hand-off
+// notices a silent stop 0.5 to 1 s after the last audio, so that a flowing
+// stream never moves its wake-up deadline more than twice a second), or
+// when no audio arrived for the watchdog interval. Opening gives up after
+// 10 s and closing after 5 s
 // (a hung sound server cannot hang the caller); what they left running is
 // cleaned up in the background when miniaudio returns.
 //

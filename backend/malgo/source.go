@@ -25,8 +25,17 @@ const (
 )
 
 // checkEvery is how often a waiting Read checks the device state and the
-// watchdog.
-const checkEvery = 100 * time.Millisecond
+// watchdog once audio has stopped arriving. While audio flows, the C
+// hand-off checks only every flowingCheck: each move of the eventfd's
+// deadline, made while Read runs, makes Go's runtime wake a second thread
+// (no thread is then waiting in the netpoller), and moving it every 50 ms
+// cost half of a 10 ms pull stream's CPU. A device that stops silently is
+// therefore noticed flowingCheck/2 to flowingCheck after its last audio;
+// a stop that miniaudio reports wakes Read at once.
+const (
+	checkEvery   = 100 * time.Millisecond
+	flowingCheck = time.Second
+)
 
 // When no audio arrived for probeAfter (or five periods if longer), a
 // waiting Read checks, at most every probeEvery, that the sound system is
@@ -219,7 +228,8 @@ func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
 }
 
 // readFast is Read on the C hand-off. It waits on the callback's eventfd
-// in Go's netpoller, waking at least every checkEvery to check the device;
+// in Go's netpoller, waking at least every checkEvery (flowingCheck while
+// audio flows) to check the device;
 // a cancelled ctx wakes it through the same eventfd.
 func (s *source) readFast(ctx context.Context, b *backend.Buffer) error {
 	f := s.fast
@@ -255,10 +265,10 @@ func (s *source) readFast(ctx context.Context, b *backend.Buffer) error {
 				return err
 			}
 			s.nextCheck = now.Add(checkEvery)
-		case s.sawData && s.nextCheck.Sub(now) < checkEvery/2:
+		case s.sawData && s.nextCheck.Sub(now) < flowingCheck/2:
 			// Audio is flowing: no need to check the device, nor to wake
-			// for it, before checkEvery (and a period) without audio.
-			s.nextCheck = now.Add(checkEvery + frameTime(uint64(s.period), s.rate))
+			// for it, before flowingCheck (and a period) without audio.
+			s.nextCheck = now.Add(flowingCheck + frameTime(uint64(s.period), s.rate))
 		}
 		s.sawData = false
 		if err := f.wait(s.nextCheck); err != nil {

@@ -100,13 +100,14 @@
 //
 // # Cost
 //
-// On a 2-core VM, capturing 48 kHz stereo s16 from PulseAudio costs about
-// 0.5 s of CPU per minute of audio with 10 ms periods and 0.26 s with
-// 100 ms periods with the C callback (parec: 0.16 s), against 2.1 s and
-// 0.67 s with malgo's Go callback. What remains is miniaudio's PulseAudio
-// thread (about 0.2 s) and Go waking the stream's goroutines each period.
-// Choose PeriodFrames for the latency you need; bench/audio.sh measures
-// it.
+// On a 2-core VM, capturing 48 kHz stereo s16 from PulseAudio with the C
+// callback costs about 0.3 s of CPU per minute of audio with 10 ms periods
+// read from a pull stream (miniav.WithPull), 0.43 s from a channel stream,
+// and 0.17–0.21 s with 100 ms periods (parec: 0.13–0.18 s). miniaudio's
+// own PulseAudio thread costs about what parec does; the rest is Go waking
+// to consume each period, twice per period for a channel stream (its
+// capture goroutine hands off to the consumer). For small periods use a
+// pull stream; bench/audio.sh measures it.
 //
 // # Timestamps and sequence numbers
 //

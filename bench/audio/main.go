@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -90,6 +91,7 @@ func main() {
 	perThread := flag.Bool("threads", false, "print each thread's steady-state CPU")
 	warm := 2 * time.Second
 	pull := flag.Bool("pull", false, "pull stream (child)")
+	only := flag.String("only", "", "run only the tools whose name matches this regular expression (parec at 10 ms always runs: it is the baseline)")
 	goCB := flag.Bool("gocb", false, "also run miniav with malgo's Go data callback (MINIAV_MALGO_GOCALLBACK=1) instead of the C one")
 	flag.Parse()
 	d := time.Duration(*secs * float64(time.Second))
@@ -146,6 +148,20 @@ func main() {
 	if *goCB {
 		tools = append(tools, miniavTool(*period, true, false), miniavTool(4800, true, false))
 	}
+	if *only != "" {
+		re, err := regexp.Compile(*only)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		kept := tools[:0]
+		for i, t := range tools {
+			if i == 1 || re.MatchString(t.name) {
+				kept = append(kept, t)
+			}
+		}
+		tools = kept
+	}
 	res := map[string][]result{}
 	for r := 0; r < *rounds; r++ {
 		for _, t := range tools {
@@ -200,7 +216,7 @@ func main() {
 	fmt.Printf("48 kHz stereo s16 capture of a PulseAudio null-sink monitor, %.0f s per run, median of %d round(s)\n", *secs, *rounds)
 	fmt.Printf("CPU seconds per minute of audio (= %% of one core × 0.6)\n")
 	fmt.Printf("%-38s %8s %8s %8s %8s %8s %8s %8s\n", "tool", "steady", "ratio", "client", "ratio", "daemon", "total", "ratio")
-	base := tools[1].name // parec at the same 10 ms latency
+	base := "parec --latency-msec=10"
 	bs := med(res[base], func(r result) float64 { return r.steady })
 	bc := med(res[base], func(r result) float64 { return r.client })
 	bt := bc + med(res[base], func(r result) float64 { return r.daemn })

@@ -103,7 +103,7 @@ func benchCapture(b *testing.B, benchVideo format.Video) {
 	}
 	b.Run("miniav", func(b *testing.B) { streamBench(b) })
 	b.Run("miniav-pull", func(b *testing.B) { streamBench(b, miniav.WithPull()) }) // Next reads in this goroutine
-	b.Run("source", func(b *testing.B) { // the backend alone, without a Stream
+	b.Run("source", func(b *testing.B) {                                           // the backend alone, without a Stream
 		src, err := Backend{}.Open(context.Background(), single, backend.Config{Video: benchVideo, Buffers: 4})
 		if err != nil {
 			b.Fatal(err)

@@ -102,8 +102,10 @@ func benchCapture(b *testing.B, benchVideo format.Video) {
 		_ = sum
 	}
 	b.Run("miniav", func(b *testing.B) { streamBench(b) })
-	b.Run("miniav-pull", func(b *testing.B) { streamBench(b, miniav.WithPull()) }) // Next reads in this goroutine
-	b.Run("source", func(b *testing.B) {                                           // the backend alone, without a Stream
+	// A pull stream: Next reads in this goroutine.
+	b.Run("miniav-pull", func(b *testing.B) { streamBench(b, miniav.WithPull()) })
+	// The backend alone, without a Stream.
+	b.Run("source", func(b *testing.B) {
 		src, err := Backend{}.Open(context.Background(), single, backend.Config{Video: benchVideo, Buffers: 4})
 		if err != nil {
 			b.Fatal(err)

@@ -57,6 +57,32 @@ func BenchmarkDelivery(b *testing.B) {
 				f.Release()
 			}
 		})
+		// The same through a pull stream: Next reads the source in this
+		// goroutine, so there is no capture goroutine and no channel.
+		b.Run(bf.name+"/miniav-pull", func(b *testing.B) {
+			s, err := miniav.Open(context.Background(), benchSource, miniav.WithVideo(bf.v), miniav.WithUnpaced(), miniav.WithPull())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			for range 32 {
+				f, _ := s.Next()
+				f.Release()
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				f, err := s.Next()
+				if err != nil {
+					b.Fatal(err)
+				}
+				v := f.Video()
+				for i := range v.NumPlanes() {
+					_ = v.Plane(i)[0]
+				}
+				f.Release()
+			}
+		})
 		// The copy-per-frame baseline: what Go capture libraries commonly
 		// do (go4vl's channel path, pion/mediadevices' readers): allocate a
 		// fresh slice per frame and copy the device's buffer into it before

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Delivery cost per frame through a Stream versus the copy-per-frame
+# Delivery cost per frame through a Stream (channel and pull) versus the copy-per-frame
 # baseline, in one run: prints the median of COUNT runs of each benchmark
 # and the ratios. Usage: bench/core.sh [COUNT]
 set -euo pipefail
@@ -21,13 +21,14 @@ function median(arr, n,   i, j, t) {
 END {
 	printf "%-16s %-22s %14s %12s %10s\n", "format", "path", "ns/frame", "B/frame", "allocs"
 	for (f in fmts) {
-		for (k = 0; k < 2; k++) {
-			impl = k == 0 ? "miniav" : "alloc-copy-baseline"
+		for (k = 0; k < 3; k++) {
+			impl = k == 0 ? "miniav" : k == 1 ? "miniav-pull" : "alloc-copy-baseline"
 			key = f SUBSEP impl
 			delete a; for (i = 1; i <= n[key]; i++) a[i] = ns[key, i]
 			med[impl] = median(a, n[key])
 			printf "%-16s %-22s %14.0f %12s %10s\n", f, impl, med[impl], bop[key], aop[key]
 		}
 		printf "%-16s %-22s %14.1fx faster\n", f, "ratio baseline/miniav", med["alloc-copy-baseline"] / med["miniav"]
+		printf "%-16s %-22s %14.1fx faster\n", f, "ratio baseline/pull", med["alloc-copy-baseline"] / med["miniav-pull"]
 	}
 }' /tmp/miniav-core-bench.txt

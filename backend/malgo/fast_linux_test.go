@@ -125,9 +125,16 @@ func TestFastInstalled(t *testing.T) {
 	if s.fast == nil {
 		t.Fatal("the C data callback was not installed")
 	}
+	readContiguous(t, s, 10)
+}
+
+// readContiguous reads n periods of the null device's 160 frames from s
+// and checks that their sequence numbers follow each other from 0.
+func readContiguous(t *testing.T, s *source, n int) {
+	t.Helper()
 	var b backend.Buffer
 	var next uint64
-	for range 10 {
+	for range n {
 		if err := s.Read(context.Background(), &b); err != nil {
 			t.Fatal(err)
 		}
@@ -189,18 +196,7 @@ func TestGoCallbackForced(t *testing.T) {
 	if s.fast != nil {
 		t.Fatal("the C data callback was installed despite MINIAV_MALGO_GOCALLBACK")
 	}
-	var b backend.Buffer
-	var next uint64
-	for range 10 {
-		if err := s.Read(context.Background(), &b); err != nil {
-			t.Fatal(err)
-		}
-		if b.Sequence != next || b.Frames != 160 {
-			t.Fatalf("sequence %d frames %d, want %d, 160", b.Sequence, b.Frames, next)
-		}
-		next += 160
-		s.ReleaseBuffer(b.Token)
-	}
+	readContiguous(t, s, 10)
 }
 
 // openNull opens miniaudio's null capture device at 16 kHz mono s16 in

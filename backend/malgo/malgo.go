@@ -264,34 +264,32 @@ const (
 	maxRate     = 384000
 )
 
+// sampleFormats pairs miniav's sample formats with miniaudio's.
+var sampleFormats = [...]struct {
+	f format.SampleFormat
+	m malgo.FormatType
+}{
+	{format.U8, malgo.FormatU8},
+	{format.S16, malgo.FormatS16},
+	{format.S24, malgo.FormatS24},
+	{format.S32, malgo.FormatS32},
+	{format.F32, malgo.FormatF32},
+}
+
 func toMalgo(f format.SampleFormat) malgo.FormatType {
-	switch f {
-	case format.U8:
-		return malgo.FormatU8
-	case format.S16:
-		return malgo.FormatS16
-	case format.S24:
-		return malgo.FormatS24
-	case format.S32:
-		return malgo.FormatS32
-	case format.F32:
-		return malgo.FormatF32
+	for _, p := range sampleFormats {
+		if p.f == f {
+			return p.m
+		}
 	}
 	return malgo.FormatUnknown
 }
 
-func fromMalgo(f malgo.FormatType) format.SampleFormat {
-	switch f {
-	case malgo.FormatU8:
-		return format.U8
-	case malgo.FormatS16:
-		return format.S16
-	case malgo.FormatS24:
-		return format.S24
-	case malgo.FormatS32:
-		return format.S32
-	case malgo.FormatF32:
-		return format.F32
+func fromMalgo(m malgo.FormatType) format.SampleFormat {
+	for _, p := range sampleFormats {
+		if p.m == m {
+			return p.f
+		}
 	}
 	return format.SampleUnknown
 }

@@ -73,13 +73,19 @@ func (c *Conn) Sync() error {
 // (ZPixmap); the reply's data (the pixels) is read into dst.
 func (c *Conn) GetImage(format byte, d uint32, x, y int16, w, h uint16, planeMask uint32, dst []byte) (uint64, error) {
 	c.put(opGetImage, format, 5)
+	c.putImageRect(d, x, y, w, h, planeMask)
+	return c.send(20, true, dst)
+}
+
+// putImageRect writes the drawable, rectangle and plane mask that
+// GetImage and ShmGetImage share, at bytes 4 to 19 of the request.
+func (c *Conn) putImageRect(d uint32, x, y int16, w, h uint16, planeMask uint32) {
 	le.PutUint32(c.req[4:], d)
 	le.PutUint16(c.req[8:], uint16(x))
 	le.PutUint16(c.req[10:], uint16(y))
 	le.PutUint16(c.req[12:], w)
 	le.PutUint16(c.req[14:], h)
 	le.PutUint32(c.req[16:], planeMask)
-	return c.send(20, true, dst)
 }
 
 // GetGeometry requests the geometry of drawable d; see ParseGeometry.
@@ -167,12 +173,7 @@ func (c *Conn) ShmDetach(major byte, seg uint32) error {
 // at offset; the reply (ParseShmImage) says the copy is done.
 func (c *Conn) ShmGetImage(major byte, d uint32, x, y int16, w, h uint16, planeMask uint32, format byte, seg, offset uint32) (uint64, error) {
 	c.put(major, shmGetImage, 8)
-	le.PutUint32(c.req[4:], d)
-	le.PutUint16(c.req[8:], uint16(x))
-	le.PutUint16(c.req[10:], uint16(y))
-	le.PutUint16(c.req[12:], w)
-	le.PutUint16(c.req[14:], h)
-	le.PutUint32(c.req[16:], planeMask)
+	c.putImageRect(d, x, y, w, h, planeMask)
 	c.req[20], c.req[21], c.req[22], c.req[23] = format, 0, 0, 0
 	le.PutUint32(c.req[24:], seg)
 	le.PutUint32(c.req[28:], offset)

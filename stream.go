@@ -84,6 +84,13 @@ func (a *accounting) Copied() {
 	a.series.Copied()
 }
 
+// Delivered counts a frame of n bytes handed to the consumer latency
+// after its capture.
+func (a *accounting) Delivered(n int, latency time.Duration) {
+	a.delivered.Add(1)
+	a.series.Delivered(n, latency)
+}
+
 // Stream is an open capture. Receive frames from Frames; stop with Close
 // or by cancelling the context given to Open.
 type Stream struct {
@@ -106,13 +113,12 @@ type Stream struct {
 	haveSeq   bool
 	closeOnce sync.Once
 
+	kind FrameKind // of the source's frames
+
 	// Pull streams (WithPull): readMu is held by Next while it reads and
 	// by the stop function that finishes the stream once its context is
 	// done, so the source is closed only after its last Read.
-	pull     bool
-	readMu   sync.Mutex
-	finished bool
-	kind     FrameKind
+	readMu sync.Mutex
 }
 
 func open(ctx context.Context, id string, b backend.Backend, addr string, c config) (*Stream, error) {
@@ -165,7 +171,6 @@ func open(ctx context.Context, id string, b backend.Backend, addr string, c conf
 	s.ctx, s.cancel = context.WithCancelCause(ctx)
 	s.detach = series.Attach(s)
 	if c.pull {
-		s.pull = true
 		s.info.Pull, s.info.Queue = true, 0
 		s.out = make(chan Frame)
 		context.AfterFunc(s.ctx, func() { s.finishPull(s.ctx.Err()) })
@@ -181,7 +186,7 @@ func open(ctx context.Context, id string, b backend.Backend, addr string, c conf
 // calling goroutine and must not be called from two goroutines at once;
 // otherwise it receives from Frames. Every frame returned needs a Release.
 func (s *Stream) Next() (Frame, error) {
-	if !s.pull {
+	if !s.info.Pull {
 		if f, ok := <-s.out; ok {
 			return f, nil
 		}
@@ -189,23 +194,15 @@ func (s *Stream) Next() (Frame, error) {
 	}
 	s.readMu.Lock()
 	defer s.readMu.Unlock()
-	if s.finished {
+	if s.hasStopped() {
 		return Frame{}, s.stopErr()
 	}
-	o := s.frames.get()
-	if err := s.src.Read(s.ctx, &o.buf); err != nil {
-		o.buf = backend.Buffer{}
-		s.frames.put(o)
-		s.finished = true
+	f, err := s.capture()
+	if err != nil {
 		s.finish(err)
 		return Frame{}, s.stopErr()
 	}
-	o.kind, o.in = s.kind, s.in
-	s.account(&o.buf)
-	f := o.publish()
-	n, latency := s.measure(f)
-	s.acct.delivered.Add(1)
-	s.acct.series.Delivered(n, latency)
+	s.acct.Delivered(s.measure(f))
 	return f, nil
 }
 
@@ -214,9 +211,18 @@ func (s *Stream) Next() (Frame, error) {
 func (s *Stream) finishPull(err error) {
 	s.readMu.Lock()
 	defer s.readMu.Unlock()
-	if !s.finished {
-		s.finished = true
+	if !s.hasStopped() {
 		s.finish(err)
+	}
+}
+
+// hasStopped reports whether finish has run.
+func (s *Stream) hasStopped() bool {
+	select {
+	case <-s.stopped:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -306,20 +312,28 @@ func (s *Stream) Stats() Stats {
 }
 
 func (s *Stream) run() {
-	kind := s.kind
-	var err error
 	for {
-		o := s.frames.get()
-		if err = s.src.Read(s.ctx, &o.buf); err != nil {
-			o.buf = backend.Buffer{}
-			s.frames.put(o)
-			break
+		f, err := s.capture()
+		if err != nil {
+			s.finish(err)
+			return
 		}
-		o.kind, o.in = kind, s.in
-		s.account(&o.buf)
-		s.deliver(o.publish())
+		s.deliver(f)
 	}
-	s.finish(err)
+}
+
+// capture reads the next buffer from the source into a pooled frame and
+// counts it (and any sequence gap before it).
+func (s *Stream) capture() (Frame, error) {
+	o := s.frames.get()
+	if err := s.src.Read(s.ctx, &o.buf); err != nil {
+		o.buf = backend.Buffer{}
+		s.frames.put(o)
+		return Frame{}, err
+	}
+	o.kind, o.in = s.kind, s.in
+	s.account(&o.buf)
+	return o.publish(), nil
 }
 
 // account counts a captured buffer and the sequence gap before it.
@@ -388,8 +402,7 @@ func (s *Stream) deliver(f Frame) {
 			}
 		}
 	}
-	a.delivered.Add(1)
-	a.series.Delivered(n, latency)
+	a.Delivered(n, latency)
 }
 
 func (s *Stream) drop(f Frame, r backend.DropReason) {

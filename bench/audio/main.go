@@ -17,10 +17,8 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -65,21 +63,6 @@ type result struct {
 	tool          string
 	steady        float64 // the client's CPU after warm-up, per minute of audio
 	client, daemn float64 // CPU seconds per minute of audio
-}
-
-// threads reads each thread's CPU seconds (schedstat), keyed "tid name".
-func threads(pid int) map[string]float64 {
-	m := map[string]float64{}
-	dirs, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", pid))
-	for _, d := range dirs {
-		comm, _ := os.ReadFile(d + "/comm")
-		b, err := os.ReadFile(d + "/schedstat")
-		if fs := strings.Fields(string(b)); err == nil && len(fs) > 0 {
-			v, _ := strconv.ParseFloat(fs[0], 64)
-			m[filepath.Base(d)+" "+strings.TrimSpace(string(comm))] = v / 1e9
-		}
-	}
-	return m
 }
 
 func main() {
@@ -182,12 +165,12 @@ func main() {
 			}
 			time.Sleep(warm)
 			s0 := proccpu.Seconds(c.Process.Pid)
-			th0 := threads(c.Process.Pid)
+			th0 := proccpu.Threads(c.Process.Pid)
 			t0 := time.Now()
 			time.Sleep(d)
 			s1 := proccpu.Seconds(c.Process.Pid)
 			if *perThread {
-				th1 := threads(c.Process.Pid)
+				th1 := proccpu.Threads(c.Process.Pid)
 				for k, v := range th1 {
 					fmt.Fprintf(os.Stderr, "   thread %-24s %.3f s/min\n", k, (v-th0[k])*time.Minute.Seconds()/d.Seconds())
 				}

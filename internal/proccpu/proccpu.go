@@ -17,20 +17,12 @@ const clkTck = 100 // USER_HZ on Linux
 // from /proc/PID/stat (10 ms ticks) when that is missing. It returns 0 when
 // the process cannot be read (on systems without /proc, for one).
 func Seconds(pid int) float64 {
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
-	var ns float64
-	for _, t := range tasks {
-		b, err := os.ReadFile(t)
-		if err != nil {
-			continue
-		}
-		if fs := strings.Fields(string(b)); len(fs) > 0 {
-			v, _ := strconv.ParseFloat(fs[0], 64)
-			ns += v
-		}
+	var sum float64
+	for _, v := range Threads(pid) {
+		sum += v
 	}
-	if ns > 0 {
-		return ns / 1e9
+	if sum > 0 {
+		return sum
 	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
@@ -41,4 +33,23 @@ func Seconds(pid int) float64 {
 	u, _ := strconv.ParseFloat(fs[11], 64)
 	k, _ := strconv.ParseFloat(fs[12], 64)
 	return (u + k) / clkTck
+}
+
+// Threads returns each thread's run time in seconds from
+// /proc/PID/task/*/schedstat, keyed "TID NAME". It is empty when the
+// process or its schedstat files cannot be read.
+func Threads(pid int) map[string]float64 {
+	m := map[string]float64{}
+	dirs, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", pid))
+	for _, d := range dirs {
+		b, err := os.ReadFile(d + "/schedstat")
+		fs := strings.Fields(string(b))
+		if err != nil || len(fs) == 0 {
+			continue
+		}
+		ns, _ := strconv.ParseFloat(fs[0], 64)
+		comm, _ := os.ReadFile(d + "/comm")
+		m[filepath.Base(d)+" "+strings.TrimSpace(string(comm))] = ns / 1e9
+	}
+	return m
 }

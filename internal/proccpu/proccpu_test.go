@@ -23,3 +23,19 @@ func TestCPUReading(t *testing.T) {
 		t.Fatalf("CPU time grew by %.3f s over a 300 ms spin (x=%d)", got, x)
 	}
 }
+
+// Threads lists this process's threads, and their run times add up to no
+// more than Seconds read just after.
+func TestThreads(t *testing.T) {
+	th := Threads(os.Getpid())
+	if len(th) == 0 {
+		t.Fatal("no threads read")
+	}
+	var sum float64
+	for _, v := range th {
+		sum += v
+	}
+	if total := Seconds(os.Getpid()); sum <= 0 || sum > total {
+		t.Fatalf("threads sum to %.4f s, Seconds = %.4f s", sum, total)
+	}
+}

@@ -33,7 +33,7 @@ func TestVMFaultBufferError(t *testing.T) {
 	f := next(t, s)
 	seq := f.Sequence()
 	f.Release()
-	if err := controller(t, s).SetControl(ctrlInjectBufError, 1); err != nil {
+	if err := controller(t, s).SetControl(vmtest.CtrlInjectBufError, 1); err != nil {
 		t.Fatal(err)
 	}
 	// Read until the error buffer was dequeued, then past the frames that
@@ -67,7 +67,7 @@ func TestVMFaultBufferError(t *testing.T) {
 func TestVMFaultStreamOn(t *testing.T) {
 	vmtest.Require(t)
 	noLeaks(t)
-	setCtrl(t, single, ctrlInjectStreamOn, 1)
+	vmtest.SetCtrl(t, single, vmtest.CtrlInjectStreamOn, 1)
 	s, err := miniav.Open(context.Background(), "v4l2:"+single, miniav.WithVideo(small))
 	if err == nil {
 		s.Close()
@@ -84,7 +84,7 @@ func TestVMFaultFatal(t *testing.T) {
 	noLeaks(t)
 	s := open(t, single, miniav.WithVideo(small))
 	next(t, s).Release()
-	if err := controller(t, s).SetControl(ctrlInjectFatal, 1); err != nil {
+	if err := controller(t, s).SetControl(vmtest.CtrlInjectFatal, 1); err != nil {
 		t.Fatal(err)
 	}
 	for f := range s.Frames() {
@@ -108,7 +108,7 @@ func TestVMFaultDisconnect(t *testing.T) {
 	}
 	held := next(t, s)
 	sum := crc32.ChecksumIEEE(held.Video().Plane(0))
-	if err := controller(t, s).SetControl(ctrlDisconnect, 1); err != nil {
+	if err := controller(t, s).SetControl(vmtest.CtrlDisconnect, 1); err != nil {
 		t.Log("disconnect:", err)
 	}
 	for f := range s.Frames() {
@@ -137,10 +137,10 @@ func TestVMDroppedBuffers(t *testing.T) {
 	noLeaks(t)
 	s := open(t, single, miniav.WithVideo(small), miniav.WithPolicy(miniav.Block))
 	c := controller(t, s)
-	if err := c.SetControl(ctrlDropPercent, 50); err != nil {
+	if err := c.SetControl(vmtest.CtrlDropPercent, 50); err != nil {
 		t.Fatal(err)
 	}
-	defer c.SetControl(ctrlDropPercent, 0)
+	defer c.SetControl(vmtest.CtrlDropPercent, 0)
 	var gaps uint64
 	last := next(t, s)
 	seq := last.Sequence()
@@ -174,16 +174,16 @@ func TestVMControls(t *testing.T) {
 	for _, ctl := range list {
 		byID[ctl.ID] = ctl
 	}
-	if b := byID[ctrlBrightness]; b.Name != "Brightness" || b.Type != backend.ControlInteger || b.Min != 0 || b.Max != 255 || b.Default != 128 || b.Value != 128 {
+	if b := byID[vmtest.CtrlBrightness]; b.Name != "Brightness" || b.Type != backend.ControlInteger || b.Min != 0 || b.Max != 255 || b.Default != 128 || b.Value != 128 {
 		t.Errorf("brightness: %+v", b)
 	}
-	if p := byID[ctrlTestPattern]; p.Type != backend.ControlMenu || len(p.Menu) < 10 || p.Menu[0].Name != "75% Colorbar" {
+	if p := byID[vmtest.CtrlTestPattern]; p.Type != backend.ControlMenu || len(p.Menu) < 10 || p.Menu[0].Name != "75% Colorbar" {
 		t.Errorf("test pattern: %+v", p)
 	}
-	if d := byID[ctrlDisconnect]; d.Type != backend.ControlButton || !d.WriteOnly {
+	if d := byID[vmtest.CtrlDisconnect]; d.Type != backend.ControlButton || !d.WriteOnly {
 		t.Errorf("disconnect: %+v", d)
 	}
-	if i := byID[ctrlInteger64]; i.Type != backend.ControlInteger64 {
+	if i := byID[vmtest.CtrlInteger64]; i.Type != backend.ControlInteger64 {
 		t.Errorf("integer64: %+v", i)
 	}
 	var menu, intMenu bool
@@ -199,34 +199,34 @@ func TestVMControls(t *testing.T) {
 		t.Errorf("%d controls, menus %v, integer menus %v", len(list), menu, intMenu)
 	}
 
-	defer c.SetControl(ctrlBrightness, 128)
+	defer c.SetControl(vmtest.CtrlBrightness, 128)
 	for _, v := range []int64{200, 0} {
-		if err := c.SetControl(ctrlBrightness, v); err != nil {
+		if err := c.SetControl(vmtest.CtrlBrightness, v); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := c.GetControl(ctrlBrightness); got != v || err != nil {
+		if got, err := c.GetControl(vmtest.CtrlBrightness); got != v || err != nil {
 			t.Errorf("brightness = %d, %v after setting %d", got, err, v)
 		}
 	}
-	if err := c.SetControl(ctrlInteger64, 1<<40); err != nil {
+	if err := c.SetControl(vmtest.CtrlInteger64, 1<<40); err != nil {
 		t.Error(err)
-	} else if got, _ := c.GetControl(ctrlInteger64); got != 1<<40 {
+	} else if got, _ := c.GetControl(vmtest.CtrlInteger64); got != 1<<40 {
 		t.Errorf("integer64 = %d", got)
 	}
 	if _, err := c.GetControl(0x00deadbe); !errors.Is(err, backend.ErrNotFound) {
 		t.Errorf("unknown control: %v", err)
 	}
-	if _, err := c.GetControl(ctrlDisconnect); !errors.Is(err, backend.ErrNotSupported) {
+	if _, err := c.GetControl(vmtest.CtrlDisconnect); !errors.Is(err, backend.ErrNotSupported) {
 		t.Errorf("reading a button: %v", err)
 	}
 	// The driver applies it: the black bar brightens.
-	if err := c.SetControl(ctrlBrightness, 255); err != nil {
+	if err := c.SetControl(vmtest.CtrlBrightness, 255); err != nil {
 		t.Fatal(err)
 	}
 	brighter := false
 	for i := 0; i < 10 && !brighter; i++ {
 		f := next(t, s)
-		Y, _, _ := yuv(f.Video(), 300, 90)
+		Y, _, _ := vmtest.YUV(f.Video(), 300, 90)
 		brighter = Y > 100
 		f.Release()
 	}
@@ -260,7 +260,7 @@ func TestVMFaultQBuf(t *testing.T) {
 	noLeaks(t)
 	s := open(t, single, miniav.WithVideo(small), miniav.WithBuffers(2), miniav.WithPolicy(miniav.Block))
 	next(t, s).Release()
-	if err := controller(t, s).SetControl(ctrlInjectQBuf, 1); err != nil {
+	if err := controller(t, s).SetControl(vmtest.CtrlInjectQBuf, 1); err != nil {
 		t.Fatal(err)
 	}
 	for range 4 {

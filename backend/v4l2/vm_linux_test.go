@@ -18,21 +18,6 @@ import (
 	"github.com/miniav-go/miniav/internal/vmtest"
 )
 
-// vivid's controls (drivers/media/test-drivers/vivid/vivid-ctrls.c).
-const (
-	ctrlBrightness     = 0x00980900
-	ctrlInteger64      = 0x0098f903
-	ctrlTestPattern    = 0x00f0f000
-	ctrlOSDMode        = 0x00f0f001 // 0 all, 1 counters, 2 none
-	ctrlTimestampSrc   = 0x00f0f018 // 0 end of frame, 1 start of exposure
-	ctrlDropPercent    = 0x00f0f040
-	ctrlDisconnect     = 0x00f0f041
-	ctrlInjectBufError = 0x00f0f042
-	ctrlInjectQBuf     = 0x00f0f044
-	ctrlInjectStreamOn = 0x00f0f045
-	ctrlInjectFatal    = 0x00f0f046
-)
-
 var (
 	single = vmtest.SinglePlanarNode
 	multi  = vmtest.MultiPlanarNode
@@ -98,26 +83,12 @@ func next(t testing.TB, s *miniav.Stream) miniav.Frame {
 	return f
 }
 
-// setCtrl sets a control on node through a fresh fd (vivid's controls
-// belong to the device, not the fd).
-func setCtrl(t *testing.T, node string, id uint32, v int32) {
-	t.Helper()
-	fd, err := unix.Open(node, unix.O_RDWR|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
-	if err := v4l2.SetCtrl(fd, &v4l2.Control{ID: id, Value: v}); err != nil {
-		t.Fatalf("S_CTRL %#x=%d on %s: %v", id, v, node, err)
-	}
-}
-
 // quiet turns vivid's OSD text off on node for the test, so the whole
 // frame is the test pattern.
 func quiet(t *testing.T, node string) {
-	setCtrl(t, node, ctrlOSDMode, 2)
-	setCtrl(t, node, ctrlTestPattern, 0)
-	t.Cleanup(func() { setCtrl(t, node, ctrlOSDMode, 0) })
+	vmtest.SetCtrl(t, node, vmtest.CtrlOSDMode, 2)
+	vmtest.SetCtrl(t, node, vmtest.CtrlTestPattern, 0)
+	t.Cleanup(func() { vmtest.SetCtrl(t, node, vmtest.CtrlOSDMode, 0) })
 }
 
 func TestVMDevices(t *testing.T) {
@@ -168,28 +139,6 @@ func TestVMDevices(t *testing.T) {
 	}
 }
 
-// yuv reads the Y, U and V samples at (x, y) of a YUYV, NV12 or I420 frame.
-func yuv(v miniav.VideoView, x, y int) (Y, U, V byte) {
-	switch v.PixelFormat {
-	case format.YUYV:
-		p, s := v.Plane(0), v.Stride(0)
-		return p[y*s+x*2], p[y*s+(x&^1)*2+1], p[y*s+(x&^1)*2+3]
-	case format.NV12:
-		uv := v.Plane(1)[(y/2)*v.Stride(1)+(x&^1):]
-		return v.Plane(0)[y*v.Stride(0)+x], uv[0], uv[1]
-	case format.I420:
-		return v.Plane(0)[y*v.Stride(0)+x], v.Plane(1)[(y/2)*v.Stride(1)+x/2], v.Plane(2)[(y/2)*v.Stride(2)+x/2]
-	}
-	panic("unsupported format " + v.PixelFormat.String())
-}
-
-// bars75 are vivid's 75% colour bars (white, yellow, cyan, green, magenta,
-// red, blue, black) as limited-range BT.601 YCbCr.
-var bars75 = [8][3]int{
-	{180, 128, 128}, {162, 44, 142}, {131, 156, 44}, {112, 72, 58},
-	{84, 184, 198}, {65, 100, 212}, {35, 212, 114}, {16, 128, 128},
-}
-
 // Capture through every memory layout and check the pixels against the
 // test pattern at the centre of each of the eight bars, on every row.
 func TestVMCapturePattern(t *testing.T) {
@@ -226,18 +175,7 @@ func TestVMCapturePattern(t *testing.T) {
 				if v.NumPlanes() != c.planes || v.Width != 320 || v.Height != 180 || f.Copied() {
 					t.Fatalf("frame: %d planes, %dx%d, copied %v", v.NumPlanes(), v.Width, v.Height, f.Copied())
 				}
-				bad := 0
-				for y := 0; y < 180; y += 7 {
-					for i, bar := range bars75 {
-						x := (2*i + 1) * 320 / 16 &^ 1
-						Y, U, V := yuv(v, x, y)
-						if abs(int(Y)-bar[0]) > 2 || abs(int(U)-bar[1]) > 2 || abs(int(V)-bar[2]) > 2 {
-							if bad++; bad < 5 {
-								t.Errorf("bar %d at (%d,%d): YUV %d,%d,%d, want %v", i, x, y, Y, U, V, bar)
-							}
-						}
-					}
-				}
+				vmtest.CheckBars(t, v)
 				f.Release()
 			}
 		})

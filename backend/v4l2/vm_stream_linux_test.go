@@ -25,8 +25,8 @@ import (
 func TestVMSequence(t *testing.T) {
 	vmtest.Require(t)
 	noLeaks(t)
-	setCtrl(t, single, ctrlTimestampSrc, 1) // start of exposure: never in the future
-	t.Cleanup(func() { setCtrl(t, single, ctrlTimestampSrc, 0) })
+	vmtest.SetCtrl(t, single, vmtest.CtrlTimestampSrc, 1) // start of exposure: never in the future
+	t.Cleanup(func() { vmtest.SetCtrl(t, single, vmtest.CtrlTimestampSrc, 0) })
 	s := open(t, single, miniav.WithVideo(small), miniav.WithPolicy(miniav.Block), miniav.WithBuffers(8))
 	const n = 30
 	var first, lastSeq, gaps uint64
@@ -116,7 +116,7 @@ func TestVMCopyUnderPressure(t *testing.T) {
 		if i > 0 {
 			gaps += gap(held[i-1].Sequence(), f.Sequence())
 		}
-		if Y, _, _ := yuv(f.Video(), 10, 90); abs(int(Y)-bars75[0][0]) > 2 {
+		if Y, _, _ := vmtest.YUV(f.Video(), 10, 90); abs(int(Y)-vmtest.Bars75[0][0]) > 2 {
 			t.Errorf("frame %d: white bar Y %d", i, Y)
 		}
 	}

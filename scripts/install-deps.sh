@@ -10,7 +10,8 @@ pkgs=(
 	pulseaudio pulseaudio-utils sox       # audio backend tests (daemon, paplay/pacat, tone WAVs)
 	qemu-system-x86 busybox-static cpio kmod xz-utils  # V4L2 tests in a VM with vivid
 	chromium                              # browser tests (examples, wasm)
-	gcc libc6-dev                         # cgo (miniaudio, the C ABI and its C test client)
+	gcc libc6-dev                         # cgo (miniaudio, pion/mediadevices, the C ABI and its C test client)
+	pkg-config libx11-dev libxext-dev     # pion/mediadevices' X11 screen driver (-tags miniav_pionx11)
 	python3                               # the C ABI's Python ctypes client
 )
 pkgs+=("$@")

@@ -27,6 +27,9 @@ func TestRegistersEveryBackend(t *testing.T) {
 	}
 	if cgoEnabled {
 		want = append(want, "malgo", "malgo-null")
+		if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
+			want = append(want, "mediadevices")
+		}
 	}
 	for _, name := range want {
 		if _, ok := backend.Lookup(name); !ok {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The V4L2 tests against the real kernel driver vivid, inside a qemu VM
 # (scripts/vm): prepares the VM (qemu, busybox, the cached Debian kernel),
-# then runs the V4L2 packages' test binaries in it with -race. If the VM
+# then runs the V4L2 packages' test binaries in it with -race (and
+# backend/mediadevices', for pion's Linux camera driver on vivid). If the VM
 # cannot be prepared, the VM-only tests skip with the reason (fail with
 # CI=true) through internal/vmtest.Require.
 set -euo pipefail
@@ -13,4 +14,4 @@ bash scripts/vm/setup.sh || echo "v4l2: VM setup failed (see above); VM tests wi
 # TCG); two VMs on a 2-core machine starve vivid's frame thread and make
 # streaming tests see drops. Costs about 5 s.
 go test -race -count=1 -p 1 -timeout 10m -exec "$PWD/scripts/vm/exec" \
-	./internal/vmtest/... ./internal/v4l2/... ./backend/v4l2/...
+	./internal/vmtest/... ./internal/v4l2/... ./backend/v4l2/... ./backend/mediadevices/...

@@ -11,8 +11,8 @@ import (
 )
 
 // Image returns a view of the frame as an image.Image without copying,
-// where the standard library has a matching layout: *image.YCbCr for I420
-// and YV12, *image.Gray for GRAY8, *image.RGBA for RGBA. Other layouts give
+// where the standard library has a matching layout: *image.YCbCr for I420,
+// YV12 and I422, *image.Gray for GRAY8, *image.RGBA for RGBA. Other layouts give
 // an error matching ErrNotSupported: use ToRGBA.
 //
 // The view shares the frame's memory and is valid until the frame is
@@ -26,7 +26,7 @@ func (v VideoView) Image() (image.Image, error) {
 	}
 	r := image.Rect(0, 0, v.Width, v.Height)
 	switch v.PixelFormat {
-	case format.I420, format.YV12:
+	case format.I420, format.YV12, format.I422:
 		cb, cr := v.planes[1], v.planes[2]
 		if v.PixelFormat == format.YV12 {
 			cb, cr = cr, cb
@@ -34,7 +34,11 @@ func (v VideoView) Image() (image.Image, error) {
 		if v.strides[1] != v.strides[2] {
 			return nil, fmt.Errorf("image of %v with unequal chroma strides: %w", v.PixelFormat, ErrNotSupported)
 		}
-		return &image.YCbCr{Y: v.planes[0], Cb: cb, Cr: cr, YStride: v.strides[0], CStride: v.strides[1], SubsampleRatio: image.YCbCrSubsampleRatio420, Rect: r}, nil
+		ratio := image.YCbCrSubsampleRatio420
+		if v.PixelFormat == format.I422 {
+			ratio = image.YCbCrSubsampleRatio422
+		}
+		return &image.YCbCr{Y: v.planes[0], Cb: cb, Cr: cr, YStride: v.strides[0], CStride: v.strides[1], SubsampleRatio: ratio, Rect: r}, nil
 	case format.GRAY8:
 		return &image.Gray{Pix: v.planes[0], Stride: v.strides[0], Rect: r}, nil
 	case format.RGBA:
@@ -59,14 +63,18 @@ func (v VideoView) ToRGBA(dst *image.RGBA) error {
 	p0, s0 := v.planes[0], v.strides[0]
 	row := func(y int) []byte { return dst.Pix[y*dst.Stride : y*dst.Stride+4*w] }
 	switch v.PixelFormat {
-	case format.I420, format.YV12:
+	case format.I420, format.YV12, format.I422:
 		u, vv := 1, 2
 		if v.PixelFormat == format.YV12 {
 			u, vv = 2, 1
 		}
+		shift := 1 // chroma rows: half as many, except in 4:2:2
+		if v.PixelFormat == format.I422 {
+			shift = 0
+		}
 		for y := range h {
 			d, ys := row(y), p0[y*s0:]
-			us, vs := v.planes[u][y/2*v.strides[u]:], v.planes[vv][y/2*v.strides[vv]:]
+			us, vs := v.planes[u][y>>shift*v.strides[u]:], v.planes[vv][y>>shift*v.strides[vv]:]
 			for x := range w {
 				yuvToRGBA(d[4*x:], ys[x], us[x/2], vs[x/2])
 			}

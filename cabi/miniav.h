@@ -92,6 +92,7 @@ enum miniav_sample_format {
 #define MINIAV_FOURCC(a, b, c, d) \
 	((uint32_t)(a) | ((uint32_t)(b) << 8) | ((uint32_t)(c) << 16) | ((uint32_t)(d) << 24))
 #define MINIAV_PIX_I420 MINIAV_FOURCC('Y', 'U', '1', '2')
+#define MINIAV_PIX_I422 MINIAV_FOURCC('4', '2', '2', 'P')
 #define MINIAV_PIX_NV12 MINIAV_FOURCC('N', 'V', '1', '2')
 #define MINIAV_PIX_YUYV MINIAV_FOURCC('Y', 'U', 'Y', 'V')
 #define MINIAV_PIX_UYVY MINIAV_FOURCC('U', 'Y', 'V', 'Y')

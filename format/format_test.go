@@ -15,7 +15,7 @@ func TestPlaneLayout(t *testing.T) {
 		planes int
 		size   int // 640x480
 	}{
-		{I420, 3, 460800}, {NV12, 2, 460800}, {NV21, 2, 460800}, {YUYV, 1, 614400}, {UYVY, 1, 614400},
+		{I420, 3, 460800}, {I422, 3, 614400}, {NV12, 2, 460800}, {NV21, 2, 460800}, {YUYV, 1, 614400}, {UYVY, 1, 614400},
 		{RGB24, 1, 921600}, {BGR24, 1, 921600}, {RGBA, 1, 1228800}, {BGRA, 1, 1228800}, {BGRX, 1, 1228800},
 		{ARGB, 1, 1228800}, {ABGR, 1, 1228800}, {GRAY8, 1, 307200}, {MJPEG, 1, 0},
 	}
@@ -26,6 +26,9 @@ func TestPlaneLayout(t *testing.T) {
 	}
 	if bpl, rows := I420.PlaneSize(1, 641, 481); bpl != 321 || rows != 241 {
 		t.Errorf("I420 chroma of 641x481: %d x %d", bpl, rows)
+	}
+	if bpl, rows := I422.PlaneSize(2, 641, 481); bpl != 321 || rows != 481 {
+		t.Errorf("I422 chroma of 641x481: %d x %d", bpl, rows)
 	}
 	if bpl, rows := NV12.PlaneSize(1, 641, 481); bpl != 642 || rows != 241 {
 		t.Errorf("NV12 chroma of 641x481: %d x %d", bpl, rows)
@@ -39,15 +42,16 @@ func TestFourCC(t *testing.T) {
 	if I420.FourCC() != "YU12" || YUYV.String() != "YUYV" || YUY2 != YUYV || BGRX.FourCC() != "XR24" {
 		t.Fatal("fourcc values")
 	}
-	// V4L2 values: V4L2_PIX_FMT_YUYV = 0x56595559, V4L2_PIX_FMT_NV12 = 0x3231564e.
-	if uint32(YUYV) != 0x56595559 || uint32(NV12) != 0x3231564e {
-		t.Fatalf("YUYV %#x NV12 %#x", uint32(YUYV), uint32(NV12))
+	// V4L2 values: V4L2_PIX_FMT_YUYV = 0x56595559, V4L2_PIX_FMT_NV12 = 0x3231564e,
+	// V4L2_PIX_FMT_YUV422P = 0x50323234.
+	if uint32(YUYV) != 0x56595559 || uint32(NV12) != 0x3231564e || uint32(I422) != 0x50323234 {
+		t.Fatalf("YUYV %#x NV12 %#x I422 %#x", uint32(YUYV), uint32(NV12), uint32(I422))
 	}
 	be := FourCC('Y', '1', '6', ' ') | 1<<31
 	if be.String() != "Y16 -BE" || be.Known() {
 		t.Fatalf("big-endian fourcc prints %q", be.String())
 	}
-	for _, s := range []string{"i420", "NV12", "yuy2", "grey", "mjpg", "XR24"} {
+	for _, s := range []string{"i420", "NV12", "yuy2", "grey", "mjpg", "XR24", "i422", "yuv422p"} {
 		if _, err := ParsePixelFormat(s); err != nil {
 			t.Errorf("parse %q: %v", s, err)
 		}

@@ -27,6 +27,7 @@ func FourCC(a, b, c, d byte) PixelFormat {
 var (
 	I420  = FourCC('Y', 'U', '1', '2') // planar Y, U, V; 4:2:0
 	YV12  = FourCC('Y', 'V', '1', '2') // planar Y, V, U; 4:2:0
+	I422  = FourCC('4', '2', '2', 'P') // planar Y, U, V; 4:2:2 (V4L2's YUV422P)
 	NV12  = FourCC('N', 'V', '1', '2') // Y plane, interleaved UV plane; 4:2:0
 	NV21  = FourCC('N', 'V', '2', '1') // Y plane, interleaved VU plane; 4:2:0
 	YUYV  = FourCC('Y', 'U', 'Y', 'V') // packed Y0 U Y1 V; 4:2:2 (also called YUY2)
@@ -60,6 +61,7 @@ type pixInfo struct {
 var pixInfos = map[PixelFormat]pixInfo{
 	I420:  {name: "I420", planes: 3, bplNum: [4]int{1, 1, 1}, bplDen: [4]int{1, 2, 2}, vshift: [4]uint{0, 1, 1}},
 	YV12:  {name: "YV12", planes: 3, bplNum: [4]int{1, 1, 1}, bplDen: [4]int{1, 2, 2}, vshift: [4]uint{0, 1, 1}},
+	I422:  {name: "I422", planes: 3, bplNum: [4]int{1, 1, 1}, bplDen: [4]int{1, 2, 2}},
 	NV12:  {name: "NV12", planes: 2, bplNum: [4]int{1, 1}, bplDen: [4]int{1, 1}, vshift: [4]uint{0, 1}},
 	NV21:  {name: "NV21", planes: 2, bplNum: [4]int{1, 1}, bplDen: [4]int{1, 1}, vshift: [4]uint{0, 1}},
 	YUYV:  {name: "YUYV", planes: 1, bplNum: [4]int{2}, bplDen: [4]int{1}},
@@ -161,6 +163,8 @@ func ParsePixelFormat(s string) (PixelFormat, error) {
 		return MJPEG, nil
 	case "YUV420P", "IYUV":
 		return I420, nil
+	case "YUV422P", "422P":
+		return I422, nil
 	}
 	for p, i := range pixInfos {
 		if i.name == u {

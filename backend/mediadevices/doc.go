@@ -32,10 +32,12 @@
 //     without a copy would be overwritten under the consumer. Steady-state
 //     capture allocates nothing on miniav's side (pion's own decoders may).
 //     Info.ZeroCopy is false and frames carry FlagCopied.
-//   - Formats are those pion decodes to: planar 4:2:0 cameras (I420, NV12,
-//     NV21 and 4:2:0 MJPEG) are delivered as I420, 4:2:2 cameras (YUYV,
-//     UYVY and 4:2:2 MJPEG) as YUYV, screens as RGBA. Formats pion does
-//     not map (depth, 4:4:4) are not offered.
+//   - Formats are the planar pictures pion decodes to: 4:2:0 cameras (I420,
+//     NV12, NV21 and 4:2:0 MJPEG) are delivered as I420, 4:2:2 cameras
+//     (YUYV, UYVY and 4:2:2 MJPEG) as I422, screens as RGBA; the copy is
+//     plane by plane. Formats pion does not map (depth, 4:4:4) are not
+//     offered. An MJPEG mode is announced as I420; a frame that decodes as
+//     4:2:2 says I422 in its own format.
 //   - pion's reads cannot be interrupted. A goroutine per stream reads
 //     ahead into a queue of Config.Buffers frames (two by default), so Read
 //     returns at once when its context is done; a frame that finds the
@@ -48,8 +50,9 @@
 //     is honoured only where pion does not pace screens itself (not on
 //     Linux, where its driver ticks at the requested rate).
 //   - One stream per device; a second Open of the same device returns an
-//     error matching ErrBusy. Device controls, regions, windows and the
-//     cursor are not available through pion.
+//     error matching ErrBusy. Device controls and windows are not
+//     available through pion; asking for a region or the cursor is an
+//     error matching ErrNotSupported.
 //   - Microphones are not offered: pion's microphone driver panics in its
 //     init when miniaudio cannot start, and miniav's malgo backend already
 //     captures audio on every system miniaudio supports.

@@ -145,7 +145,7 @@ func delivered(f frame.Format) format.PixelFormat {
 	case frame.FormatI420, frame.FormatNV12, frame.FormatNV21, frame.FormatMJPEG:
 		return format.I420
 	case frame.FormatYUYV, frame.FormatYUY2, frame.FormatUYVY:
-		return format.YUYV
+		return format.I422
 	case frame.FormatRGBA:
 		return format.RGBA
 	}
@@ -160,7 +160,16 @@ func rate(fps float32) format.Rational {
 	case fps == float32(math.Round(float64(fps))):
 		return format.FPS(int(fps))
 	}
-	return format.Rational{Num: int(math.Round(float64(fps) * 1000)), Den: 1000}
+	num, den := int(math.Round(float64(fps)*1000)), 1000
+	g := gcd(num, den)
+	return format.Rational{Num: num / g, Den: den / g}
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // capsOf groups pion's properties by delivered format and size.
@@ -253,6 +262,9 @@ func better(a, b prop.Media) bool {
 func (b *Backend) Open(ctx context.Context, addr string, cfg backend.Config) (backend.Source, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if !cfg.Region.Empty() || cfg.Cursor {
+		return nil, fmt.Errorf("mediadevices: pion's drivers capture neither regions nor the cursor: %w", backend.ErrNotSupported)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

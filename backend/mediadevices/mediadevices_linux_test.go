@@ -89,7 +89,7 @@ func device(t *testing.T, id string) backend.Device {
 func TestDevicesVideoTest(t *testing.T) {
 	needVideoTest(t)
 	d := device(t, videoTest)
-	want := format.VideoCaps{PixelFormat: format.YUYV, Size: format.Discrete(640, 480), FrameRates: []format.Rational{format.FPS(30)}, Description: "pion YUYV"}
+	want := format.VideoCaps{PixelFormat: format.I422, Size: format.Discrete(640, 480), FrameRates: []format.Rational{format.FPS(30)}, Description: "pion YUYV"}
 	if d.Kind != backend.KindCamera || d.Backend != Scheme || !d.Default || len(d.Video) != 1 || d.Video[0].String() != want.String() {
 		t.Fatalf("device = %+v, want a default camera with %v", d, want)
 	}
@@ -100,7 +100,7 @@ func TestCaptureVideoTest(t *testing.T) {
 	needVideoTest(t)
 	s := open(t, videoTest)
 	info := s.Info()
-	if info.Video != (format.Video{Width: 640, Height: 480, PixelFormat: format.YUYV, FrameRate: format.FPS(30)}) || info.ZeroCopy {
+	if info.Video != (format.Video{Width: 640, Height: 480, PixelFormat: format.I422, FrameRate: format.FPS(30)}) || info.ZeroCopy {
 		t.Fatalf("Info = %+v", info)
 	}
 	var first time.Duration
@@ -108,7 +108,7 @@ func TestCaptureVideoTest(t *testing.T) {
 	for i := range n {
 		f := next(t, s)
 		v := f.Video()
-		if v.Width != 640 || v.Height != 480 || v.PixelFormat != format.YUYV || !f.Copied() || f.Sequence() != uint64(i) {
+		if v.Width != 640 || v.Height != 480 || v.PixelFormat != format.I422 || !f.Copied() || f.Sequence() != uint64(i) {
 			t.Fatalf("frame %d: %v, seq %d, copied %v", i, v.Video, f.Sequence(), f.Copied())
 		}
 		if i == 0 {
@@ -141,7 +141,7 @@ func TestHeldFrameKeepsItsPixels(t *testing.T) {
 	noise := func(v miniav.VideoView) []byte {
 		var b []byte
 		for y := 400; y < 480; y += 8 {
-			b = append(b, v.Plane(0)[y*v.Stride(0)+2*560:y*v.Stride(0)+2*640]...)
+			b = append(b, v.Plane(0)[y*v.Stride(0)+560:y*v.Stride(0)+640]...)
 		}
 		return b
 	}
@@ -196,6 +196,9 @@ func TestOpenErrors(t *testing.T) {
 	}
 	if _, err := miniav.Open(ctx, videoTest, miniav.WithVideo(format.Video{Width: 1280, Height: 720})); !errors.Is(err, miniav.ErrNotSupported) {
 		t.Errorf("unoffered size: %v", err)
+	}
+	if _, err := miniav.Open(ctx, videoTest, miniav.WithRegion(image.Rect(0, 0, 10, 10))); !errors.Is(err, miniav.ErrNotSupported) {
+		t.Errorf("a region: %v", err)
 	}
 	s := open(t, videoTest)
 	if _, err := miniav.Open(ctx, videoTest); !errors.Is(err, miniav.ErrBusy) {
@@ -253,8 +256,8 @@ func TestChoose(t *testing.T) {
 		from frame.Format
 	}{
 		{format.Video{}, format.Video{Width: 320, Height: 240, PixelFormat: format.I420, FrameRate: format.FPS(30)}, frame.FormatI420},
-		{format.Video{PixelFormat: format.YUYV}, format.Video{Width: 640, Height: 480, PixelFormat: format.YUYV, FrameRate: format.FPS(30)}, frame.FormatYUYV},
-		{format.Video{Width: 640, Height: 480, FrameRate: format.FPS(15)}, format.Video{Width: 640, Height: 480, PixelFormat: format.YUYV, FrameRate: format.FPS(15)}, frame.FormatYUYV},
+		{format.Video{PixelFormat: format.I422}, format.Video{Width: 640, Height: 480, PixelFormat: format.I422, FrameRate: format.FPS(30)}, frame.FormatYUYV},
+		{format.Video{Width: 640, Height: 480, FrameRate: format.FPS(15)}, format.Video{Width: 640, Height: 480, PixelFormat: format.I422, FrameRate: format.FPS(15)}, frame.FormatYUYV},
 		{format.Video{Width: 640, Height: 480, PixelFormat: format.I420}, format.Video{Width: 640, Height: 480, PixelFormat: format.I420, FrameRate: format.FPS(30)}, frame.FormatNV12},
 		{format.Video{Width: 1280, Height: 720}, format.Video{Width: 1280, Height: 720, PixelFormat: format.I420, FrameRate: format.FPS(30)}, frame.FormatMJPEG},
 	} {
@@ -280,7 +283,7 @@ func TestChoose(t *testing.T) {
 	for _, c := range caps {
 		got = append(got, c.String())
 	}
-	if len(caps) != 4 || caps[1].PixelFormat != format.YUYV || len(caps[1].FrameRates) != 2 || caps[1].FrameRates[0] != format.FPS(15) {
+	if len(caps) != 4 || caps[1].PixelFormat != format.I422 || len(caps[1].FrameRates) != 2 || caps[1].FrameRates[0] != format.FPS(15) {
 		t.Errorf("capsOf = %q", got)
 	}
 }
@@ -329,7 +332,7 @@ func TestCopyLayouts(t *testing.T) {
 			}
 		}
 	})
-	t.Run("YUYV", func(t *testing.T) {
+	t.Run("I422", func(t *testing.T) {
 		m := &image.YCbCr{Y: pat(5*2, 0), Cb: pat(3*2, 1), Cr: pat(3*2, 2), YStride: 5, CStride: 3, SubsampleRatio: image.YCbCrSubsampleRatio422, Rect: image.Rect(0, 0, 5, 2)}
 		it, err := s.copy(m)
 		if err != nil {
@@ -337,23 +340,11 @@ func TestCopyLayouts(t *testing.T) {
 		}
 		defer it.buf.Release()
 		b := it.buf.Bytes()
-		if it.v.PixelFormat != format.YUYV || it.strides[0] != 10 || len(b) != 20 {
+		if it.v.PixelFormat != format.I422 || it.strides != [4]int{5, 3, 3} || it.offs != [4]int{0, 10, 16} || len(b) != 22 {
 			t.Fatalf("item %+v, %d bytes", it, len(b))
 		}
-		for y := range 2 {
-			for x := range 5 {
-				if b[y*10+2*x] != m.Y[y*5+x] {
-					t.Fatalf("Y(%d,%d) = %d, want %d", x, y, b[y*10+2*x], m.Y[y*5+x])
-				}
-			}
-			for x := 0; x < 4; x += 2 {
-				if b[y*10+2*x+1] != m.Cb[y*3+x/2] || b[y*10+2*x+3] != m.Cr[y*3+x/2] {
-					t.Fatalf("chroma (%d,%d)", x, y)
-				}
-			}
-			if b[y*10+9] != m.Cb[y*3+2] {
-				t.Fatalf("row %d: last half macropixel's Cb %d, want %d", y, b[y*10+9], m.Cb[y*3+2])
-			}
+		if !slices.Equal(b[:10], m.Y) || !slices.Equal(b[10:16], m.Cb) || !slices.Equal(b[16:], m.Cr) {
+			t.Fatalf("planes %v, want %v %v %v", b, m.Y, m.Cb, m.Cr)
 		}
 	})
 	t.Run("RGBA", func(t *testing.T) {
@@ -381,4 +372,48 @@ func TestCopyLayouts(t *testing.T) {
 			}
 		}
 	})
+}
+
+// I422 frames view as a 4:2:2 image.YCbCr without a copy and convert to
+// RGBA with one chroma row per row: pion's grey gradient under its bars
+// must stay grey.
+func TestI422Conversions(t *testing.T) {
+	needVideoTest(t)
+	s := open(t, videoTest)
+	f := next(t, s)
+	defer f.Release()
+	v := f.Video()
+	img, err := v.Image()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := img.(*image.YCbCr)
+	if !ok || m.SubsampleRatio != image.YCbCrSubsampleRatio422 || &m.Y[0] != &v.Plane(0)[0] || &m.Cr[0] != &v.Plane(2)[0] {
+		t.Fatalf("Image() = %T %v, not a 4:2:2 view of the frame", img, m.SubsampleRatio)
+	}
+	for _, p := range [][2]int{{45, 10}, {300, 100}, {300, 470}, {301, 471}} {
+		c := m.YCbCrAt(p[0], p[1])
+		if Y, U, V := vmtest.YUV(v, p[0], p[1]); int(c.Y) != Y || int(c.Cb) != U || int(c.Cr) != V {
+			t.Errorf("(%d,%d): image %v, frame %d,%d,%d", p[0], p[1], c, Y, U, V)
+		}
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, 640, 480))
+	if err := v.ToRGBA(dst); err != nil {
+		t.Fatal(err)
+	}
+	rgba := func(x, y int) [4]byte { return [4]byte(dst.Pix[dst.PixOffset(x, y):]) }
+	// White bar at 75% (Y 176): limited-range grey 186.
+	if px := rgba(45, 10); px[0] != px[1] || px[1] != px[2] || px[0] < 185 || px[0] > 187 || px[3] != 255 {
+		t.Errorf("white bar: %v", px)
+	}
+	// Yellow bar (Y 157, Cb 16, Cr 146): red and green high, no blue.
+	if px := rgba(137, 10); px[2] != 0 || px[0] < 185 || px[1] < 185 {
+		t.Errorf("yellow bar: %v", px)
+	}
+	// The gradient (Y = x*255/457, neutral chroma) on odd and even rows.
+	for _, y := range []int{470, 471} {
+		if px := rgba(300, y); px[0] != px[1] || px[1] != px[2] || px[0] == 0 {
+			t.Errorf("gradient at (300,%d): %v, want grey", y, px)
+		}
+	}
 }

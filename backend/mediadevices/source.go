@@ -161,7 +161,7 @@ func (s *source) copy(img image.Image) (item, error) {
 		case image.YCbCrSubsampleRatio420:
 			pf = format.I420
 		case image.YCbCrSubsampleRatio422:
-			pf = format.YUYV
+			pf = format.I422
 		default:
 			return it, fmt.Errorf("pion delivered YCbCr %v, which miniav does not carry: %w", m.SubsampleRatio, backend.ErrNotSupported)
 		}
@@ -184,15 +184,11 @@ func (s *source) copy(img image.Image) (item, error) {
 	}
 	switch m := img.(type) {
 	case *image.YCbCr:
-		if pf == format.I420 {
-			copyPlane(dst[it.offs[0]:], it.strides[0], m.Y[m.YOffset(r.Min.X, r.Min.Y):], m.YStride, w, h)
-			cw, ch := (w+1)/2, (h+1)/2
-			c := m.COffset(r.Min.X, r.Min.Y)
-			copyPlane(dst[it.offs[1]:], it.strides[1], m.Cb[c:], m.CStride, cw, ch)
-			copyPlane(dst[it.offs[2]:], it.strides[2], m.Cr[c:], m.CStride, cw, ch)
-		} else {
-			packYUYV(dst, it.strides[0], m, w, h)
-		}
+		copyPlane(dst[it.offs[0]:], it.strides[0], m.Y[m.YOffset(r.Min.X, r.Min.Y):], m.YStride, w, h)
+		cw, ch := pf.PlaneSize(1, w, h)
+		c := m.COffset(r.Min.X, r.Min.Y)
+		copyPlane(dst[it.offs[1]:], it.strides[1], m.Cb[c:], m.CStride, cw, ch)
+		copyPlane(dst[it.offs[2]:], it.strides[2], m.Cr[c:], m.CStride, cw, ch)
 	case *image.RGBA:
 		copyPlane(dst, it.strides[0], m.Pix[m.PixOffset(r.Min.X, r.Min.Y):], m.Stride, 4*w, h)
 	}
@@ -204,29 +200,6 @@ func (s *source) copy(img image.Image) (item, error) {
 func copyPlane(dst []byte, dstride int, src []byte, sstride, n, rows int) {
 	for y := range rows {
 		copy(dst[y*dstride:y*dstride+n], src[y*sstride:y*sstride+n])
-	}
-}
-
-// packYUYV interleaves a 4:2:2 YCbCr picture into YUYV.
-func packYUYV(dst []byte, stride int, m *image.YCbCr, w, h int) {
-	r := m.Rect
-	for y := range h {
-		ys := m.Y[m.YOffset(r.Min.X, r.Min.Y+y):]
-		c := m.COffset(r.Min.X, r.Min.Y+y)
-		cb, cr := m.Cb[c:], m.Cr[c:]
-		d := dst[y*stride : y*stride+stride]
-		for x := 0; x < w; x += 2 {
-			y1 := ys[x]
-			if x+1 < w {
-				y1 = ys[x+1]
-			}
-			o := 2 * x
-			if o+3 >= len(d) { // odd width: the last pixel's half macropixel
-				d[o], d[o+1] = ys[x], cb[x/2]
-				break
-			}
-			d[o], d[o+1], d[o+2], d[o+3] = ys[x], cb[x/2], y1, cr[x/2]
-		}
 	}
 }
 

@@ -28,7 +28,7 @@ func TestVMDevices(t *testing.T) {
 	if d.Kind != backend.KindCamera || !d.Default || !strings.HasPrefix(d.Name, "vivid") {
 		t.Errorf("device %+v", d)
 	}
-	for _, pf := range []format.PixelFormat{format.YUYV, format.I420} {
+	for _, pf := range []format.PixelFormat{format.I422, format.I420} {
 		if !slices.ContainsFunc(d.Video, func(c format.VideoCaps) bool {
 			return c.Supports(format.Video{Width: 320, Height: 180, PixelFormat: pf})
 		}) {
@@ -43,7 +43,7 @@ func TestVMCapturePattern(t *testing.T) {
 	vmtest.SetCtrl(t, vmtest.SinglePlanarNode, vmtest.CtrlOSDMode, 2)
 	vmtest.SetCtrl(t, vmtest.SinglePlanarNode, vmtest.CtrlTestPattern, 0)
 	t.Cleanup(func() { vmtest.SetCtrl(t, vmtest.SinglePlanarNode, vmtest.CtrlOSDMode, 0) })
-	for _, want := range []format.PixelFormat{format.YUYV, format.I420} {
+	for _, want := range []format.PixelFormat{format.I422, format.I420} {
 		t.Run(want.String(), func(t *testing.T) {
 			s := open(t, vividCam, miniav.WithVideo(format.Video{Width: 320, Height: 180, PixelFormat: want}))
 			if v := s.Info().Video; v.Width != 320 || v.Height != 180 || v.PixelFormat != want || v.FrameRate.IsZero() {
@@ -68,7 +68,7 @@ func TestVMCapturePattern(t *testing.T) {
 // is closed vivid comes back and opens again.
 func TestVMDisconnect(t *testing.T) {
 	vmtest.Require(t)
-	s := open(t, vividCam, miniav.WithVideo(format.Video{Width: 320, Height: 180, PixelFormat: format.YUYV}))
+	s := open(t, vividCam, miniav.WithVideo(format.Video{Width: 320, Height: 180, PixelFormat: format.I422}))
 	next(t, s).Release()
 	vmtest.SetCtrl(t, vmtest.SinglePlanarNode, vmtest.CtrlDisconnect, 1)
 	for f := range s.Frames() {
@@ -79,7 +79,7 @@ func TestVMDisconnect(t *testing.T) {
 	}
 	t.Log(s.Err())
 	s.Close()
-	s = open(t, vividCam, miniav.WithVideo(format.Video{Width: 320, Height: 180, PixelFormat: format.YUYV}))
+	s = open(t, vividCam, miniav.WithVideo(format.Video{Width: 320, Height: 180, PixelFormat: format.I422}))
 	next(t, s).Release()
 }
 

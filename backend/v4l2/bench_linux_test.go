@@ -5,63 +5,16 @@ package v4l2
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"testing"
-	"time"
 
 	"github.com/blackjack/webcam"
-	"golang.org/x/sys/unix"
 
 	"github.com/miniav-go/miniav"
 	"github.com/miniav-go/miniav/backend"
 	"github.com/miniav-go/miniav/format"
+	"github.com/miniav-go/miniav/internal/proccpu"
 	"github.com/miniav-go/miniav/internal/vmtest"
 )
-
-// benchVideos are what the readers capture: YUYV at vivid's fastest rate
-// for the size (460 KB and 1.8 MB frames).
-var benchVideos = []format.Video{
-	{Width: 640, Height: 360, PixelFormat: format.YUYV, FrameRate: format.FPS(40)},
-	{Width: 1280, Height: 720, PixelFormat: format.YUYV, FrameRate: format.Rational{Num: 25, Den: 2}},
-}
-
-// meter measures the process's CPU time and heap allocations over b.N
-// frames. vivid paces frames in a kernel thread, so wall time per frame is
-// the frame interval for every reader; CPU time is what differs.
-type meter struct {
-	ru  unix.Rusage
-	ms  runtime.MemStats
-	cpu time.Duration
-}
-
-func cpuTime(ru *unix.Rusage) time.Duration {
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func (m *meter) start(b *testing.B) {
-	runtime.GC()
-	runtime.ReadMemStats(&m.ms)
-	if err := unix.Getrusage(unix.RUSAGE_SELF, &m.ru); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-}
-
-func (m *meter) stop(b *testing.B, copies int) {
-	b.StopTimer()
-	var ru unix.Rusage
-	var ms runtime.MemStats
-	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	runtime.ReadMemStats(&ms)
-	n := float64(b.N)
-	b.ReportMetric(float64(cpuTime(&ru)-cpuTime(&m.ru))/n, "cpu-ns/frame")
-	b.ReportMetric(float64(ru.Utime.Nano()-m.ru.Utime.Nano())/n, "user-ns/frame")
-	b.ReportMetric(float64(ms.Mallocs-m.ms.Mallocs)/n, "allocs/frame")
-	b.ReportMetric(float64(ms.TotalAlloc-m.ms.TotalAlloc)/n, "B/frame")
-	b.ReportMetric(float64(copies)/n, "copies/frame")
-}
 
 // BenchmarkCapture compares miniav's zero-copy path with the copy-per-frame
 // reader that pion/mediadevices builds on github.com/blackjack/webcam
@@ -69,7 +22,7 @@ func (m *meter) stop(b *testing.B, copies int) {
 // slice), same node, same format. Run with -benchtime=Nx (frames).
 func BenchmarkCapture(b *testing.B) {
 	vmtest.Require(b)
-	for _, v := range benchVideos {
+	for _, v := range vmtest.BenchVideos {
 		b.Run(fmt.Sprintf("%dx%d", v.Width, v.Height), func(b *testing.B) { benchCapture(b, v) })
 	}
 }
@@ -85,10 +38,10 @@ func benchCapture(b *testing.B, benchVideo format.Video) {
 			b.Fatalf("format %v", s.Info().Video)
 		}
 		next(b, s).Release() // streaming is up
-		var m meter
+		var m proccpu.Meter
 		var sum byte
 		copies := 0
-		m.start(b)
+		m.Start(b)
 		for range b.N {
 			f := next(b, s)
 			p := f.Video().Plane(0)
@@ -98,7 +51,7 @@ func benchCapture(b *testing.B, benchVideo format.Video) {
 			}
 			f.Release()
 		}
-		m.stop(b, copies)
+		m.Stop(b, copies)
 		_ = sum
 	}
 	b.Run("miniav", func(b *testing.B) { streamBench(b) })
@@ -113,9 +66,9 @@ func benchCapture(b *testing.B, benchVideo format.Video) {
 		defer src.Close()
 		ctx := context.Background()
 		var buf backend.Buffer
-		var m meter
+		var m proccpu.Meter
 		var sum byte
-		m.start(b)
+		m.Start(b)
 		for range b.N {
 			if err := src.Read(ctx, &buf); err != nil {
 				b.Fatal(err)
@@ -123,7 +76,7 @@ func benchCapture(b *testing.B, benchVideo format.Video) {
 			sum += buf.Planes[0][len(buf.Planes[0])/2]
 			buf.Releaser.ReleaseBuffer(buf.Token)
 		}
-		m.stop(b, 0)
+		m.Stop(b, 0)
 		_ = sum
 	})
 	b.Run("webcam-copy", func(b *testing.B) {
@@ -163,14 +116,14 @@ func benchCapture(b *testing.B, benchVideo format.Video) {
 			}
 		}
 		read()
-		var m meter
+		var m proccpu.Meter
 		var sum byte
-		m.start(b)
+		m.Start(b)
 		for range b.N {
 			p := read()
 			sum += p[len(p)/2]
 		}
-		m.stop(b, b.N)
+		m.Stop(b, b.N)
 		_ = sum
 	})
 }

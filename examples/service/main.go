@@ -104,13 +104,13 @@ func measure(v miniav.VideoView, prev *[]byte) (luma, motion float64, err error)
 	w, h := v.Width, v.Height
 	step, off := 1, 0
 	switch v.PixelFormat {
-	case format.I420, format.YV12, format.NV12, format.NV21, format.GRAY8:
+	case format.I420, format.YV12, format.I422, format.NV12, format.NV21, format.GRAY8:
 	case format.YUYV:
 		step = 2
 	case format.UYVY:
 		step, off = 2, 1
 	default:
-		return 0, 0, fmt.Errorf("service measures luma planes; %v has none (ask for I420, NV12, YUYV or GRAY8)", v.PixelFormat)
+		return 0, 0, fmt.Errorf("service measures luma planes; %v has none (ask for I420, I422, NV12, YUYV or GRAY8)", v.PixelFormat)
 	}
 	p, stride := v.Plane(0), v.Stride(0)
 	first := len(*prev) != w*h

@@ -5,7 +5,10 @@
 # the process's CPU (getrusage) and the daemon's CPU (/proc) per minute of
 # audio, medians of ROUNDS (1) alternating rounds. Installs pulseaudio and
 # pulseaudio-utils if missing (as root). Usage: bench/audio.sh [-gocb]
-# (-gocb adds rows for malgo's Go data callback, the fallback path).
+# [-keepalive=false] [-only REGEXP] (-gocb adds rows for malgo's Go data
+# callback, the fallback path; -keepalive=false stops the test server's
+# keep-alive streams, so the server sends data once per client period
+# instead of every 5 ms; the last row calibrates the Go floor).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/go/bin

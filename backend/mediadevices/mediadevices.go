@@ -88,8 +88,9 @@ func find(label string) driver.Driver {
 }
 
 // Devices implements backend.Backend. It lists the devices in pion's
-// registry (see Rescan) and opens each one that is not streaming to read
-// its formats.
+// registry (see Rescan). The first time a device is listed (or opened) it
+// is opened to read its formats, which are then remembered: a Watcher
+// polling Devices does not open cameras again and again.
 func (b *Backend) Devices(ctx context.Context) ([]backend.Device, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -108,8 +109,8 @@ func (b *Backend) Devices(ctx context.Context) ([]backend.Device, error) {
 			Backend: Scheme,
 			Attrs:   map[string]string{"pion.label": info.Label, "pion.name": info.Name},
 		}
-		if b.open[info.Label] {
-			dev.Video = b.caps[info.Label]
+		if caps, ok := b.caps[info.Label]; ok || b.open[info.Label] {
+			dev.Video = caps
 		} else if err := d.Open(); err != nil {
 			dev.Attrs["error"] = err.Error()
 		} else {

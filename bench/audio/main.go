@@ -22,6 +22,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/miniav-go/miniav"
 	"github.com/miniav-go/miniav/backend/malgo"
@@ -59,6 +60,41 @@ func child(id string, period int, pull bool) {
 	fmt.Printf("frames=%d dropped=%d\n", frames, st.Dropped.Total())
 }
 
+// floor is the calibration child: it does nothing but wait in Go's
+// netpoller for the byte its parent writes into a pipe every period, the
+// way the malgo backend waits for its eventfd (a raw read in a RawConn
+// callback), and prints how often it woke. Its CPU is the least any Go
+// consumer woken once per period costs here.
+func floor() {
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer cancel()
+	if err := syscall.SetNonblock(3, true); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	f := os.NewFile(3, "floor-pipe")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	context.AfterFunc(ctx, func() { f.Close() })
+	var b [64]byte
+	wakes, eof := 0, false
+	for !eof {
+		err := rc.Read(func(fd uintptr) bool {
+			n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+			eof = e == 0 && n == 0
+			return e != syscall.EAGAIN
+		})
+		if err != nil {
+			break
+		}
+		wakes++
+	}
+	fmt.Printf("wakes=%d\n", wakes)
+}
+
 type result struct {
 	tool          string
 	steady        float64 // the client's CPU after warm-up, per minute of audio
@@ -67,6 +103,7 @@ type result struct {
 
 func main() {
 	isChild := flag.Bool("child", false, "be the miniav capture process")
+	isFloor := flag.Bool("floor", false, "be the Go netpoll calibration process (reads fd 3)")
 	id := flag.String("id", "", "device ID (child)")
 	period := flag.Int("period", 480, "miniav period in sample frames of the first miniav run (480 = 10 ms, the default)")
 	secs := flag.Float64("secs", 20, "seconds per run")
@@ -75,9 +112,14 @@ func main() {
 	warm := 2 * time.Second
 	pull := flag.Bool("pull", false, "pull stream (child)")
 	only := flag.String("only", "", "run only the tools whose name matches this regular expression (parec at 10 ms always runs: it is the baseline)")
+	keepAlive := flag.Bool("keepalive", true, "keep the test server's low-latency keep-alive streams playing (they make the null sink send data every 5 ms; false: every client period)")
 	goCB := flag.Bool("gocb", false, "also run miniav with malgo's Go data callback (MINIAV_MALGO_GOCALLBACK=1) instead of the C one")
 	flag.Parse()
 	d := time.Duration(*secs * float64(time.Second))
+	if *isFloor {
+		floor()
+		return
+	}
 	if *isChild {
 		_ = malgo.Name
 		child(*id, *period, *pull)
@@ -89,10 +131,15 @@ func main() {
 		os.Exit(1)
 	}
 	defer srv.Close()
+	if !*keepAlive {
+		srv.StopKeepAlive()
+	}
 	self, _ := os.Executable()
 	type tool struct {
 		name string
 		cmd  func() *exec.Cmd
+		peer string // parec at the same period, for the last column
+		out  bool   // the tool prints a summary line
 	}
 	miniavTool := func(period int, goCallback, pull bool, env ...string) tool {
 		name := fmt.Sprintf("miniav malgo, %d ms periods", period*1000/48000)
@@ -105,7 +152,7 @@ func main() {
 		for _, e := range env {
 			name += ", " + e
 		}
-		return tool{name, func() *exec.Cmd {
+		return tool{name: name, peer: fmt.Sprintf("parec --latency-msec=%d", period*1000/48000), out: true, cmd: func() *exec.Cmd {
 			c := srv.Command(self, "-child", "-id", "malgo:"+pulse.Monitor+"?server="+srv.Addr, "-period", fmt.Sprint(period), fmt.Sprintf("-pull=%v", pull))
 			if goCallback {
 				c.Env = append(c.Env, "MINIAV_MALGO_GOCALLBACK=1")
@@ -115,8 +162,40 @@ func main() {
 		}}
 	}
 	parecTool := func(name string, args ...string) tool {
-		return tool{name, func() *exec.Cmd {
+		return tool{name: name, peer: name, cmd: func() *exec.Cmd {
 			return srv.Command("parec", append([]string{"--device=" + pulse.Monitor, "--rate=48000", "--channels=2", "--format=s16le", "--raw"}, args...)...)
+		}}
+	}
+	// The calibration row: a Go process woken through the netpoller once
+	// per period by a pipe its parent writes, with no audio at all.
+	floorTool := func(period int) tool {
+		ms := period * 1000 / 48000
+		return tool{name: fmt.Sprintf("Go netpoll floor, %d ms (no audio)", ms), peer: fmt.Sprintf("parec --latency-msec=%d", ms), out: true, cmd: func() *exec.Cmd {
+			r, w, err := os.Pipe()
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+			c := exec.Command(self, "-floor")
+			c.ExtraFiles = []*os.File{r}
+			go func() {
+				defer r.Close()
+				defer w.Close()
+				tick := time.NewTicker(time.Duration(period) * time.Second / 48000)
+				defer tick.Stop()
+				end := time.After(d + warm + 5*time.Second)
+				for {
+					select {
+					case <-tick.C:
+						if _, err := w.Write([]byte{1}); err != nil {
+							return
+						}
+					case <-end:
+						return
+					}
+				}
+			}()
+			return c
 		}}
 	}
 	tools := []tool{
@@ -126,7 +205,9 @@ func main() {
 		miniavTool(*period, false, true, "GOMAXPROCS=1"),
 		miniavTool(4800, false, false),
 		miniavTool(4800, false, true),
+		parecTool("parec --latency-msec=100", "--latency-msec=100"),
 		parecTool("parec (default latency)"),
+		floorTool(480),
 	}
 	if *goCB {
 		tools = append(tools, miniavTool(*period, true, false), miniavTool(4800, true, false))
@@ -151,7 +232,7 @@ func main() {
 			c := t.cmd()
 			devnull, _ := os.Open(os.DevNull)
 			var out strings.Builder
-			if strings.HasPrefix(t.name, "miniav") {
+			if t.out {
 				c.Stdout = &out
 			} else {
 				c.Stdout, _ = os.OpenFile(os.DevNull, os.O_WRONLY, 0)
@@ -198,7 +279,7 @@ func main() {
 	}
 	fmt.Printf("48 kHz stereo s16 capture of a PulseAudio null-sink monitor, %.0f s per run, median of %d round(s)\n", *secs, *rounds)
 	fmt.Printf("CPU seconds per minute of audio (= %% of one core × 0.6)\n")
-	fmt.Printf("%-38s %8s %8s %8s %8s %8s %8s %8s\n", "tool", "steady", "ratio", "client", "ratio", "daemon", "total", "ratio")
+	fmt.Printf("%-38s %8s %8s %8s %8s %8s %8s %8s %10s\n", "tool", "steady", "ratio", "client", "ratio", "daemon", "total", "ratio", "same-per.")
 	base := "parec --latency-msec=10"
 	bs := med(res[base], func(r result) float64 { return r.steady })
 	bc := med(res[base], func(r result) float64 { return r.client })
@@ -207,8 +288,12 @@ func main() {
 		st := med(res[t.name], func(r result) float64 { return r.steady })
 		c := med(res[t.name], func(r result) float64 { return r.client })
 		dm := med(res[t.name], func(r result) float64 { return r.daemn })
-		fmt.Printf("%-38s %8.3f %7.2fx %8.3f %7.2fx %8.3f %8.3f %7.2fx\n", t.name, st, st/bs, c, c/bc, dm, c+dm, (c+dm)/bt)
+		same := "-"
+		if _, ok := res[t.peer]; ok {
+			same = fmt.Sprintf("%.2fx", st/med(res[t.peer], func(r result) float64 { return r.steady }))
+		}
+		fmt.Printf("%-38s %8.3f %7.2fx %8.3f %7.2fx %8.3f %8.3f %7.2fx %10s\n", t.name, st, st/bs, c, c/bc, dm, c+dm, (c+dm)/bt, same)
 	}
 	fmt.Println("steady: the client's CPU from 2 s after start to the end; client: the whole run incl. start-up (getrusage)")
-	fmt.Println("ratios are against parec --latency-msec=10 (lower is better)")
+	fmt.Println("ratios are against parec --latency-msec=10 (lower is better); same-per.: steady CPU against parec at the same period")
 }

@@ -203,15 +203,28 @@ func (s *Server) Kill() {
 	s.daemon.Wait()
 }
 
+// StopKeepAlive stops the keep-alive streams. Their 20 ms latency makes the
+// null sinks render every 5 ms, so every record stream is then sent data
+// every 5 ms whatever it asked for; without them a sink renders at the
+// latency its clients ask for (once a client is connected: an idle sink
+// falls back to 2 s blocks).
+func (s *Server) StopKeepAlive() {
+	s.mu.Lock()
+	keep := s.keep
+	s.keep = nil
+	s.mu.Unlock()
+	for _, c := range keep {
+		c.Process.Kill()
+		c.Wait()
+	}
+}
+
 // Close stops playback, the keep-alive streams and the daemon, and removes
 // the private directory. It may be called more than once.
 func (s *Server) Close() {
 	s.once.Do(func() {
 		s.StopPlaying()
-		for _, c := range s.keep {
-			c.Process.Kill()
-			c.Wait()
-		}
+		s.StopKeepAlive()
 		s.Kill()
 		os.RemoveAll(s.Dir)
 	})

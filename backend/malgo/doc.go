@@ -101,13 +101,16 @@
 // # Cost
 //
 // On a 2-core VM, capturing 48 kHz stereo s16 from PulseAudio with the C
-// callback costs about 0.3 s of CPU per minute of audio with 10 ms periods
-// read from a pull stream (miniav.WithPull), 0.43 s from a channel stream,
-// and 0.17–0.21 s with 100 ms periods (parec: 0.13–0.18 s). miniaudio's
-// own PulseAudio thread costs about what parec does; the rest is Go waking
-// to consume each period, twice per period for a channel stream (its
+// callback costs 0.25–0.29 s of CPU per minute of audio with 10 ms periods
+// read from a pull stream (miniav.WithPull), 0.42–0.45 s from a channel
+// stream, and 0.10–0.18 s with 100 ms periods. parec, at the same latency,
+// costs 0.07–0.15 s at 10 ms and 0.04–0.15 s at 100 ms: the lower figures
+// when the server sends data once per period, the higher when it sends
+// every 5 ms (as a low-latency playback stream on the same sink makes it).
+// Two threads wake per period where parec has one: miniaudio's PulseAudio
+// thread, and the Go reader it wakes; a channel stream wakes a third (its
 // capture goroutine hands off to the consumer). For small periods use a
-// pull stream; bench/audio.sh measures it.
+// pull stream; bench/audio.sh measures all of it (BENCHMARKS.md).
 //
 // # Timestamps and sequence numbers
 //

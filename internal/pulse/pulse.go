@@ -182,12 +182,15 @@ func (s *Server) Play(sink, wav string) error {
 }
 
 // StopPlaying stops every paplay started by Play.
-func (s *Server) StopPlaying() {
+func (s *Server) StopPlaying() { s.stop(&s.plays) }
+
+// stop takes the commands in *list and kills and reaps them.
+func (s *Server) stop(list *[]*exec.Cmd) {
 	s.mu.Lock()
-	plays := s.plays
-	s.plays = nil
+	cmds := *list
+	*list = nil
 	s.mu.Unlock()
-	for _, c := range plays {
+	for _, c := range cmds {
 		c.Process.Kill()
 		c.Wait()
 	}
@@ -208,16 +211,7 @@ func (s *Server) Kill() {
 // every 5 ms whatever it asked for; without them a sink renders at the
 // latency its clients ask for (once a client is connected: an idle sink
 // falls back to 2 s blocks).
-func (s *Server) StopKeepAlive() {
-	s.mu.Lock()
-	keep := s.keep
-	s.keep = nil
-	s.mu.Unlock()
-	for _, c := range keep {
-		c.Process.Kill()
-		c.Wait()
-	}
-}
+func (s *Server) StopKeepAlive() { s.stop(&s.keep) }
 
 // Close stops playback, the keep-alive streams and the daemon, and removes
 // the private directory. It may be called more than once.

@@ -12,6 +12,7 @@ pkgs=(
 	chromium                              # browser tests (examples, wasm)
 	gcc libc6-dev                         # cgo (miniaudio, pion/mediadevices, the C ABI and its C test client)
 	pkg-config libx11-dev libxext-dev     # pion/mediadevices' X11 screen driver (-tags miniav_pionx11)
+	gcc-mingw-w64-x86-64-posix g++-mingw-w64-x86-64-posix  # the Windows build with cgo (miniaudio, DirectShow, the C ABI)
 	python3                               # the C ABI's Python ctypes client
 )
 pkgs+=("$@")

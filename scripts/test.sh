@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one command that runs every miniav test on a fresh Debian machine:
 # it installs what the tests need (as root), then runs
-#   1. go vet and a build for linux, darwin, windows and js/wasm;
+#   1. go vet and a build for linux, darwin, windows and js/wasm (and for
+#      windows with cgo through mingw-w64);
 #   2. go test -race ./... (unit tests, Xvfb, PulseAudio, Chromium tests);
 #   3. the V4L2 tests inside a qemu VM running the kernel's vivid driver.
 # With CI=true a test whose component is missing fails instead of skipping.
@@ -29,6 +30,19 @@ for target in darwin/amd64 darwin/arm64 windows/amd64 js/wasm linux/arm64; do
 	GOOS=${target%/*} GOARCH=${target#*/} CGO_ENABLED=0 go build ./... || { echo "build failed for $target"; exit 1; }
 	echo "ok $target"
 done
+
+# Windows with cgo: miniaudio, pion/mediadevices' DirectShow camera (C++)
+# and the C ABI, compiled with mingw-w64 (install-deps installs it).
+if command -v x86_64-w64-mingw32-gcc-posix >/dev/null; then
+	win=(env GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc-posix CXX=x86_64-w64-mingw32-g++-posix CGO_CFLAGS=-w CGO_CXXFLAGS=-w)
+	"${win[@]}" go build ./... || { echo "build failed for windows/amd64 with cgo"; exit 1; }
+	"${win[@]}" go vet ./backend/... ./cabi/... || { echo "vet failed for windows/amd64 with cgo"; exit 1; }
+	echo "ok windows/amd64 with cgo"
+elif [ "${CI:-}" = true ]; then
+	echo "no mingw-w64 (x86_64-w64-mingw32-gcc-posix) for the Windows cgo build"; exit 1
+else
+	echo "skipping the Windows cgo build: no mingw-w64"
+fi
 
 echo "== go test -race ./..."
 go test -race -count=1 -timeout 20m ./...

@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/mediadevices/pkg/driver"
 	_ "github.com/pion/mediadevices/pkg/driver/videotest" // pion's own test camera
 	"github.com/pion/mediadevices/pkg/frame"
+	"github.com/pion/mediadevices/pkg/io/video"
 	"github.com/pion/mediadevices/pkg/prop"
 	"go.uber.org/goleak"
 
@@ -415,5 +417,49 @@ func TestI422Conversions(t *testing.T) {
 		if px := rgba(300, y); px[0] != px[1] || px[1] != px[2] || px[0] == 0 {
 			t.Errorf("gradient at (300,%d): %v, want grey", y, px)
 		}
+	}
+}
+
+// still is a pion driver that allocates nothing per frame: the same
+// 320x240 RGBA picture every millisecond.
+type still struct{ img *image.RGBA }
+
+func (still) Open() error  { return nil }
+func (still) Close() error { return nil }
+func (still) Properties() []prop.Media {
+	return []prop.Media{{Video: prop.Video{Width: 320, Height: 240, FrameFormat: frame.FormatRGBA, FrameRate: 1000}}}
+}
+func (s still) VideoRecord(prop.Media) (video.Reader, error) {
+	return video.ReaderFunc(func() (image.Image, func(), error) {
+		time.Sleep(time.Millisecond)
+		return s.img, nopRelease, nil
+	}), nil
+}
+
+func nopRelease() {}
+
+// With a driver that allocates nothing, capture allocates nothing per
+// frame: the copy, the read-ahead goroutine and the stream together.
+func TestZeroAllocs(t *testing.T) {
+	m := driver.GetManager()
+	m.Register(still{image.NewRGBA(image.Rect(0, 0, 320, 240))}, driver.Info{Label: "still", DeviceType: driver.Camera})
+	t.Cleanup(func() {
+		for _, d := range m.Query(func(d driver.Driver) bool { return d.Info().Label == "still" }) {
+			m.Delete(d.ID())
+		}
+	})
+	for _, pull := range []bool{true, false} {
+		var opts []miniav.Option
+		if pull {
+			opts = append(opts, miniav.WithPull())
+		}
+		s := open(t, Scheme+":still", opts...)
+		for range 20 { // warm the pools
+			next(t, s).Release()
+		}
+		if n := testing.AllocsPerRun(100, func() { next(t, s).Release() }); n != 0 {
+			t.Errorf("pull %v: %.2f allocations per frame", pull, n)
+		}
+		s.Close()
 	}
 }

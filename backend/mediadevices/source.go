@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"image"
 	"io"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,7 +41,6 @@ type source struct {
 	r     video.Reader
 	info  backend.Info
 	obs   backend.Observer
-	log   *slog.Logger
 	pace  time.Duration // 0: pion paces (or capture is unpaced)
 
 	queue chan item
@@ -61,17 +59,14 @@ func newSource(b *Backend, label string, d driver.Driver, r video.Reader, kind b
 	}
 	s := &source{
 		b: b, label: label, d: d, r: r,
-		info: backend.Info{Kind: kind, Video: v, Mode: "pion/mediadevices " + kind.String() + ", copied"},
-		obs:  cfg.Observer, log: cfg.Logger,
+		info:  backend.Info{Kind: kind, Video: v, Mode: "pion/mediadevices " + kind.String() + ", copied"},
+		obs:   cfg.Observer,
 		queue: make(chan item, n),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
 	if s.obs == nil {
 		s.obs = backend.NopObserver{}
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
 	}
 	if kind == backend.KindDisplay && !pionPacesScreens && !cfg.Unpaced {
 		s.pace = v.FrameRate.Interval()

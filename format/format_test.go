@@ -124,3 +124,19 @@ func TestCaps(t *testing.T) {
 		t.Error("audio caps")
 	}
 }
+
+// Planes splits a packed frame at the plane boundaries, each view capped.
+func TestPlanes(t *testing.T) {
+	data := make([]byte, I420.FrameSize(641, 481))
+	planes, strides, n := I420.Planes(data, 641, 481)
+	if n != 3 || strides != [4]int{641, 321, 321} || len(planes[0]) != 641*481 || len(planes[1]) != 321*241 || len(planes[2]) != 321*241 ||
+		cap(planes[0]) != len(planes[0]) || &planes[2][len(planes[2])-1] != &data[len(data)-1] {
+		t.Fatalf("I420: %d planes, strides %v, lengths %d %d %d", n, strides, len(planes[0]), len(planes[1]), len(planes[2]))
+	}
+	if planes, strides, n := NV12.Planes(make([]byte, NV12.FrameSize(5, 3)), 5, 3); n != 2 || strides != [4]int{5, 6} || len(planes[1]) != 12 {
+		t.Fatalf("NV12: %d planes, strides %v, chroma %d bytes", n, strides, len(planes[1]))
+	}
+	if planes, strides, n := MJPEG.Planes(make([]byte, 100), 64, 48); n != 1 || strides[0] != 0 || len(planes[0]) != 100 {
+		t.Fatalf("MJPEG: %d planes, strides %v", n, strides)
+	}
+}

@@ -113,6 +113,26 @@ func (p PixelFormat) PlaneSize(i, w, h int) (bytesPerLine, rows int) {
 	return bpl, rows
 }
 
+// Planes splits data, a tightly packed w×h frame of p (FrameSize bytes),
+// into views of its planes, each capped at its end, with their strides; n
+// is the number of planes. A compressed or unknown format is one plane,
+// data whole, with stride 0.
+func (p PixelFormat) Planes(data []byte, w, h int) (planes [4][]byte, strides [4]int, n int) {
+	n = p.NumPlanes()
+	if !p.Known() || p.Compressed() {
+		planes[0] = data
+		return planes, strides, 1
+	}
+	off := 0
+	for i := range n {
+		bpl, rows := p.PlaneSize(i, w, h)
+		end := off + bpl*rows
+		planes[i], strides[i] = data[off:end:end], bpl
+		off = end
+	}
+	return planes, strides, n
+}
+
 // FrameSize is the number of bytes a tightly packed w×h frame needs, or 0
 // for compressed and unknown formats.
 func (p PixelFormat) FrameSize(w, h int) int {

@@ -306,6 +306,14 @@ func TestCopyLayouts(t *testing.T) {
 		}
 		return b
 	}
+	// lent is it as Read lends it, with each plane's offset in it.buf.
+	lent := func(it item) (b backend.Buffer, offs [4]int) {
+		s.fill(&b, it)
+		for i := 1; i < b.NumPlanes; i++ {
+			offs[i] = offs[i-1] + len(b.Planes[i-1])
+		}
+		return b, offs
+	}
 	t.Run("I420", func(t *testing.T) {
 		full := &image.YCbCr{Y: pat(20*10, 0), Cb: pat(10*5, 1), Cr: pat(10*5, 2), YStride: 20, CStride: 10, SubsampleRatio: image.YCbCrSubsampleRatio420, Rect: image.Rect(0, 0, 20, 10)}
 		sub := full.SubImage(image.Rect(4, 2, 11, 9)).(*image.YCbCr) // 7x7
@@ -315,7 +323,8 @@ func TestCopyLayouts(t *testing.T) {
 		}
 		defer it.buf.Release()
 		b := it.buf.Bytes()
-		if it.v.PixelFormat != format.I420 || it.v.Width != 7 || it.v.Height != 7 || it.planes != 3 || it.strides != [4]int{7, 4, 4} || len(b) != 49+2*16 {
+		lb, offs := lent(it)
+		if it.v.PixelFormat != format.I420 || it.v.Width != 7 || it.v.Height != 7 || lb.NumPlanes != 3 || lb.Strides != [4]int{7, 4, 4} || len(b) != 49+2*16 {
 			t.Fatalf("item %+v, %d bytes", it, len(b))
 		}
 		for y := range 7 {
@@ -328,7 +337,7 @@ func TestCopyLayouts(t *testing.T) {
 		for y := range 4 {
 			for x := range 4 {
 				c := sub.COffset(4+2*x, 2+2*y)
-				if b[it.offs[1]+y*4+x] != sub.Cb[c] || b[it.offs[2]+y*4+x] != sub.Cr[c] {
+				if b[offs[1]+y*4+x] != sub.Cb[c] || b[offs[2]+y*4+x] != sub.Cr[c] {
 					t.Fatalf("chroma (%d,%d)", x, y)
 				}
 			}
@@ -342,7 +351,8 @@ func TestCopyLayouts(t *testing.T) {
 		}
 		defer it.buf.Release()
 		b := it.buf.Bytes()
-		if it.v.PixelFormat != format.I422 || it.strides != [4]int{5, 3, 3} || it.offs != [4]int{0, 10, 16} || len(b) != 22 {
+		lb, offs := lent(it)
+		if it.v.PixelFormat != format.I422 || lb.Strides != [4]int{5, 3, 3} || offs != [4]int{0, 10, 16} || len(b) != 22 {
 			t.Fatalf("item %+v, %d bytes", it, len(b))
 		}
 		if !slices.Equal(b[:10], m.Y) || !slices.Equal(b[10:16], m.Cb) || !slices.Equal(b[16:], m.Cr) {
@@ -358,7 +368,7 @@ func TestCopyLayouts(t *testing.T) {
 		}
 		defer it.buf.Release()
 		b := it.buf.Bytes()
-		if it.v.PixelFormat != format.RGBA || it.strides[0] != 12 || len(b) != 24 {
+		if lb, _ := lent(it); it.v.PixelFormat != format.RGBA || lb.Strides[0] != 12 || len(b) != 24 {
 			t.Fatalf("item %+v", it)
 		}
 		for y := range 2 {

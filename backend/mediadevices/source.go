@@ -9,7 +9,6 @@ import (
 	"image"
 	"io"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/pion/mediadevices/pkg/driver"
@@ -20,13 +19,11 @@ import (
 	"github.com/miniav-go/miniav/pool"
 )
 
-// item is one copied frame waiting in a source's queue.
+// item is one copied frame waiting in a source's queue: its planes are
+// packed in buf in v's layout (format.PixelFormat.Planes).
 type item struct {
 	buf     *pool.Buffer
 	v       format.Video
-	offs    [4]int // plane offsets in buf
-	strides [4]int
-	planes  int
 	ts      time.Duration
 	seq     uint64
 	skipped uint64
@@ -48,7 +45,6 @@ type source struct {
 	done  chan struct{} // closed when run returns
 	err   error         // why run returned (set before done is closed)
 
-	closing   atomic.Bool
 	closeOnce sync.Once
 }
 
@@ -108,7 +104,7 @@ func (s *source) run() {
 		img, release, err := s.r.Read()
 		ts := backend.Now()
 		if err != nil {
-			if s.closing.Load() {
+			if s.stopping() {
 				return
 			}
 			if errors.Is(err, io.EOF) {
@@ -169,24 +165,18 @@ func (s *source) copy(img image.Image) (item, error) {
 	if err != nil {
 		return it, err
 	}
-	dst := buf.Bytes()
-	it.buf, it.planes = buf, pf.NumPlanes()
-	off := 0
-	for i := range it.planes {
-		bpl, rows := pf.PlaneSize(i, w, h)
-		it.offs[i], it.strides[i] = off, bpl
-		off += bpl * rows
-	}
+	dst, strides, _ := pf.Planes(buf.Bytes(), w, h)
 	switch m := img.(type) {
 	case *image.YCbCr:
-		copyPlane(dst[it.offs[0]:], it.strides[0], m.Y[m.YOffset(r.Min.X, r.Min.Y):], m.YStride, w, h)
+		copyPlane(dst[0], strides[0], m.Y[m.YOffset(r.Min.X, r.Min.Y):], m.YStride, w, h)
 		cw, ch := pf.PlaneSize(1, w, h)
 		c := m.COffset(r.Min.X, r.Min.Y)
-		copyPlane(dst[it.offs[1]:], it.strides[1], m.Cb[c:], m.CStride, cw, ch)
-		copyPlane(dst[it.offs[2]:], it.strides[2], m.Cr[c:], m.CStride, cw, ch)
+		copyPlane(dst[1], strides[1], m.Cb[c:], m.CStride, cw, ch)
+		copyPlane(dst[2], strides[2], m.Cr[c:], m.CStride, cw, ch)
 	case *image.RGBA:
-		copyPlane(dst, it.strides[0], m.Pix[m.PixOffset(r.Min.X, r.Min.Y):], m.Stride, 4*w, h)
+		copyPlane(dst[0], strides[0], m.Pix[m.PixOffset(r.Min.X, r.Min.Y):], m.Stride, 4*w, h)
 	}
+	it.buf = buf
 	it.v = format.Video{Width: w, Height: h, PixelFormat: pf, FrameRate: s.info.Video.FrameRate}
 	return it, nil
 }
@@ -204,15 +194,10 @@ func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
 	case it := <-s.queue:
 		s.fill(b, it)
 		return nil
-	default:
-	}
-	select {
-	case it := <-s.queue:
-		s.fill(b, it)
-		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-s.done:
+		// Frames queued before run returned come first.
 		select {
 		case it := <-s.queue:
 			s.fill(b, it)
@@ -227,14 +212,7 @@ func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
 }
 
 func (s *source) fill(b *backend.Buffer, it item) {
-	data := it.buf.Bytes()
-	for i := range it.planes {
-		_, rows := it.v.PixelFormat.PlaneSize(i, it.v.Width, it.v.Height)
-		n := it.strides[i] * rows
-		b.Planes[i] = data[it.offs[i] : it.offs[i]+n : it.offs[i]+n]
-		b.Strides[i] = it.strides[i]
-	}
-	b.NumPlanes = it.planes
+	b.Planes, b.Strides, b.NumPlanes = it.v.PixelFormat.Planes(it.buf.Bytes(), it.v.Width, it.v.Height)
 	b.Video = it.v
 	b.Timestamp = it.ts
 	b.Sequence = it.seq
@@ -243,22 +221,25 @@ func (s *source) fill(b *backend.Buffer, it item) {
 	b.Releaser = it.buf
 }
 
+// stopping reports whether Close has begun.
+func (s *source) stopping() bool {
+	select {
+	case <-s.stop:
+		return true
+	default:
+		return false
+	}
+}
+
 // Close implements backend.Source. It waits for pion's read in flight, then
 // closes pion's driver. Frames already read stay valid until released.
 func (s *source) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
-		s.closing.Store(true)
 		close(s.stop)
 		<-s.done
-		for {
-			select {
-			case it := <-s.queue:
-				it.buf.Release()
-				continue
-			default:
-			}
-			break
+		for len(s.queue) > 0 { // run has returned: nothing else sends
+			(<-s.queue).buf.Release()
 		}
 		err = s.d.Close()
 		s.b.closed(s.label)

@@ -207,22 +207,19 @@ func (s *videoSource) Read(ctx context.Context, b *backend.Buffer) error {
 func (s *videoSource) render(data []byte, k uint64, b *backend.Buffer) {
 	w, h := s.v.Width, s.v.Height
 	pf := s.v.PixelFormat
-	off := 0
 	shift := 0
 	if !s.static {
 		shift = int(k*Speed%uint64(w)) &^ 1
 	}
-	b.NumPlanes = s.planes
+	b.Planes, b.Strides, b.NumPlanes = pf.Planes(data, w, h)
 	paint := true
 	if s.static {
 		paint = !s.painted[&data[0]]
 		s.painted[&data[0]] = true
 	}
-	for p := 0; p < s.planes; p++ {
-		bpl, rows := pf.PlaneSize(p, w, h)
-		plane := data[off : off+bpl*rows : off+bpl*rows]
-		off += bpl * rows
-		b.Planes[p], b.Strides[p] = plane, bpl
+	for p := range b.NumPlanes {
+		plane, bpl := b.Planes[p], b.Strides[p]
+		rows := len(plane) / bpl
 		pxShift := shift
 		if (pf == format.I420 && p > 0) || (pf == format.NV12 && p > 0) {
 			pxShift = shift / 2

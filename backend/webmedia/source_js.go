@@ -243,15 +243,7 @@ func (s *source) fill(b *backend.Buffer, f frame) {
 		return
 	}
 	b.Video = format.Video{Width: f.w, Height: f.h, PixelFormat: s.info.Video.PixelFormat, FrameRate: s.info.Video.FrameRate}
-	if s.info.Video.PixelFormat == format.I420 {
-		cw, ch := (f.w+1)/2, (f.h+1)/2
-		y, c := f.w*f.h, cw*ch
-		b.Planes[0], b.Planes[1], b.Planes[2] = d[:y:y], d[y:y+c:y+c], d[y+c:y+2*c]
-		b.Strides[0], b.Strides[1], b.Strides[2] = f.w, cw, cw
-		b.NumPlanes = 3
-		return
-	}
-	b.Planes[0], b.Strides[0], b.NumPlanes = d, f.w*4, 1
+	b.Planes, b.Strides, b.NumPlanes = b.Video.PixelFormat.Planes(d, f.w, f.h)
 }
 
 // Close stops the track and the pump, releases the callback and the

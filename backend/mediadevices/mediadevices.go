@@ -139,19 +139,28 @@ func displayName(info driver.Info) string {
 	return name
 }
 
+// pionFormats are pion's formats that miniav carries: the pixel format
+// their frames are delivered in (pion's decoded picture), and a rank for
+// when a request leaves the choice open, lowest first: formats pion hands
+// over without decoding a picture, then re-packed chroma, then MJPEG (a
+// JPEG decode per frame).
+var pionFormats = map[frame.Format]struct {
+	pf   format.PixelFormat
+	rank int
+}{
+	frame.FormatI420:  {format.I420, 0},
+	frame.FormatYUYV:  {format.I422, 1},
+	frame.FormatYUY2:  {format.I422, 1},
+	frame.FormatUYVY:  {format.I422, 1},
+	frame.FormatRGBA:  {format.RGBA, 1},
+	frame.FormatNV12:  {format.I420, 2},
+	frame.FormatNV21:  {format.I420, 2},
+	frame.FormatMJPEG: {format.I420, 3},
+}
+
 // delivered is the pixel format frames of pion's format f are delivered
 // in, 0 if none.
-func delivered(f frame.Format) format.PixelFormat {
-	switch f {
-	case frame.FormatI420, frame.FormatNV12, frame.FormatNV21, frame.FormatMJPEG:
-		return format.I420
-	case frame.FormatYUYV, frame.FormatYUY2, frame.FormatUYVY:
-		return format.I422
-	case frame.FormatRGBA:
-		return format.RGBA
-	}
-	return 0
-}
+func delivered(f frame.Format) format.PixelFormat { return pionFormats[f].pf }
 
 // rate converts pion's frame rate.
 func rate(fps float32) format.Rational {
@@ -200,20 +209,6 @@ func capsOf(props []prop.Media) []format.VideoCaps {
 	return caps
 }
 
-// rank orders pion formats when the request leaves the choice open:
-// formats pion hands over without decoding a picture first.
-func rank(f frame.Format) int {
-	switch f {
-	case frame.FormatI420:
-		return 0
-	case frame.FormatYUYV, frame.FormatYUY2, frame.FormatUYVY, frame.FormatRGBA:
-		return 1
-	case frame.FormatNV12, frame.FormatNV21:
-		return 2
-	}
-	return 3 // MJPEG: a JPEG decode per frame
-}
-
 // choose picks the property that fits want (zero fields: any), preferring
 // the cheapest format, then the largest size, then the highest rate. ok is
 // false when nothing fits.
@@ -250,7 +245,7 @@ func choose(props []prop.Media, want format.Video) (p prop.Media, v format.Video
 }
 
 func better(a, b prop.Media) bool {
-	if ra, rb := rank(a.FrameFormat), rank(b.FrameFormat); ra != rb {
+	if ra, rb := pionFormats[a.FrameFormat].rank, pionFormats[b.FrameFormat].rank; ra != rb {
 		return ra < rb
 	}
 	if aa, ab := a.Width*a.Height, b.Width*b.Height; aa != ab {

@@ -109,18 +109,7 @@ func TestPullCancelWithoutReader(t *testing.T) {
 // the source reported are counted as on a channel stream.
 func TestPullDeviceEndAndGaps(t *testing.T) {
 	s := open(t, context.Background(), "scripted:mixed", miniav.WithPull())
-	var seqs []uint64
-	for {
-		f, err := s.Next()
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				t.Fatalf("Next: %v, want io.EOF", err)
-			}
-			break
-		}
-		seqs = append(seqs, f.Sequence())
-		f.Release()
-	}
+	seqs := sequencesUntilEOF(t, s)
 	if len(seqs) != 5 || seqs[4] != 9 {
 		t.Fatalf("sequences %v", seqs)
 	}
@@ -136,20 +125,26 @@ func TestPullDeviceEndAndGaps(t *testing.T) {
 // Next on a channel stream receives from Frames.
 func TestNextOnChannelStream(t *testing.T) {
 	s := open(t, context.Background(), "scripted:overrun", miniav.WithPolicy(miniav.Block))
-	n := 0
+	if n := len(sequencesUntilEOF(t, s)); n != 4 {
+		t.Fatalf("got %d frames, want 4", n)
+	}
+}
+
+// sequencesUntilEOF reads s with Next until the source ends (io.EOF) and
+// returns the frames' sequence numbers.
+func sequencesUntilEOF(t *testing.T, s *miniav.Stream) []uint64 {
+	t.Helper()
+	var seqs []uint64
 	for {
 		f, err := s.Next()
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
-				t.Fatalf("Next: %v", err)
+				t.Fatalf("Next: %v, want io.EOF", err)
 			}
-			break
+			return seqs
 		}
-		n++
+		seqs = append(seqs, f.Sequence())
 		f.Release()
-	}
-	if n != 4 {
-		t.Fatalf("got %d frames, want 4", n)
 	}
 }
 

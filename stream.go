@@ -113,8 +113,6 @@ type Stream struct {
 	haveSeq   bool
 	closeOnce sync.Once
 
-	kind FrameKind // of the source's frames
-
 	// Pull streams (WithPull): readMu is held by Next while it reads and
 	// by the stop function that finishes the stream once its context is
 	// done, so the source is closed only after its last Read.
@@ -163,10 +161,6 @@ func open(ctx context.Context, id string, b backend.Backend, addr string, c conf
 		in:      c.intrinsics,
 		done:    make(chan struct{}),
 		stopped: make(chan struct{}),
-	}
-	s.kind = VideoFrame
-	if si.Kind.Audio() {
-		s.kind = AudioFrame
 	}
 	s.ctx, s.cancel = context.WithCancelCause(ctx)
 	s.detach = series.Attach(s)
@@ -331,7 +325,10 @@ func (s *Stream) capture() (Frame, error) {
 		s.frames.put(o)
 		return Frame{}, err
 	}
-	o.kind, o.in = s.kind, s.in
+	o.kind, o.in = VideoFrame, s.in
+	if s.info.Kind.Audio() {
+		o.kind = AudioFrame
+	}
 	s.account(&o.buf)
 	return o.publish(), nil
 }

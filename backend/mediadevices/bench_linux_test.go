@@ -3,7 +3,6 @@
 package mediadevices
 
 import (
-	"context"
 	"fmt"
 	"image"
 	"testing"
@@ -28,8 +27,9 @@ func BenchmarkCapture(b *testing.B) {
 		v.PixelFormat = format.I422 // how pion delivers YUYV
 		b.Run(fmt.Sprintf("%dx%d", v.Width, v.Height), func(b *testing.B) {
 			b.Run("pion", func(b *testing.B) { benchPion(b, v) })
-			b.Run("miniav-pion", func(b *testing.B) { benchStream(b, v) })
-			b.Run("miniav-pion-pull", func(b *testing.B) { benchStream(b, v, miniav.WithPull()) })
+			// pion's two copies, then miniav's into pooled memory.
+			b.Run("miniav-pion", func(b *testing.B) { vmtest.BenchStream(b, vividCam, v, 2) })
+			b.Run("miniav-pion-pull", func(b *testing.B) { vmtest.BenchStream(b, vividCam, v, 2, miniav.WithPull()) })
 		})
 	}
 }
@@ -76,33 +76,5 @@ func benchPion(b *testing.B, v format.Video) {
 	// pion copies each frame out of the kernel buffer, then unpacks it
 	// into new YCbCr planes.
 	m.Stop(b, 2*b.N)
-	_ = sum
-}
-
-func benchStream(b *testing.B, v format.Video, opts ...miniav.Option) {
-	s, err := miniav.Open(context.Background(), vividCam, append([]miniav.Option{miniav.WithVideo(v), miniav.WithPolicy(miniav.Block)}, opts...)...)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	f, err := s.Next()
-	if err != nil {
-		b.Fatal(err)
-	}
-	f.Release()
-	var m proccpu.Meter
-	var sum byte
-	m.Start(b)
-	for range b.N {
-		f, err := s.Next()
-		if err != nil {
-			b.Fatal(err)
-		}
-		p := f.Video().Plane(0)
-		sum += p[len(p)/2]
-		f.Release()
-	}
-	// pion's two, then miniav's copy into pooled memory.
-	m.Stop(b, 3*b.N)
 	_ = sum
 }

@@ -28,35 +28,9 @@ func BenchmarkCapture(b *testing.B) {
 }
 
 func benchCapture(b *testing.B, benchVideo format.Video) {
-	streamBench := func(b *testing.B, opts ...miniav.Option) {
-		s, err := miniav.Open(context.Background(), "v4l2:"+single, append([]miniav.Option{miniav.WithVideo(benchVideo), miniav.WithPolicy(miniav.Block)}, opts...)...)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer s.Close()
-		if s.Info().Video != benchVideo {
-			b.Fatalf("format %v", s.Info().Video)
-		}
-		next(b, s).Release() // streaming is up
-		var m proccpu.Meter
-		var sum byte
-		copies := 0
-		m.Start(b)
-		for range b.N {
-			f := next(b, s)
-			p := f.Video().Plane(0)
-			sum += p[len(p)/2]
-			if f.Copied() {
-				copies++
-			}
-			f.Release()
-		}
-		m.Stop(b, copies)
-		_ = sum
-	}
-	b.Run("miniav", func(b *testing.B) { streamBench(b) })
+	b.Run("miniav", func(b *testing.B) { vmtest.BenchStream(b, "v4l2:"+single, benchVideo, 0) })
 	// A pull stream: Next reads in this goroutine.
-	b.Run("miniav-pull", func(b *testing.B) { streamBench(b, miniav.WithPull()) })
+	b.Run("miniav-pull", func(b *testing.B) { vmtest.BenchStream(b, "v4l2:"+single, benchVideo, 0, miniav.WithPull()) })
 	// The backend alone, without a Stream.
 	b.Run("source", func(b *testing.B) {
 		src, err := Backend{}.Open(context.Background(), single, backend.Config{Video: benchVideo, Buffers: 4})

@@ -119,6 +119,21 @@ type Kinder interface {
 	Kinds() []Kind
 }
 
+// Notifier is implemented by backends that hear from the system when their
+// devices may have changed: a device node created or removed, a monitor
+// connected, a window mapped. devices.Watcher enumerates at once when
+// notified instead of waiting for its next poll.
+type Notifier interface {
+	// Changes starts watching and returns a channel that receives when the
+	// backend's devices may have changed. Notifications coalesce: while
+	// one is pending, more are dropped, so the receiver enumerates once per
+	// burst. The channel is closed when ctx is done or the watch ends on
+	// its own (the display server went away), and only after everything
+	// the watch used (goroutines, file descriptors, connections) is gone.
+	// An error means the backend cannot watch; callers then poll.
+	Changes(ctx context.Context) (<-chan struct{}, error)
+}
+
 // Offers reports whether b may have devices of kind k: true unless b
 // implements Kinder and does not list k.
 func Offers(b Backend, k Kind) bool {

@@ -42,7 +42,7 @@ func List(ctx context.Context, kinds ...Kind) ([]Device, error) {
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
-		if len(kinds) > 0 && !slices.ContainsFunc(kinds, func(k Kind) bool { return backend.Offers(b, k) }) {
+		if !offersAny(b, kinds) {
 			continue // e.g. no audio server is asked when listing cameras
 		}
 		ds, err := b.Devices(ctx)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -22,12 +23,13 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // plug is a backend whose devices the test plugs and unplugs; it stands for
 // the registry's view of a hot-plugging backend, not for any real device.
 type plug struct {
+	name string
 	mu   sync.Mutex
 	devs []backend.Device
 	err  error
 }
 
-func (p *plug) Name() string { return "plugtest" }
+func (p *plug) Name() string { return p.name }
 func (p *plug) Devices(context.Context) ([]backend.Device, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -41,11 +43,11 @@ func (p *plug) set(err error, ids ...string) {
 	defer p.mu.Unlock()
 	p.devs, p.err = nil, err
 	for _, id := range ids {
-		p.devs = append(p.devs, backend.Device{ID: "plugtest:" + id, Name: id, Kind: backend.KindCamera})
+		p.devs = append(p.devs, backend.Device{ID: p.name + ":" + id, Name: id, Kind: backend.KindCamera})
 	}
 }
 
-var hot = &plug{}
+var hot = &plug{name: "plugtest"}
 
 func init() { backend.Register(hot) }
 
@@ -217,5 +219,116 @@ func TestListAsksOnlyBackendsOfTheKind(t *testing.T) {
 	ds, _ := devices.List(context.Background(), devices.Microphone, devices.Camera)
 	if mic.asked.Load()-before != 1 || !slices.ContainsFunc(ds, func(d devices.Device) bool { return d.ID == "mictest:a" }) {
 		t.Fatalf("listing microphones: asked %d times, devices %v", mic.asked.Load()-before, ds)
+	}
+}
+
+// noted is a backend that notifies (backend.Notifier): the test changes its
+// devices and then pokes it, as inotify or an X server would.
+type noted struct {
+	plug
+	listed  atomic.Int32
+	pokes   chan struct{}
+	failing atomic.Bool  // Changes fails: the Watcher must fall back to polling
+	running atomic.Int32 // watches whose channel is not closed yet
+}
+
+func (n *noted) Devices(ctx context.Context) ([]backend.Device, error) {
+	n.listed.Add(1)
+	return n.plug.Devices(ctx)
+}
+func (n *noted) Changes(ctx context.Context) (<-chan struct{}, error) {
+	if n.failing.Load() {
+		return nil, errors.New("no watching today")
+	}
+	ch := make(chan struct{}, 1)
+	n.running.Add(1)
+	go func() {
+		defer n.running.Add(-1)
+		defer close(ch)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-n.pokes:
+				select {
+				case ch <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	return ch, nil
+}
+
+var note = &noted{plug: plug{name: "notetest"}, pokes: make(chan struct{})}
+
+func init() { backend.Register(note) }
+
+
+// With polling off, a notification alone makes the Watcher enumerate, once
+// per burst, after the settle time; Close ends the backend's watch.
+func TestWatcherEnumeratesOnNotification(t *testing.T) {
+	note.set(nil, "x")
+	defer note.set(nil)
+	w := devices.NewWatcher(context.Background(), devices.WithInterval(0), devices.WithSettle(30*time.Millisecond))
+	if note.running.Load() != 1 {
+		t.Fatalf("%d watches running, want 1", note.running.Load())
+	}
+	base := note.listed.Load() // the first inventory
+	note.set(nil, "y")
+	start := time.Now()
+	for range 20 { // a burst: one enumeration
+		note.pokes <- struct{}{}
+	}
+	got := map[string]devices.Op{}
+	for len(got) < 2 {
+		select {
+		case e := <-w.Events:
+			got[e.Device.ID] = e.Op
+		case <-time.After(10 * time.Second):
+			t.Fatalf("events so far: %v", got)
+		}
+	}
+	if since := time.Since(start); since < 30*time.Millisecond {
+		t.Errorf("enumerated %v after the first notification, before the settle time", since)
+	}
+	if got["notetest:x"] != devices.Removed || got["notetest:y"] != devices.Added {
+		t.Fatalf("events = %v", got)
+	}
+	if n := note.listed.Load() - base; n != 1 {
+		t.Errorf("%d enumerations for one burst of notifications, want 1", n)
+	}
+	// Without a notification nothing is enumerated: polling is off.
+	note.set(nil, "z")
+	select {
+	case e := <-w.Events:
+		t.Fatalf("event %v without a notification or polling", e)
+	case <-time.After(100 * time.Millisecond):
+	}
+	w.Close()
+	if note.running.Load() != 0 {
+		t.Fatal("the backend's watch still runs after Close")
+	}
+}
+
+// A backend that cannot watch is reported on Errors, and polled.
+func TestWatcherPollsWhenWatchingFails(t *testing.T) {
+	note.failing.Store(true)
+	defer note.failing.Store(false)
+	note.set(nil)
+	defer note.set(nil)
+	w := devices.NewWatcher(context.Background(), devices.WithInterval(5*time.Millisecond))
+	defer w.Close()
+	if err := <-w.Errors; err == nil || !strings.Contains(err.Error(), "notetest") {
+		t.Fatalf("Errors gave %v, want the failed watch", err)
+	}
+	note.set(nil, "p")
+	select {
+	case e := <-w.Events:
+		if e.Op != devices.Added || e.Device.ID != "notetest:p" {
+			t.Fatalf("event %v", e)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event from polling")
 	}
 }

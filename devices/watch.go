@@ -2,7 +2,12 @@ package devices
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"sync"
 	"time"
+
+	"github.com/miniav-go/miniav/backend"
 )
 
 // Op is what happened to a device.
@@ -34,12 +39,21 @@ type Event struct {
 // given.
 const DefaultInterval = time.Second
 
+// DefaultSettle is how long a Watcher waits after a backend's notification
+// before it enumerates, unless WithSettle is given.
+const DefaultSettle = 100 * time.Millisecond
+
 // Watcher reports devices appearing and disappearing, like fsnotify
-// reports files: receive from Events until it is closed. Enumeration errors
-// go to Errors, which holds the latest one and drops the rest while nobody
-// receives.
+// reports files: receive from Events until it is closed. Enumeration and
+// watch errors go to Errors, which holds the latest one and drops the rest
+// while nobody receives.
 // Both channels close when the context given to NewWatcher is done or Close
 // is called.
+//
+// A Watcher enumerates every registered backend periodically, and also at
+// once (after WithSettle) when a backend that implements backend.Notifier
+// reports a change: the v4l2 backend watches /dev with inotify, so a camera
+// plugged in is reported within the settle time rather than the interval.
 type Watcher struct {
 	Events <-chan Event
 	Errors <-chan error
@@ -53,21 +67,30 @@ type WatchOption func(*watchConfig)
 
 type watchConfig struct {
 	interval time.Duration
+	settle   time.Duration
 	kinds    []Kind
 }
 
-// WithInterval sets how often the Watcher enumerates.
+// WithInterval sets how often the Watcher enumerates. Zero or less turns
+// periodic enumeration off: the Watcher then reports changes only when a
+// backend notifies it (see backend.Notifier), and never sees devices of
+// backends that do not.
 func WithInterval(d time.Duration) WatchOption { return func(c *watchConfig) { c.interval = d } }
+
+// WithSettle sets how long the Watcher waits after a backend's notification
+// before enumerating, so that a burst of changes (a USB camera creates
+// several nodes, then udev sets their permissions) costs one enumeration
+// and reports the devices once they can be opened.
+func WithSettle(d time.Duration) WatchOption { return func(c *watchConfig) { c.settle = d } }
 
 // WithKinds restricts the Watcher to devices of the given kinds.
 func WithKinds(k ...Kind) WatchOption { return func(c *watchConfig) { c.kinds = k } }
 
-// NewWatcher takes a first inventory (not reported) and then reports every
-// change found by enumerating all registered backends periodically. List
-// after NewWatcher returns sees everything the Watcher will not report as
-// added.
+// NewWatcher starts the backends' notifications, takes a first inventory
+// (not reported) and then reports every change it finds. List after
+// NewWatcher returns sees everything the Watcher will not report as added.
 func NewWatcher(ctx context.Context, opts ...WatchOption) *Watcher {
-	c := watchConfig{interval: DefaultInterval}
+	c := watchConfig{interval: DefaultInterval, settle: DefaultSettle}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -75,9 +98,48 @@ func NewWatcher(ctx context.Context, opts ...WatchOption) *Watcher {
 	events := make(chan Event)
 	errs := make(chan error, 1)
 	w := &Watcher{Events: events, Errors: errs, cancel: cancel, done: make(chan struct{})}
+	report := func(err error) {
+		select {
+		case errs <- err:
+		default: // nobody is reading errors: keep watching
+		}
+	}
+	// Notifications start before the first inventory, so that nothing
+	// changing in between is missed.
+	notes := make(chan struct{}, 1)
+	var forwarders sync.WaitGroup
+	for _, b := range backend.All() {
+		n, ok := b.(backend.Notifier)
+		if !ok || !offersAny(b, c.kinds) {
+			continue
+		}
+		ch, err := n.Changes(ctx)
+		if err != nil {
+			report(fmt.Errorf("backend %s: watching for changes (polling only): %w", b.Name(), err))
+			continue
+		}
+		forwarders.Go(func() {
+			for range ch { // closed by the backend once ctx is done
+				select {
+				case notes <- struct{}{}:
+				default: // one is pending already
+				}
+			}
+		})
+	}
 	known := inventory(ctx, c.kinds, nil)
-	go w.loop(ctx, c, known, events, errs)
+	go func() {
+		defer close(w.done)
+		defer close(errs)
+		defer close(events)
+		defer forwarders.Wait()
+		w.loop(ctx, c, known, notes, events, report)
+	}()
 	return w
+}
+
+func offersAny(b backend.Backend, kinds []Kind) bool {
+	return len(kinds) == 0 || slices.ContainsFunc(kinds, func(k Kind) bool { return backend.Offers(b, k) })
 }
 
 // Close stops the Watcher and waits until its channels are closed.
@@ -99,12 +161,16 @@ func inventory(ctx context.Context, kinds []Kind, report func(error)) map[string
 	return m
 }
 
-func (w *Watcher) loop(ctx context.Context, c watchConfig, known map[string]Device, events chan<- Event, errs chan<- error) {
-	defer close(w.done)
-	defer close(errs)
-	defer close(events)
-	t := time.NewTicker(c.interval)
-	defer t.Stop()
+func (w *Watcher) loop(ctx context.Context, c watchConfig, known map[string]Device, notes <-chan struct{}, events chan<- Event, report func(error)) {
+	var tick <-chan time.Time
+	if c.interval > 0 {
+		t := time.NewTicker(c.interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	settle := time.NewTimer(time.Hour)
+	settle.Stop()
+	var settled <-chan time.Time // non-nil while a notification waits to settle
 	send := func(e Event) bool {
 		select {
 		case events <- e:
@@ -117,14 +183,17 @@ func (w *Watcher) loop(ctx context.Context, c watchConfig, known map[string]Devi
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-		}
-		now := inventory(ctx, c.kinds, func(err error) {
-			select {
-			case errs <- err:
-			default: // nobody is reading errors: keep watching
+		case <-notes:
+			if settled == nil {
+				settle.Reset(c.settle)
+				settled = settle.C
 			}
-		})
+			continue
+		case <-settled:
+			settled = nil
+		case <-tick:
+		}
+		now := inventory(ctx, c.kinds, report)
 		if ctx.Err() != nil {
 			return
 		}

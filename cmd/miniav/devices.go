@@ -25,6 +25,8 @@ func devicesCmd(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("devices", flag.ContinueOnError)
 	fs.SetOutput(out)
 	kind := fs.String("kind", "", "only devices of this kind: camera, display, window, microphone, loopback")
+	watch := fs.Bool("watch", false, "after listing, print devices as they are added and removed until interrupted")
+	interval := fs.Duration("interval", devices.DefaultInterval, "with -watch: how often to enumerate (0: only when a backend notifies, as v4l2 does through inotify)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -35,6 +37,11 @@ func devicesCmd(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		kinds = append(kinds, k)
+	}
+	var w *devices.Watcher
+	if *watch { // before listing: what the list misses, the watcher reports
+		w = devices.NewWatcher(ctx, devices.WithKinds(kinds...), devices.WithInterval(*interval))
+		defer w.Close()
 	}
 	ds, err := devices.List(ctx, kinds...)
 	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
@@ -57,5 +64,28 @@ func devicesCmd(ctx context.Context, args []string, out io.Writer) error {
 		// Partial results were printed; say which backends failed.
 		fmt.Fprintf(out, "some backends could not list devices: %v\n", err)
 	}
+	if w != nil {
+		watchDevices(w, out)
+	}
 	return nil
+}
+
+// watchDevices prints the watcher's events, one line each, until it closes.
+func watchDevices(w *devices.Watcher, out io.Writer) {
+	errs := w.Errors
+	for {
+		select {
+		case e, ok := <-w.Events:
+			if !ok {
+				return
+			}
+			fmt.Fprintf(out, "%s\t%s\t%s\t%s\n", e.Op, e.Device.ID, e.Device.Kind, e.Device.Name)
+		case err, ok := <-errs:
+			if !ok {
+				errs = nil // Events closes next
+				continue
+			}
+			fmt.Fprintf(out, "error\t%v\n", err)
+		}
+	}
 }

@@ -4,6 +4,7 @@
 //	                            synthetic test pattern where there is none)
 //	                            into miniav-capture.y4m
 //	miniav devices [-kind K]    list devices and their formats
+//	miniav devices -watch       then print devices added and removed
 //	miniav capture [flags]      capture into a .y4m, .wav or .png file
 //
 // Run "miniav capture -h" for the capture flags. Errors are one line on

@@ -12,17 +12,14 @@ import (
 
 const clkTck = 100 // USER_HZ on Linux
 
-// Seconds returns the CPU time of pid in seconds: the sum of its threads'
-// run time from /proc/PID/task/*/schedstat (nanoseconds), or utime+stime
-// from /proc/PID/stat (10 ms ticks) when that is missing. It returns 0 when
-// the process cannot be read (on systems without /proc, for one).
+// Seconds returns the CPU time of pid in seconds, including threads that
+// have exited: read from the process's CPU-time clock (nanoseconds) where
+// the system has one, else utime+stime from /proc/PID/stat (10 ms ticks).
+// It returns 0 when the process cannot be read (on systems without /proc,
+// for one).
 func Seconds(pid int) float64 {
-	var sum float64
-	for _, v := range Threads(pid) {
-		sum += v
-	}
-	if sum > 0 {
-		return sum
+	if s, ok := clockSeconds(pid); ok {
+		return s
 	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
@@ -35,7 +32,7 @@ func Seconds(pid int) float64 {
 	return (u + k) / clkTck
 }
 
-// Threads returns each thread's run time in seconds from
+// Threads returns each live thread's run time in seconds from
 // /proc/PID/task/*/schedstat, keyed "TID NAME". It is empty when the
 // process or its schedstat files cannot be read.
 func Threads(pid int) map[string]float64 {

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package proccpu
+
+func clockSeconds(int) (float64, bool) { return 0, false }

@@ -54,6 +54,14 @@
 // (default 30 fps): frame k is due at start+k/rate; after a stall capture
 // resumes at the current frame, leaving a gap in the sequence numbers.
 //
+// Backend implements backend.Notifier: Changes watches $DISPLAY over its
+// own connection, so a devices.Watcher hears at once of top-level windows
+// mapped, unmapped or destroyed, of the screen resized and of RandR
+// outputs, CRTCs or monitors changing (RRSetMonitor and RRDeleteMonitor
+// reach the root as a ConfigureNotify). What changes no device ID is not
+// reported: override-redirect windows, moves, resizes and titles. The
+// channel closes when the context is done or the X server goes away.
+//
 // Importing the package sets xgb.Logger to discard xgb's log lines (such
 // as the harmless "Could not get authority info").
 package x11

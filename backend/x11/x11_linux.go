@@ -2,6 +2,7 @@ package x11
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/randr"
@@ -210,7 +212,7 @@ type monitor struct {
 
 // monitors lists the active RandR 1.5 monitors (none without RandR 1.5).
 func monitors(c *xgb.Conn, root xproto.Window) []monitor {
-	if randr.Init(c) != nil {
+	if initRandr(c) != nil {
 		return nil
 	}
 	v, err := randr.QueryVersion(c, 1, 5).Reply()
@@ -231,6 +233,44 @@ func monitors(c *xgb.Conn, root xproto.Window) []monitor {
 		out = append(out, monitor{name: n.Name, r: r, primary: m.Primary})
 	}
 	return out
+}
+
+// randrBases records the event and error bases whose RandR constructors
+// are in xgb's global tables.
+var (
+	randrMu    sync.Mutex
+	randrBases = map[[2]byte]bool{}
+)
+
+// initRandr is randr.Init without its writes to xgb's global event and
+// error tables (unguarded maps that the reader goroutine of every xgb
+// connection reads) once this process has made them for the server's
+// bases. Enumerating while a watch (Changes) or a capture connection
+// reads events then stays free of concurrent map access; only the first
+// use per set of bases writes.
+func initRandr(c *xgb.Conn) error {
+	reply, err := xproto.QueryExtension(c, 5, "RANDR").Reply()
+	if err != nil {
+		return err
+	}
+	if !reply.Present {
+		return errors.New("no RANDR extension")
+	}
+	c.ExtLock.Lock()
+	c.Extensions["RANDR"] = reply.MajorOpcode
+	c.ExtLock.Unlock()
+	randrMu.Lock()
+	defer randrMu.Unlock()
+	if key := [2]byte{reply.FirstEvent, reply.FirstError}; !randrBases[key] {
+		randrBases[key] = true
+		for n, f := range xgb.NewExtEventFuncs["RANDR"] {
+			xgb.NewEventFuncs[int(reply.FirstEvent)+n] = f
+		}
+		for n, f := range xgb.NewExtErrorFuncs["RANDR"] {
+			xgb.NewErrorFuncs[int(reply.FirstError)+n] = f
+		}
+	}
+	return nil
 }
 
 // windowRect returns the inside of win in root coordinates.

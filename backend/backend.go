@@ -130,7 +130,9 @@ type Notifier interface {
 	// burst. The channel is closed when ctx is done or the watch ends on
 	// its own (the display server went away), and only after everything
 	// the watch used (goroutines, file descriptors, connections) is gone.
-	// An error means the backend cannot watch; callers then poll.
+	// An error means the backend cannot watch; callers then poll. An error
+	// matching ErrNotFound means there is nothing to watch (no display
+	// server), which devices.Watcher does not report.
 	Changes(ctx context.Context) (<-chan struct{}, error)
 }
 

@@ -228,8 +228,8 @@ type noted struct {
 	plug
 	listed  atomic.Int32
 	pokes   chan struct{}
-	failing atomic.Bool  // Changes fails: the Watcher must fall back to polling
-	running atomic.Int32 // watches whose channel is not closed yet
+	failing atomic.Pointer[error] // Changes fails with it: the Watcher must fall back to polling
+	running atomic.Int32          // watches whose channel is not closed yet
 }
 
 func (n *noted) Devices(ctx context.Context) ([]backend.Device, error) {
@@ -237,14 +237,14 @@ func (n *noted) Devices(ctx context.Context) ([]backend.Device, error) {
 	return n.plug.Devices(ctx)
 }
 func (n *noted) Changes(ctx context.Context) (<-chan struct{}, error) {
-	if n.failing.Load() {
-		return nil, errors.New("no watching today")
+	if err := n.failing.Load(); err != nil {
+		return nil, *err
 	}
 	ch := make(chan struct{}, 1)
 	n.running.Add(1)
 	go func() {
+		defer close(ch) // after the count: Close waits for this
 		defer n.running.Add(-1)
-		defer close(ch)
 		for {
 			select {
 			case <-ctx.Done():
@@ -263,7 +263,6 @@ func (n *noted) Changes(ctx context.Context) (<-chan struct{}, error) {
 var note = &noted{plug: plug{name: "notetest"}, pokes: make(chan struct{})}
 
 func init() { backend.Register(note) }
-
 
 // With polling off, a notification alone makes the Watcher enumerate, once
 // per burst, after the settle time; Close ends the backend's watch.
@@ -313,8 +312,9 @@ func TestWatcherEnumeratesOnNotification(t *testing.T) {
 
 // A backend that cannot watch is reported on Errors, and polled.
 func TestWatcherPollsWhenWatchingFails(t *testing.T) {
-	note.failing.Store(true)
-	defer note.failing.Store(false)
+	failure := errors.New("no watching today")
+	note.failing.Store(&failure)
+	defer note.failing.Store(nil)
 	note.set(nil)
 	defer note.set(nil)
 	w := devices.NewWatcher(context.Background(), devices.WithInterval(5*time.Millisecond))
@@ -331,4 +331,19 @@ func TestWatcherPollsWhenWatchingFails(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no event from polling")
 	}
+}
+
+// A backend with nothing to watch (ErrNotFound: no display server) is not
+// an error worth reporting.
+func TestWatcherIgnoresNothingToWatch(t *testing.T) {
+	failure := fmt.Errorf("no display: %w", backend.ErrNotFound)
+	note.failing.Store(&failure)
+	defer note.failing.Store(nil)
+	w := devices.NewWatcher(context.Background(), devices.WithInterval(time.Hour))
+	select {
+	case err := <-w.Errors:
+		t.Fatalf("reported %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	w.Close()
 }

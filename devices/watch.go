@@ -2,6 +2,7 @@ package devices
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -114,6 +115,9 @@ func NewWatcher(ctx context.Context, opts ...WatchOption) *Watcher {
 			continue
 		}
 		ch, err := n.Changes(ctx)
+		if errors.Is(err, backend.ErrNotFound) {
+			continue // nothing to watch here (no X display); polling still asks
+		}
 		if err != nil {
 			report(fmt.Errorf("backend %s: watching for changes (polling only): %w", b.Name(), err))
 			continue

@@ -289,15 +289,13 @@ func TestChangesNoDisplay(t *testing.T) {
 	if _, err := (Backend{}).Changes(context.Background()); !errors.Is(err, backend.ErrNotFound) {
 		t.Errorf("display %s unreachable: %v, want ErrNotFound", gone, err)
 	}
-	// The Watcher then polls and says why.
+	// The Watcher then relies on polling, and does not report a display
+	// that is not there as an error.
 	w := devs.NewWatcher(context.Background(), devs.WithInterval(0), devs.WithKinds(devs.Window))
 	defer w.Close()
 	select {
 	case err := <-w.Errors:
-		if !errors.Is(err, backend.ErrNotFound) {
-			t.Errorf("watcher error %v, want ErrNotFound", err)
-		}
+		t.Errorf("watcher reported %v for a machine without a display", err)
 	default:
-		t.Error("watcher reported no error for the unreachable display")
 	}
 }

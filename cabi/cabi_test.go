@@ -21,7 +21,10 @@ import (
 	"github.com/miniav-go/miniav/internal/testenv"
 )
 
-// The library is built once per test binary, with GOEXPERIMENT=cgocheck2
+// The library is built once per test binary, with -tags miniav_cabitest
+// (which adds the "cabitest" backend, whose devices the clients plug and
+// unplug through the file $MINIAV_CABITEST_DEVICES, see cabitest.go) and
+// with GOEXPERIMENT=cgocheck2
 // so that every frame the clients take checks the cgo pointer rules (a plane
 // lent to C without its pin is a fatal "unpinned Go pointer stored into
 // non-Go memory"). It is built without -race: a c-shared library built with
@@ -61,7 +64,7 @@ func buildLib(t *testing.T) (dir, path string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-		cmd := exec.CommandContext(ctx, gobin, "build", "-buildmode=c-shared", "-o", lib.path, ".")
+		cmd := exec.CommandContext(ctx, gobin, "build", "-buildmode=c-shared", "-tags", "miniav_cabitest", "-o", lib.path, ".")
 		exp := "cgocheck2"
 		if e := os.Getenv("GOEXPERIMENT"); e != "" {
 			exp = e + "," + exp
@@ -110,7 +113,7 @@ func TestCClient(t *testing.T) {
 	run(t, exec.Command(gcc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-I", ".",
 		filepath.Join("testdata", "client.c"), "-L", dir, "-lminiav", "-lm", "-pthread", "-Wl,-rpath,"+dir, "-o", client))
 	cmd := exec.Command(client)
-	cmd.Env = append(os.Environ(), patternEnv()...)
+	cmd.Env = append(append(os.Environ(), patternEnv()...), hotplugEnv(t))
 	out := run(t, cmd)
 	if !strings.Contains(out, "PASS") {
 		t.Fatalf("C client did not pass:\n%s", out)
@@ -118,8 +121,14 @@ func TestCClient(t *testing.T) {
 	t.Log(strings.TrimSpace(out))
 }
 
-func pythonEnv(path string) []string {
-	return append(append(os.Environ(), patternEnv()...),
+// hotplugEnv names the file through which a client plugs and unplugs
+// devices of the cabitest backend (cabitest.go).
+func hotplugEnv(t *testing.T) string {
+	return "MINIAV_CABITEST_DEVICES=" + filepath.Join(t.TempDir(), "devices")
+}
+
+func pythonEnv(t *testing.T, path string) []string {
+	return append(append(os.Environ(), patternEnv()...), hotplugEnv(t),
 		"MINIAV_LIB="+path, "MINIAV_PYTHON_PATH="+filepath.Join("..", "examples", "python"))
 }
 
@@ -127,7 +136,7 @@ func TestPythonClient(t *testing.T) {
 	_, path := buildLib(t)
 	py := testenv.LookPath(t, "python3")
 	cmd := exec.Command(py, filepath.Join("testdata", "client.py"))
-	cmd.Env = pythonEnv(path)
+	cmd.Env = pythonEnv(t, path)
 	out := run(t, cmd)
 	if !strings.Contains(out, "\nOK") {
 		t.Fatalf("Python client did not pass:\n%s", out)
@@ -139,7 +148,7 @@ func TestPythonExample(t *testing.T) {
 	_, path := buildLib(t)
 	py := testenv.LookPath(t, "python3")
 	cmd := exec.Command(py, filepath.Join("..", "examples", "python", "capture.py"), "testsrc:camera", "320x240@60 i420", "5")
-	cmd.Env = pythonEnv(path)
+	cmd.Env = pythonEnv(t, path)
 	out := run(t, cmd)
 	for _, want := range []string{"<Frame video seq=4 320x240 YU12>", "5 frames in", "captured 5"} {
 		if !strings.Contains(out, want) {

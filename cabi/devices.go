@@ -34,6 +34,22 @@ type jsonDevice struct {
 	Attrs   map[string]string `json:"attrs,omitempty"`
 }
 
+// toJSON describes d as miniav_devices_json and miniav_watch_next do.
+func toJSON(d devices.Device) jsonDevice {
+	j := jsonDevice{ID: d.ID, Name: d.Name, Kind: d.Kind.String(), Backend: d.Backend, Default: d.Default, Attrs: d.Attrs, Formats: []string{}}
+	for _, v := range d.Video {
+		j.Formats = append(j.Formats, v.String())
+	}
+	for _, a := range d.Audio {
+		j.Formats = append(j.Formats, a.String())
+	}
+	return j
+}
+
+// cJSON returns b as a NUL-terminated C string the caller frees with
+// miniav_free.
+func cJSON(b []byte) *C.char { return (*C.char)(C.CBytes(append(b, 0))) }
+
 //export miniav_devices_json
 func miniav_devices_json(out **C.char) C.int {
 	if out == nil {
@@ -48,19 +64,12 @@ func miniav_devices_json(out **C.char) C.int {
 	}
 	js := make([]jsonDevice, 0, len(list))
 	for _, d := range list {
-		j := jsonDevice{ID: d.ID, Name: d.Name, Kind: d.Kind.String(), Backend: d.Backend, Default: d.Default, Attrs: d.Attrs, Formats: []string{}}
-		for _, v := range d.Video {
-			j.Formats = append(j.Formats, v.String())
-		}
-		for _, a := range d.Audio {
-			j.Formats = append(j.Formats, a.String())
-		}
-		js = append(js, j)
+		js = append(js, toJSON(d))
 	}
 	b, merr := json.Marshal(js)
 	if merr != nil {
 		return fail(errors.Join(fmt.Errorf("miniav_devices_json: %w", merr), err))
 	}
-	*out = (*C.char)(C.CBytes(append(b, 0)))
+	*out = cJSON(b)
 	return statusOK
 }

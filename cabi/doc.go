@@ -7,8 +7,8 @@
 // documented interface is the hand-written miniav.h next to this file; see
 // README.md for the ownership and threading rules.
 //
-// Streams and lent frames are identified by 64-bit handles into Go-side
-// tables, never by Go pointers. The plane pointers handed out with a frame
+// Streams, device watches and lent frames are identified by 64-bit handles
+// into Go-side tables, never by Go pointers. The plane pointers handed out with a frame
 // point at device memory or at a pooled Go buffer that is pinned with
 // runtime.Pinner for as long as C holds the frame, and unpinned by
 // miniav_frame_release: no copy, and no Go pointer C may keep unpinned.

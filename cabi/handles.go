@@ -9,41 +9,74 @@ import (
 	"github.com/miniav-go/miniav"
 )
 
-// streams maps stream handles to open streams. Handles count up from 1 and
-// are never reused, so a handle below next that is not in the table is a
-// closed stream, not garbage.
-var streams struct {
-	sync.Mutex
-	m    map[uint64]*miniav.Stream
-	next uint64 // the last handle issued
+// A table maps the handles of one type (streams, watches) to their
+// objects. Handles count up from base+1 and are never reused, so a handle
+// in (base, base+next] that is not in the table is a closed object, not
+// garbage. Tables have bases far apart, so a handle of one type given to a
+// function of another is recognised as invalid, never taken for an object
+// of that type.
+type table[T any] struct {
+	mu   sync.Mutex
+	m    map[uint64]T
+	base uint64
+	next uint64 // handles issued
 }
 
-func addStream(s *miniav.Stream) uint64 {
-	streams.Lock()
-	defer streams.Unlock()
-	if streams.m == nil {
-		streams.m = make(map[uint64]*miniav.Stream)
+func (t *table[T]) add(v T) uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil {
+		t.m = make(map[uint64]T)
 	}
-	streams.next++
-	streams.m[streams.next] = s
-	return streams.next
+	t.next++
+	t.m[t.base+t.next] = v
+	return t.base + t.next
 }
+
+// issued reports whether h was handed out by t; t.mu is held.
+func (t *table[T]) issued(h uint64) bool { return h > t.base && h-t.base <= t.next }
+
+// lookup returns the object of h and whether it is open, and whether h
+// was issued at all (and so, if not open, is closed).
+func (t *table[T]) lookup(h uint64) (v T, open, issued bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	v, open = t.m[h]
+	return v, open, t.issued(h)
+}
+
+// remove takes h out of the table.
+func (t *table[T]) remove(h uint64) (v T, open, issued bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	v, open = t.m[h]
+	delete(t.m, h)
+	return v, open, t.issued(h)
+}
+
+// watchBase is where watch handles start: below 2^53, so that they are
+// exact in a float64 too (JavaScript, Dart on the web), and unreachable by
+// stream handles.
+const watchBase = 1 << 52
+
+var (
+	streams table[*miniav.Stream]
+	watches = table[*watch]{base: watchBase}
+)
+
+func addStream(s *miniav.Stream) uint64 { return streams.add(s) }
 
 // lookupStream returns the stream of h, or nil and whether h was issued
 // (and so is closed).
 func lookupStream(h uint64) (s *miniav.Stream, issued bool) {
-	streams.Lock()
-	defer streams.Unlock()
-	return streams.m[h], h != 0 && h <= streams.next
+	s, _, issued = streams.lookup(h)
+	return s, issued
 }
 
 // removeStream takes h out of the table.
 func removeStream(h uint64) (s *miniav.Stream, issued bool) {
-	streams.Lock()
-	defer streams.Unlock()
-	s = streams.m[h]
-	delete(streams.m, h)
-	return s, h != 0 && h <= streams.next
+	s, _, issued = streams.remove(h)
+	return s, issued
 }
 
 // A loan is a frame C holds, with the pins of its planes. Loans are

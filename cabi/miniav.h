@@ -14,8 +14,9 @@
  *  - Every function that can fail returns an int status: MINIAV_OK (0) or a
  *    negative MINIAV_ERR_* code. On failure miniav_last_error() returns a
  *    message for the calling thread.
- *  - Streams are opaque 64-bit handles (never 0). Handles are never reused,
- *    so a stale handle is detected, never confused with a newer stream.
+ *  - Streams and watches are opaque 64-bit handles (never 0). Handles are
+ *    never reused, so a stale handle is detected, never confused with a
+ *    newer stream or watch.
  *  - Frame data is lent, not copied: the plane pointers of a miniav_frame_t
  *    point into the device's memory (or a pooled buffer, pinned for the Go
  *    garbage collector) and stay valid until miniav_frame_release. Release
@@ -106,6 +107,12 @@ enum miniav_sample_format {
 
 /* An open stream. 0 is never a valid handle. */
 typedef uint64_t miniav_stream_t;
+
+/*
+ * An open device watch (hot-plug). 0 is never a valid handle, and no
+ * watch handle is ever a stream handle or the other way round.
+ */
+typedef uint64_t miniav_watch_t;
 
 /*
  * One captured frame, filled by miniav_next_frame. The struct is the
@@ -259,6 +266,63 @@ MINIAV_API int miniav_frame_release(miniav_frame_t *frame);
  * calls on a closed stream return MINIAV_ERR_CLOSED.
  */
 MINIAV_API int miniav_close(miniav_stream_t s);
+
+/*
+ * Hot-plug. A watch reports devices that appear and disappear after it was
+ * opened: list the devices with miniav_devices_json once the watch is
+ * open, then call miniav_watch_next for the changes.
+ */
+
+/* How often a watch enumerates when miniav_watch_open's interval_ms is 0. */
+#define MINIAV_WATCH_DEFAULT_INTERVAL_MS 1000
+
+/*
+ * Opens a watch and takes a first inventory (not reported as events).
+ *
+ * kinds: NULL or "" for devices of every kind, else comma-separated kind
+ *   names (spaces around a name are ignored): "camera", "display",
+ *   "window", "microphone", "loopback", e.g. "camera,microphone". An
+ *   unknown name: MINIAV_ERR_INVALID.
+ * interval_ms: how often to enumerate every backend. 0 for the default
+ *   (MINIAV_WATCH_DEFAULT_INTERVAL_MS); < 0 for no polling: changes are
+ *   then found only when a backend notifies one (v4l2 watches /dev), and
+ *   the devices of backends that do not notify are never reported. (Go's
+ *   devices.WithInterval(0) is interval_ms < 0 here.) Whatever the
+ *   interval, a backend's notification makes the watch enumerate within
+ *   about 100 ms.
+ * out: receives the watch handle.
+ */
+MINIAV_API int miniav_watch_open(const char *kinds, int64_t interval_ms, miniav_watch_t *out);
+
+/*
+ * Waits for the next change and sets *event_json to a NUL-terminated JSON
+ * object the caller frees with miniav_free:
+ *
+ *     {"op":"added","device":{"id":"v4l2:/dev/video2","name":...}}
+ *
+ * "op" is "added" or "removed"; "device" has the keys of one element of
+ * miniav_devices_json (a removed device as it was last listed). A device
+ * whose ID both disappears and reappears between two enumerations is not
+ * reported. timeout_ms < 0 waits forever, 0 polls. Returns MINIAV_OK,
+ * MINIAV_ERR_TIMEOUT, or MINIAV_ERR_CLOSED once the watch is closed
+ * (also when miniav_watch_close is called while this call waits: it
+ * returns at once). *event_json is NULL unless MINIAV_OK.
+ *
+ * A backend failing to enumerate does not end the watch and is not
+ * returned as an error (its devices may be reported removed, then added
+ * again when it recovers). The latest such error is reported with the next
+ * MINIAV_ERR_TIMEOUT, in miniav_last_error(), once. Several threads may
+ * wait on one watch; each event goes to one of them.
+ */
+MINIAV_API int miniav_watch_next(miniav_watch_t watch, int64_t timeout_ms, char **event_json);
+
+/*
+ * Stops the watch, waits until its goroutines are gone and frees the
+ * handle; a miniav_watch_next waiting on it returns MINIAV_ERR_CLOSED.
+ * Idempotent like miniav_close: closing a closed watch returns MINIAV_OK.
+ * A handle never issued returns MINIAV_ERR_INVALID.
+ */
+MINIAV_API int miniav_watch_close(miniav_watch_t watch);
 
 #endif /* !MINIAV_NO_PROTOTYPES */
 

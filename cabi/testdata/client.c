@@ -6,15 +6,19 @@
  *     MINIAV_TEST_BARS="y,u,v y,u,v ..." MINIAV_TEST_GRAY="g g ..." ./client
  *
  * The expected bar colours come from the test (package backend/testsrc), so
- * this file holds no copy of the pattern. Prints "PASS n checks" and exits
+ * this file holds no copy of the pattern. Hot-plug is tested with the
+ * library's test backend "cabitest", whose devices this client plugs and
+ * unplugs by rewriting the file $MINIAV_CABITEST_DEVICES. Prints "PASS n checks" and exits
  * 0, or prints every failed check and exits 1.
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, nanosleep */
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "miniav.h"
 
@@ -356,6 +360,176 @@ static void test_threads(void) {
 	CHECK_STATUS(miniav_close(a.s), MINIAV_OK);
 }
 
+static double now_ms(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void sleep_ms(int ms) {
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+	nanosleep(&ts, NULL);
+}
+
+/* plug replaces the devices of the cabitest backend, atomically. */
+static void plug(const char *devices) {
+	const char *path = getenv("MINIAV_CABITEST_DEVICES");
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (f == NULL || fputs(devices, f) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
+		perror(path);
+		exit(2);
+	}
+}
+
+/* next_test_event waits for the next event of the cabitest backend and
+   copies its JSON to buf; events of the machine's own devices are skipped
+   (printed). */
+static int next_test_event(miniav_watch_t w, int64_t timeout_ms, char *buf, size_t n) {
+	double deadline = now_ms() + timeout_ms;
+	for (;;) {
+		char *js = NULL;
+		int64_t left = (int64_t)(deadline - now_ms());
+		int st = miniav_watch_next(w, left > 0 ? left : 0, &js);
+		if (st != MINIAV_OK) {
+			CHECK(js == NULL, "event_json set on failure");
+			return st;
+		}
+		CHECK(js != NULL, "no event json");
+		if (js != NULL && strstr(js, "\"backend\":\"cabitest\"") == NULL) {
+			printf("watch: skipping an event of this machine: %s\n", js);
+			miniav_free(js);
+			continue;
+		}
+		snprintf(buf, n, "%s", js != NULL ? js : "");
+		miniav_free(js);
+		return st;
+	}
+}
+
+struct waiter {
+	miniav_watch_t w;
+	int status;
+	double returned_ms;
+	char err[256];
+};
+
+/* wait_event waits on the watch without a timeout until it fails. */
+static void *wait_event(void *arg) {
+	struct waiter *a = arg;
+	char *js;
+	while ((a->status = miniav_watch_next(a->w, -1, &js)) == MINIAV_OK) {
+		printf("watch: event while waiting for close: %s\n", js);
+		miniav_free(js);
+	}
+	a->returned_ms = now_ms();
+	snprintf(a->err, sizeof a->err, "%s", miniav_last_error());
+	return NULL;
+}
+
+static void test_watch(void) {
+	char ev[4096];
+	miniav_watch_t w = 0;
+	plug("");
+	/* No polling: the cabitest backend notifies its changes, as v4l2 does. */
+	CHECK_STATUS(miniav_watch_open(" camera, microphone", -1, &w), MINIAV_OK);
+	CHECK(w != 0, "watch handle 0");
+
+	CHECK_STATUS(miniav_watch_next(w, 0, &(char *){NULL}), MINIAV_ERR_TIMEOUT);
+	double t0 = now_ms();
+	char *js = (char *)"not touched";
+	CHECK_STATUS(miniav_watch_next(w, 150, &js), MINIAV_ERR_TIMEOUT);
+	double took = now_ms() - t0;
+	CHECK(took >= 145 && took < 2000, "timeout of 150 ms took %.1f ms", took);
+	CHECK(js == NULL, "event_json not NULL after a timeout");
+	CHECK(strstr(miniav_last_error(), "no event within 150 ms") != NULL, "timeout message: %s", miniav_last_error());
+
+	/* A display (not watched) and a camera appear: one event, the camera's. */
+	plug("display hotscreen\ncamera hotcam Hot-plug camera\n");
+	CHECK_STATUS(next_test_event(w, 5000, ev, sizeof ev), MINIAV_OK);
+	CHECK(strcmp(ev, "{\"op\":\"added\",\"device\":{\"id\":\"cabitest:hotcam\",\"name\":\"Hot-plug camera\",\"kind\":\"camera\","
+	                 "\"backend\":\"cabitest\",\"default\":false,\"formats\":[],\"attrs\":{\"test\":\"hot-plug\"}}}") == 0,
+	      "added event %s", ev);
+	plug("display hotscreen\n");
+	CHECK_STATUS(next_test_event(w, 5000, ev, sizeof ev), MINIAV_OK);
+	CHECK(strstr(ev, "{\"op\":\"removed\",\"device\":{\"id\":\"cabitest:hotcam\",\"name\":\"Hot-plug camera\",\"kind\":\"camera\",") == ev,
+	      "removed event %s", ev);
+	/* Nothing else: the display is not watched, the camera reported once. */
+	CHECK_STATUS(next_test_event(w, 300, ev, sizeof ev), MINIAV_ERR_TIMEOUT);
+
+	/* An enumeration error does not end the watch: the next timeout
+	   reports it, once. */
+	plug("!cabitest: enumeration failed on purpose\n");
+	int st;
+	double until = now_ms() + 5000;
+	while ((st = next_test_event(w, 100, ev, sizeof ev)) == MINIAV_ERR_TIMEOUT && now_ms() < until &&
+	       strstr(miniav_last_error(), "failed on purpose") == NULL) {
+	}
+	CHECK_STATUS(st, MINIAV_ERR_TIMEOUT);
+	CHECK(strstr(miniav_last_error(), "no event within") != NULL && strstr(miniav_last_error(), "failed on purpose") != NULL,
+	      "enumeration error with the timeout: %s", miniav_last_error());
+	CHECK_STATUS(miniav_watch_next(w, 0, &js), MINIAV_ERR_TIMEOUT);
+	CHECK(strstr(miniav_last_error(), "failed on purpose") == NULL, "enumeration error reported twice: %s", miniav_last_error());
+	plug("microphone hotmic\n");
+	CHECK_STATUS(next_test_event(w, 5000, ev, sizeof ev), MINIAV_OK);
+	CHECK(strstr(ev, "{\"op\":\"added\",\"device\":{\"id\":\"cabitest:hotmic\",") == ev, "added after the error: %s", ev);
+
+	/* Close from another thread wakes a waiting miniav_watch_next. */
+	struct waiter a = {.w = w};
+	pthread_t ta;
+	pthread_create(&ta, NULL, wait_event, &a);
+	sleep_ms(200);
+	double closed = now_ms();
+	CHECK_STATUS(miniav_watch_close(w), MINIAV_OK);
+	pthread_join(ta, NULL);
+	CHECK_STATUS(a.status, MINIAV_ERR_CLOSED);
+	CHECK(a.returned_ms - closed < 2000, "next returned %.1f ms after close", a.returned_ms - closed);
+	CHECK(strstr(a.err, "closed") != NULL, "waiter's error: %s", a.err);
+
+	CHECK_STATUS(miniav_watch_close(w), MINIAV_OK); /* idempotent, like miniav_close */
+	js = (char *)"not touched";
+	CHECK_STATUS(miniav_watch_next(w, 0, &js), MINIAV_ERR_CLOSED);
+	CHECK(js == NULL, "event_json not NULL on a closed watch");
+	CHECK_STATUS(miniav_watch_next(w, -1, &js), MINIAV_ERR_CLOSED); /* does not block */
+
+	/* Bad handles and arguments. Stream and watch handles never mix. */
+	miniav_stream_t s = 0;
+	CHECK_STATUS(miniav_open("testsrc:camera", "160x120@30 gray8", 0, 0, &s), MINIAV_OK);
+	CHECK(s != w, "stream handle %" PRIu64 " == watch handle", s);
+	CHECK_STATUS(miniav_watch_next(s, 0, &js), MINIAV_ERR_INVALID);
+	CHECK(strstr(miniav_last_error(), "no watch") != NULL, "unknown watch message: %s", miniav_last_error());
+	CHECK_STATUS(miniav_watch_close(s), MINIAV_ERR_INVALID);
+	CHECK_STATUS(miniav_close(w), MINIAV_ERR_INVALID);
+	CHECK_STATUS(miniav_close(s), MINIAV_OK);
+	CHECK_STATUS(miniav_watch_close(0), MINIAV_ERR_INVALID);
+	CHECK_STATUS(miniav_watch_close(w + 1000), MINIAV_ERR_INVALID);
+	CHECK_STATUS(miniav_watch_next(w + 1000, 0, &js), MINIAV_ERR_INVALID);
+	miniav_watch_t bad = 0;
+	CHECK_STATUS(miniav_watch_open("camera,telescope", 0, &bad), MINIAV_ERR_INVALID);
+	CHECK(strstr(miniav_last_error(), "\"telescope\"") != NULL, "bad kind message: %s", miniav_last_error());
+	CHECK_STATUS(miniav_watch_open("camera,", 0, &bad), MINIAV_ERR_INVALID);
+	CHECK_STATUS(miniav_watch_open("Camera", 0, &bad), MINIAV_ERR_INVALID);
+	CHECK(bad == 0, "watch handle set on failure");
+	CHECK_STATUS(miniav_watch_open(NULL, 0, NULL), MINIAV_ERR_INVALID);
+
+	/* Every kind, default interval; every kind, polling. */
+	miniav_watch_t all = 0, polled = 0;
+	CHECK_STATUS(miniav_watch_open(NULL, 0, &all), MINIAV_OK);
+	CHECK_STATUS(miniav_watch_open("", 20, &polled), MINIAV_OK);
+	CHECK(all != polled && all != 0 && polled != 0, "watch handles %" PRIu64 " %" PRIu64, all, polled);
+	CHECK_STATUS(miniav_watch_next(all, 0, NULL), MINIAV_ERR_INVALID);
+	plug("loopback hotloop\n");
+	CHECK_STATUS(next_test_event(polled, 5000, ev, sizeof ev), MINIAV_OK);
+	CHECK(strstr(ev, "{\"op\":\"added\",\"device\":{\"id\":\"cabitest:hotloop\",") == ev && strstr(ev, "\"kind\":\"loopback\""),
+	      "every kind, first: %s", ev);
+	CHECK_STATUS(next_test_event(polled, 5000, ev, sizeof ev), MINIAV_OK);
+	CHECK(strstr(ev, "{\"op\":\"removed\",\"device\":{\"id\":\"cabitest:hotmic\",") == ev, "every kind, second: %s", ev);
+	CHECK_STATUS(miniav_watch_close(all), MINIAV_OK);
+	CHECK_STATUS(miniav_watch_close(polled), MINIAV_OK);
+	plug("");
+}
+
 int main(void) {
 	load_bars();
 	test_library();
@@ -364,6 +538,7 @@ int main(void) {
 	test_audio();
 	test_errors();
 	test_threads();
+	test_watch();
 	if (failures > 0) {
 		fprintf(stderr, "FAIL %d of %d checks\n", failures, checks);
 		return 1;

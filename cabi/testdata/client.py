@@ -3,12 +3,16 @@
 Run by cabi_test.go with MINIAV_LIB (the freshly built library),
 MINIAV_PYTHON_PATH (examples/python) and the expected bar colours of
 package backend/testsrc in MINIAV_TEST_BARS (Y,U,V), MINIAV_TEST_RGB
-(R,G,B) and MINIAV_TEST_GRAY.
+(R,G,B) and MINIAV_TEST_GRAY. Hot-plug is tested with the library's test
+backend "cabitest", whose devices this client plugs and unplugs by
+rewriting the file MINIAV_CABITEST_DEVICES.
 """
 
 import math
 import os
 import sys
+import threading
+import time
 import unittest
 
 sys.path.insert(0, os.environ["MINIAV_PYTHON_PATH"])
@@ -150,6 +154,104 @@ class CABI(unittest.TestCase):
         p = f.plane(0)  # held frames outlive close
         self.assertEqual(p[60 * 160 + 10], GRAY[bar_at(10, 160, f.sequence)])
         f.release()
+
+
+def plug(*devices):
+    """Replaces the devices of the cabitest backend ("kind addr [name]"), atomically."""
+    path = os.environ["MINIAV_CABITEST_DEVICES"]
+    with open(path + ".tmp", "w") as f:
+        f.write("".join(d + "\n" for d in devices))
+    os.replace(path + ".tmp", path)
+
+
+def next_test_event(w, timeout):
+    """The next event of the cabitest backend; the machine's own devices are skipped."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ev = w.next_event(max(0.0, deadline - time.monotonic()))
+        if ev.device["backend"] == "cabitest":
+            return ev
+        print("watch: skipping an event of this machine:", ev, file=sys.stderr)
+
+
+class Watch(unittest.TestCase):
+    def setUp(self):
+        plug()
+
+    def tearDown(self):
+        plug()
+
+    def test_added_removed(self):
+        with miniav.watch(["camera"], interval=0.05) as w:  # polling, every 50 ms
+            start = time.monotonic()
+            with self.assertRaises(miniav.Timeout) as cm:
+                w.next_event(0.1)
+            took = time.monotonic() - start
+            self.assertTrue(0.095 <= took < 2, "timeout of 0.1 s took %.3f s" % took)
+            self.assertEqual(cm.exception.code, -9)
+            self.assertIn("no event within 100 ms", str(cm.exception))
+
+            plug("microphone pymic", "camera pycam Python camera")  # the microphone is not watched
+            ev = next_test_event(w, 5)
+            self.assertIsInstance(ev, miniav.Event)
+            op, dev = ev
+            self.assertEqual(op, "added")
+            self.assertEqual(dev, {"id": "cabitest:pycam", "name": "Python camera", "kind": "camera",
+                                   "backend": "cabitest", "default": False, "formats": [],
+                                   "attrs": {"test": "hot-plug"}})
+            plug("microphone pymic")
+            ev = next_test_event(w, 5)
+            self.assertEqual((ev.op, ev.device["id"], ev.device["kind"]), ("removed", "cabitest:pycam", "camera"))
+            with self.assertRaises(miniav.Timeout):
+                next_test_event(w, 0.3)  # nothing more: pymic is not a camera
+        with self.assertRaises(miniav.Closed):
+            w.next_event(0)
+        w.close()  # idempotent
+
+    def test_iterate_until_closed_from_another_thread(self):
+        w = miniav.watch("microphone, loopback", interval=0)  # notifications only
+        got, blocked = [], {}
+
+        def iterate():
+            for ev in w:
+                got.append(ev)
+                if ev.op == "removed" and ev.device["backend"] == "cabitest":
+                    break
+            try:
+                while True:
+                    w.next_event()  # waits without a timeout until closed
+            except miniav.Closed as e:
+                blocked["closed"] = (time.monotonic(), str(e))
+
+        t = threading.Thread(target=iterate)
+        t.start()
+        plug("loopback pyloop")
+        deadline = time.monotonic() + 5
+        while not got and time.monotonic() < deadline:
+            time.sleep(0.01)
+        plug()
+        time.sleep(0.3)
+        closed = time.monotonic()
+        w.close()
+        t.join(5)
+        self.assertFalse(t.is_alive(), "close did not wake next_event")
+        ours = [(e.op, e.device["id"]) for e in got if e.device["backend"] == "cabitest"]
+        self.assertEqual(ours, [("added", "cabitest:pyloop"), ("removed", "cabitest:pyloop")])
+        self.assertIn("closed", blocked)
+        self.assertLess(blocked["closed"][0] - closed, 2)
+        self.assertIn("closed", blocked["closed"][1])
+        self.assertEqual(list(w), [])  # iteration ends on a closed watch
+
+    def test_errors(self):
+        with self.assertRaises(miniav.Invalid) as cm:
+            miniav.watch("camera,telescope")
+        self.assertIn("telescope", str(cm.exception))
+        self.assertEqual(cm.exception.code, -8)
+        with self.assertRaises(miniav.Invalid):
+            miniav.watch(["camera", "Microphone"])
+        with miniav.watch() as w:  # every kind, default interval
+            with self.assertRaises(miniav.Timeout):
+                w.next_event(0)
 
 
 if __name__ == "__main__":

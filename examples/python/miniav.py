@@ -9,12 +9,19 @@ library.
                 y = frame.plane(0)           # memoryview of the device memory
                 print(frame.sequence, frame.width, frame.height, len(y))
 
+Hot-plug: devices that appear and disappear, as (op, device) events.
+
+    with miniav.watch("camera,microphone") as w:
+        for op, device in w:                 # "added"/"removed", a devices() dict
+            print(op, device["id"])
+
 The library is found through $MINIAV_LIB, then next to this file, then on
 the system's library path. Frame memory is lent by the library without a
 copy: a frame's memoryviews are valid until the frame is released (use
 frame.copy_plane(i) to keep bytes longer).
 """
 
+import collections
 import ctypes
 import ctypes.util
 import json
@@ -22,7 +29,7 @@ import os
 import sys
 
 __all__ = [
-    "open", "devices", "version", "Stream", "Frame", "Error", "NotFound", "NotSupported",
+    "open", "devices", "watch", "version", "Stream", "Frame", "Watch", "Event", "Error", "NotFound", "NotSupported",
     "Busy", "DeviceLost", "PermissionDenied", "Closed", "Released", "Invalid", "Timeout",
     "DROP_OLDEST", "DROP_NEWEST", "BLOCK",
 ]
@@ -145,6 +152,9 @@ for _name, _res, _args in [
     ("miniav_next_frame", _i32, [_u64, _i32, ctypes.POINTER(_Frame)]),
     ("miniav_frame_release", _i32, [ctypes.POINTER(_Frame)]),
     ("miniav_close", _i32, [_u64]),
+    ("miniav_watch_open", _i32, [ctypes.c_char_p, ctypes.c_int64, ctypes.POINTER(_u64)]),
+    ("miniav_watch_next", _i32, [_u64, ctypes.c_int64, ctypes.POINTER(ctypes.c_void_p)]),
+    ("miniav_watch_close", _i32, [_u64]),
 ]:
     _fn = getattr(_lib, _name)
     _fn.restype, _fn.argtypes = _res, _args
@@ -167,6 +177,11 @@ def devices():
     """The devices of every backend, as a list of dicts (id, name, kind, ...)."""
     p = ctypes.c_void_p()
     _check(_lib.miniav_devices_json(ctypes.byref(p)))
+    return _json(p)
+
+
+def _json(p):
+    """Decodes the JSON string the library allocated at p, and frees it."""
     try:
         return json.loads(ctypes.string_at(p.value).decode())
     finally:
@@ -302,3 +317,78 @@ class Stream:
 def open(device, fmt=None, queue=0, policy="drop-oldest"):  # noqa: A001 (mirrors miniav.Open)
     """Opens a device: open("testsrc:camera", "640x480@30 i420")."""
     return Stream(device, fmt, queue, policy)
+
+
+Event = collections.namedtuple("Event", "op device")
+Event.__doc__ = """A device that appeared (op "added") or disappeared ("removed");
+device is a dict like an element of devices()."""
+
+
+class Watch:
+    """Devices appearing and disappearing (hot-plug) after the watch was
+    opened. Iterate it for Events; close it (or use `with`)."""
+
+    # How long one wait in the library lasts while iterating, so that
+    # Ctrl-C (handled between library calls) interrupts a loop over a
+    # quiet watch.
+    _SLICE = 0.25
+
+    def __init__(self, kinds=None, interval=None):
+        if kinds is not None and not isinstance(kinds, str):
+            kinds = ",".join(kinds)
+        if interval is None:
+            ms = 0  # the library's default, 1 s
+        elif interval <= 0:
+            ms = -1  # no polling: backend notifications only
+        else:
+            ms = max(1, round(interval * 1000))
+        h = _u64()
+        _check(_lib.miniav_watch_open(kinds.encode() if kinds else None, ms, ctypes.byref(h)))
+        self._h = h.value
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        """Stops the watch; a next_event waiting in another thread raises
+        Closed. Idempotent."""
+        _check(_lib.miniav_watch_close(self._h))
+
+    def next_event(self, timeout=None):
+        """The next Event; timeout in seconds (None waits forever, 0 polls).
+        Raises Timeout (whose message carries an enumeration error seen
+        since the last one, if any), or Closed once the watch is closed."""
+        ms = -1 if timeout is None else max(0, int(timeout * 1000))
+        p = ctypes.c_void_p()
+        _check(_lib.miniav_watch_next(self._h, ms, ctypes.byref(p)))
+        e = _json(p)
+        return Event(e["op"], e["device"])
+
+    def __iter__(self):
+        """Events until the watch is closed (by another thread, say)."""
+        while True:
+            try:
+                yield self.next_event(self._SLICE)
+            except Timeout:
+                continue
+            except Closed:
+                return
+
+
+def watch(kinds=None, interval=None):
+    """Watches for devices that appear and disappear:
+
+        with miniav.watch("camera") as w:
+            for op, device in w:
+                print(op, device["id"])
+
+    kinds: None for every kind, else kind names ("camera", "display",
+    "window", "microphone", "loopback") as a comma-separated string or a
+    list; an unknown name raises Invalid. interval: how often to enumerate,
+    in seconds; None for the library's default (1 s); 0 or less for no
+    polling, only the changes backends notify (v4l2 does, through inotify),
+    as Go's devices.WithInterval(0)."""
+    return Watch(kinds, interval)

@@ -309,8 +309,8 @@ MINIAV_API int miniav_watch_open(const char *kinds, int64_t interval_ms, miniav_
  * returns at once). *event_json is NULL unless MINIAV_OK.
  *
  * A backend failing to enumerate does not end the watch and is not
- * returned as an error (its devices may be reported removed, then added
- * again when it recovers). The latest such error is reported with the next
+ * returned as an error (its devices are kept as they were: an error is
+ * not a removal). The latest such error is reported with the next
  * MINIAV_ERR_TIMEOUT, in miniav_last_error(), once. Several threads may
  * wait on one watch; each event goes to one of them.
  */

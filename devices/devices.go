@@ -38,27 +38,42 @@ const (
 func List(ctx context.Context, kinds ...Kind) ([]Device, error) {
 	var out []Device
 	var errs []error
+	err := each(ctx, kinds, func(b backend.Backend, ds []Device, err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("backend %s: %w", b.Name(), err))
+		}
+		out = append(out, ds...)
+	})
+	if err != nil {
+		return out, err
+	}
+	return out, errors.Join(errs...)
+}
+
+// each enumerates the backends that may offer kinds, in name order, and
+// calls fn with each one's devices of those kinds and its error. It stops
+// with ctx's error when ctx is done.
+func each(ctx context.Context, kinds []Kind, fn func(b backend.Backend, ds []Device, err error)) error {
 	for _, b := range backend.All() {
 		if err := ctx.Err(); err != nil {
-			return out, err
+			return err
 		}
 		if !offersAny(b, kinds) {
 			continue // e.g. no audio server is asked when listing cameras
 		}
 		ds, err := b.Devices(ctx)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("backend %s: %w", b.Name(), err))
-		}
+		kept := ds[:0]
 		for _, d := range ds {
 			if len(kinds) == 0 || slices.Contains(kinds, d.Kind) {
 				if d.Backend == "" {
 					d.Backend = b.Name()
 				}
-				out = append(out, d)
+				kept = append(kept, d)
 			}
 		}
+		fn(b, kept, err)
 	}
-	return out, errors.Join(errs...)
+	return nil
 }
 
 // Lookup returns the device with the given ID (any "?param" suffix is

@@ -347,3 +347,34 @@ func TestWatcherIgnoresNothingToWatch(t *testing.T) {
 	}
 	w.Close()
 }
+
+// A backend that fails to enumerate keeps its devices (no removal, and no
+// addition when it recovers); the Watcher keeps the latest error for a
+// reader that comes late.
+func TestWatcherKeepsDevicesOfAFailingBackend(t *testing.T) {
+	hot.set(nil, "kept")
+	defer hot.set(nil)
+	w := devices.NewWatcher(context.Background(), devices.WithInterval(5*time.Millisecond), devices.WithKinds(devices.Camera))
+	defer w.Close()
+	hot.set(errors.New("first failure"))
+	time.Sleep(50 * time.Millisecond) // several enumerations fail
+	hot.set(errors.New("latest failure"), "new")
+	time.Sleep(50 * time.Millisecond)
+	if err := <-w.Errors; err == nil || !strings.Contains(err.Error(), "latest failure") || !strings.Contains(err.Error(), "plugtest") {
+		t.Fatalf("Errors gave %v, want the latest failure", err)
+	}
+	hot.set(nil, "kept", "new")
+	select {
+	case e := <-w.Events:
+		if e.Op != devices.Added || e.Device.ID != "plugtest:new" {
+			t.Fatalf("event %v %s, want only plugtest:new added", e.Op, e.Device.ID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event")
+	}
+	select {
+	case e := <-w.Events:
+		t.Fatalf("event %v %s: the failing backend's device was reported", e.Op, e.Device.ID)
+	case <-time.After(100 * time.Millisecond):
+	}
+}

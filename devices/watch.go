@@ -46,8 +46,9 @@ const DefaultSettle = 100 * time.Millisecond
 
 // Watcher reports devices appearing and disappearing, like fsnotify
 // reports files: receive from Events until it is closed. Enumeration and
-// watch errors go to Errors, which holds the latest one and drops the rest
-// while nobody receives.
+// watch errors go to Errors, which holds the latest one and drops older
+// ones while nobody receives. A backend that fails to enumerate keeps its
+// devices as they were: an error is not a removal.
 // Both channels close when the context given to NewWatcher is done or Close
 // is called.
 //
@@ -99,11 +100,15 @@ func NewWatcher(ctx context.Context, opts ...WatchOption) *Watcher {
 	events := make(chan Event)
 	errs := make(chan error, 1)
 	w := &Watcher{Events: events, Errors: errs, cancel: cancel, done: make(chan struct{})}
-	report := func(err error) {
+	var reportMu sync.Mutex
+	report := func(err error) { // keep the latest error; nobody reading must not stop watching
+		reportMu.Lock()
+		defer reportMu.Unlock()
 		select {
-		case errs <- err:
-		default: // nobody is reading errors: keep watching
+		case <-errs: // drop the older one
+		default:
 		}
+		errs <- err
 	}
 	// Notifications start before the first inventory, so that nothing
 	// changing in between is missed.
@@ -131,7 +136,7 @@ func NewWatcher(ctx context.Context, opts ...WatchOption) *Watcher {
 			}
 		})
 	}
-	known := inventory(ctx, c.kinds, nil)
+	known := inventory(ctx, c.kinds, nil, nil)
 	go func() {
 		defer close(w.done)
 		defer close(errs)
@@ -153,15 +158,27 @@ func (w *Watcher) Close() error {
 	return nil
 }
 
-func inventory(ctx context.Context, kinds []Kind, report func(error)) map[string]Device {
-	ds, err := List(ctx, kinds...)
-	if err != nil && report != nil {
-		report(err)
-	}
-	m := make(map[string]Device, len(ds))
-	for _, d := range ds {
-		m[d.ID] = d
-	}
+// inventory lists the devices of kinds by ID. A backend that fails to
+// enumerate keeps the devices known before (from known), so that a passing
+// error (an audio server restarting) is reported on Errors, not as every
+// device removed and added again.
+func inventory(ctx context.Context, kinds []Kind, known map[string]Device, report func(error)) map[string]Device {
+	m := make(map[string]Device, len(known))
+	each(ctx, kinds, func(b backend.Backend, ds []Device, err error) {
+		if err != nil {
+			if report != nil {
+				report(fmt.Errorf("backend %s: %w", b.Name(), err))
+			}
+			for id, d := range known {
+				if d.Backend == b.Name() {
+					m[id] = d
+				}
+			}
+		}
+		for _, d := range ds {
+			m[d.ID] = d
+		}
+	})
 	return m
 }
 
@@ -197,7 +214,7 @@ func (w *Watcher) loop(ctx context.Context, c watchConfig, known map[string]Devi
 			settled = nil
 		case <-tick:
 		}
-		now := inventory(ctx, c.kinds, report)
+		now := inventory(ctx, c.kinds, known, report)
 		if ctx.Err() != nil {
 			return
 		}

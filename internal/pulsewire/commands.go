@@ -1,0 +1,198 @@
+package pulsewire
+
+import (
+	"fmt"
+	"io"
+	"time"
+)
+
+// ServerInfo is the reply to GET_SERVER_INFO.
+type ServerInfo struct {
+	Package, Version, User, Host string
+	SampleSpec                   SampleSpec
+	DefaultSink, DefaultSource   string
+}
+
+// ServerInfo asks for the server's name and defaults.
+func (c *Conn) ServerInfo() (ServerInfo, error) {
+	r, err := c.Request(cmdGetServerInfo, nil)
+	if err != nil {
+		return ServerInfo{}, err
+	}
+	si := ServerInfo{Package: r.String(), Version: r.String(), User: r.String(), Host: r.String(),
+		SampleSpec: r.SampleSpec(), DefaultSink: r.String(), DefaultSource: r.String()}
+	return si, r.Err()
+}
+
+// SourceInfo is one source of GET_SOURCE_INFO_LIST.
+type SourceInfo struct {
+	Index       uint32
+	Name        string
+	Description string
+	SampleSpec  SampleSpec
+	ChannelMap  []byte
+	// MonitorOf is the name of the sink this source monitors ("" for an
+	// input).
+	MonitorOf string
+	Driver    string
+	Props     map[string]string
+}
+
+// Sources lists the server's sources.
+func (c *Conn) Sources() ([]SourceInfo, error) {
+	r, err := c.Request(cmdGetSourceInfoList, nil)
+	if err != nil {
+		return nil, err
+	}
+	var out []SourceInfo
+	for r.Len() > 0 && r.Err() == nil {
+		var s SourceInfo
+		s.Index = r.U32()
+		s.Name = r.String()
+		s.Description = r.String()
+		s.SampleSpec = r.SampleSpec()
+		s.ChannelMap = r.ChannelMap()
+		r.U32()     // owner module
+		r.CVolume() // volume
+		r.Bool()    // mute
+		r.U32()     // monitor of sink (index)
+		s.MonitorOf = r.String()
+		r.Usec() // latency
+		s.Driver = r.String()
+		r.U32() // flags
+		if c.version >= 13 {
+			s.Props = r.PropList()
+			r.Usec() // configured latency
+		}
+		if c.version >= 15 {
+			return nil, fmt.Errorf("%w: source info of protocol %d", ErrProtocol, c.version)
+		}
+		out = append(out, s)
+	}
+	return out, r.Err()
+}
+
+// RecordStream is what the server made of a record stream request.
+type RecordStream struct {
+	Channel      uint32 // the stream's index: its data packets' channel
+	SourceOutput uint32
+	MaxLength    uint32
+	FragSize     uint32 // bytes per data packet the server aims for
+	SampleSpec   SampleSpec
+	Source       string // the source it records from
+	Suspended    bool
+	Latency      time.Duration // the source's latency
+}
+
+// RecordConfig asks for a record stream.
+type RecordConfig struct {
+	SampleSpec SampleSpec
+	ChannelMap []byte
+	// Source is the source's name; "" is the default source and
+	// "@DEFAULT_MONITOR@" the monitor of the default sink.
+	Source    string
+	MaxLength uint32 // bytes the server queues for a client that does not read; 0: the server's default
+	FragSize  uint32 // bytes per packet (and, with AdjustLatency, the latency asked of the source)
+	// AdjustLatency makes the source's latency follow FragSize (parec's
+	// --latency-msec does the same).
+	AdjustLatency bool
+	// NoMove keeps the stream on its source: when the source goes away the
+	// server kills the stream instead of moving it to the default source.
+	NoMove bool
+	Props  []string // key, value pairs of the stream's properties
+}
+
+// CreateRecordStream starts a record stream. Its data is then read with
+// ReadData; only one record stream per Conn is supported.
+func (c *Conn) CreateRecordStream(rc RecordConfig) (RecordStream, error) {
+	if c.stream != commandChannel {
+		return RecordStream{}, fmt.Errorf("pulse: the connection already has a record stream")
+	}
+	maxLength := rc.MaxLength
+	if maxLength == 0 {
+		maxLength = InvalidIndex
+	}
+	r, err := c.Request(cmdCreateRecordStream, func(w *Builder) {
+		w.SampleSpec(rc.SampleSpec)
+		w.ChannelMap(rc.ChannelMap)
+		w.U32(InvalidIndex)
+		w.String(rc.Source)
+		w.U32(maxLength)
+		w.Bool(false) // corked
+		w.U32(rc.FragSize)
+		for range 5 { // no_remap no_remix fix_format fix_rate fix_channels
+			w.Bool(false)
+		}
+		w.Bool(rc.NoMove)
+		w.Bool(false) // variable_rate
+		w.Bool(false) // peak_detect
+		w.Bool(rc.AdjustLatency)
+		w.PropList(rc.Props...)
+		w.U32(InvalidIndex) // direct_on_input
+	})
+	if err != nil {
+		return RecordStream{}, err
+	}
+	var rs RecordStream
+	rs.Channel = r.U32()
+	rs.SourceOutput = r.U32()
+	rs.MaxLength = r.U32()
+	rs.FragSize = r.U32()
+	rs.SampleSpec = r.SampleSpec()
+	r.ChannelMap()
+	r.U32() // source index
+	rs.Source = r.String()
+	rs.Suspended = r.Bool()
+	rs.Latency = time.Duration(r.Usec()) * time.Microsecond
+	if err := r.Err(); err != nil {
+		return RecordStream{}, err
+	}
+	c.stream = rs.Channel
+	return rs, nil
+}
+
+// ReadData reads up to len(p) bytes of the record stream's data, waiting
+// for a packet if none is being read. Command packets met on the way are
+// handled: the server killing the stream returns ErrKilled; other events
+// are skipped. It returns at most the rest of the current packet, so
+// Packet tells whether the read ended one.
+func (c *Conn) ReadData(p []byte) (int, error) {
+	for c.left == 0 {
+		if c.killed {
+			return 0, ErrKilled
+		}
+		ch, n, err := c.header()
+		if err != nil {
+			return 0, err
+		}
+		switch ch {
+		case c.stream:
+			c.left = n
+		case commandChannel:
+			r, err := c.command(n)
+			if err != nil {
+				return 0, err
+			}
+			if op := r.U32(); op == cmdRecordStreamKilled {
+				r.U32() // tag
+				if r.U32() == c.stream {
+					c.killed = true
+				}
+			}
+		default:
+			if _, err := c.br.Discard(n); err != nil {
+				return 0, err
+			}
+		}
+	}
+	n := min(len(p), c.left)
+	if _, err := io.ReadFull(c.br, p[:n]); err != nil {
+		return 0, err
+	}
+	c.left -= n
+	return n, nil
+}
+
+// Buffered is how many bytes were received and not read yet (not counting
+// those still in the kernel's socket buffer).
+func (c *Conn) Buffered() int { return c.br.Buffered() }

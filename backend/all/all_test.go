@@ -24,6 +24,8 @@ func TestRegistersEveryBackend(t *testing.T) {
 	}
 	if runtime.GOOS == "js" {
 		want = append(want, "webmedia")
+	} else {
+		want = append(want, "pulse")
 	}
 	if cgoEnabled {
 		want = append(want, "malgo", "malgo-null")

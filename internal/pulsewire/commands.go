@@ -19,8 +19,8 @@ func (c *Conn) ServerInfo() (ServerInfo, error) {
 	if err != nil {
 		return ServerInfo{}, err
 	}
-	si := ServerInfo{Package: r.String(), Version: r.String(), User: r.String(), Host: r.String(),
-		SampleSpec: r.SampleSpec(), DefaultSink: r.String(), DefaultSource: r.String()}
+	si := ServerInfo{Package: r.Text(), Version: r.Text(), User: r.Text(), Host: r.Text(),
+		SampleSpec: r.SampleSpec(), DefaultSink: r.Text(), DefaultSource: r.Text()}
 	return si, r.Err()
 }
 
@@ -48,17 +48,17 @@ func (c *Conn) Sources() ([]SourceInfo, error) {
 	for r.Len() > 0 && r.Err() == nil {
 		var s SourceInfo
 		s.Index = r.U32()
-		s.Name = r.String()
-		s.Description = r.String()
+		s.Name = r.Text()
+		s.Description = r.Text()
 		s.SampleSpec = r.SampleSpec()
 		s.ChannelMap = r.ChannelMap()
 		r.U32()     // owner module
 		r.CVolume() // volume
 		r.Bool()    // mute
 		r.U32()     // monitor of sink (index)
-		s.MonitorOf = r.String()
+		s.MonitorOf = r.Text()
 		r.Usec() // latency
-		s.Driver = r.String()
+		s.Driver = r.Text()
 		r.U32() // flags
 		if c.version >= 13 {
 			s.Props = r.PropList()
@@ -141,7 +141,7 @@ func (c *Conn) CreateRecordStream(rc RecordConfig) (RecordStream, error) {
 	rs.SampleSpec = r.SampleSpec()
 	r.ChannelMap()
 	r.U32() // source index
-	rs.Source = r.String()
+	rs.Source = r.Text()
 	rs.Suspended = r.Bool()
 	rs.Latency = time.Duration(r.Usec()) * time.Microsecond
 	if err := r.Err(); err != nil {

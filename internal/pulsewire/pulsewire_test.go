@@ -178,7 +178,7 @@ func TestTagstructRoundTrip(t *testing.T) {
 	w.CVolume([]uint32{0x10000, 5})
 	w.PropList("a", "b", "key", "")
 	r := NewReader(w.Bytes())
-	if r.U32() != 7 || r.U8() != 3 || !r.Bool() || r.Bool() || r.String() != "name" || r.String() != "" {
+	if r.U32() != 7 || r.U8() != 3 || !r.Bool() || r.Bool() || r.Text() != "name" || r.Text() != "" {
 		t.Fatal("scalars")
 	}
 	if x := r.Arbitrary(); string(x) != "\x01\x02\x03" {
@@ -201,7 +201,7 @@ func TestTagstructRoundTrip(t *testing.T) {
 	}
 	// Wrong tags and truncation are protocol errors, and sticky.
 	r = NewReader(w.Bytes())
-	if r.String(); !errors.Is(r.Err(), ErrProtocol) || r.U32() != 0 {
+	if _ = r.Text(); !errors.Is(r.Err(), ErrProtocol) || r.U32() != 0 {
 		t.Fatalf("reading a u32 as a string: %v", r.Err())
 	}
 	r = NewReader(w.Bytes()[:3])

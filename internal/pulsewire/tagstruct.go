@@ -185,8 +185,8 @@ func (r *Reader) Volume() uint32 {
 	return 0
 }
 
-// String reads a string; the null string reads as "".
-func (r *Reader) String() string {
+// Text reads a string; the null string reads as "".
+func (r *Reader) Text() string {
 	if r.err != nil {
 		return ""
 	}
@@ -280,7 +280,7 @@ func (r *Reader) PropList() map[string]string {
 			r.b = r.b[1:]
 			return m
 		}
-		k := r.String()
+		k := r.Text()
 		n := r.U32()
 		v := r.Arbitrary()
 		if r.err != nil || uint32(len(v)) != n {

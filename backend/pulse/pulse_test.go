@@ -1,0 +1,407 @@
+//go:build !js
+
+package pulse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/miniav-go/miniav"
+	"github.com/miniav-go/miniav/backend"
+	"github.com/miniav-go/miniav/format"
+	"github.com/miniav-go/miniav/internal/audiotest"
+	daemon "github.com/miniav-go/miniav/internal/pulse"
+)
+
+// TestMain stops the shared PulseAudio daemon after the tests, then checks
+// that no goroutine and no pooled buffer outlived them.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(daemon.Main(poolCheck{m})) }
+
+type poolCheck struct{ m daemon.M }
+
+func (p poolCheck) Run() int {
+	code := p.m.Run()
+	if st := PoolStats(); st.Outstanding != 0 && code == 0 {
+		fmt.Fprintf(os.Stderr, "pulse: %d pooled buffers still outstanding after the tests: %+v\n", st.Outstanding, st)
+		return 1
+	}
+	return code
+}
+
+// The default input (testmic, fed by micsink) and the loopback of the
+// default output (testsink's monitor) capture the 440 Hz tone played into
+// them, in every requested format, resampled or not.
+func TestTone(t *testing.T) {
+	srv := daemon.Shared(t)
+	wav := daemon.ToneWAV(t, 440, daemon.Rate, 2, 60*time.Second, 0.5)
+	for _, sink := range []string{daemon.Sink, daemon.MicSink} {
+		if err := srv.Play(sink, wav); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(srv.StopPlaying)
+	type tc struct {
+		id   string
+		kind backend.Kind
+		a    format.Audio
+	}
+	var cases []tc
+	for _, sf := range []format.SampleFormat{format.S16, format.F32} {
+		for _, ch := range []int{1, 2} {
+			for _, rate := range []int{48000, 44100} {
+				cases = append(cases, tc{"pulse:", backend.KindMicrophone, format.Audio{SampleRate: rate, Channels: ch, SampleFormat: sf}})
+			}
+		}
+	}
+	cases = append(cases,
+		tc{"pulse:loopback", backend.KindLoopback, format.Audio{SampleRate: 48000, Channels: 2, SampleFormat: format.F32, PeriodFrames: 256}},
+		tc{"pulse:" + daemon.Monitor, backend.KindLoopback, format.Audio{SampleRate: 44100, Channels: 1, SampleFormat: format.S16}},
+		tc{"pulse:" + daemon.Mic + "?server=" + srv.Addr, backend.KindMicrophone, format.Audio{SampleRate: 48000, Channels: 2, SampleFormat: format.S16, PeriodFrames: 1024}},
+	)
+	sem := make(chan struct{}, 4) // more starve the daemon on 2 cores under -race
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%s/%v", c.id, c.a), func(t *testing.T) {
+			t.Parallel()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			s, err := miniav.Open(context.Background(), c.id, miniav.WithAudio(c.a), miniav.WithPolicy(miniav.Block), miniav.WithQueue(16))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			info := s.Info()
+			want := c.a
+			if want.PeriodFrames == 0 {
+				want.PeriodFrames = want.SampleRate / 100
+			}
+			if info.Audio != want || info.Kind != c.kind || !strings.Contains(info.Mode, "pulse native protocol") {
+				t.Fatalf("Info = %+v, want audio %v, kind %v", info, want, c.kind)
+			}
+			chans := audiotest.ToneCapture(t, s)
+			s.Close()
+			for ch, x := range chans {
+				f, frac := audiotest.Dominant(x, c.a.SampleRate, 100, 2000)
+				if math.Abs(f-440) > 1 || frac < 0.9 {
+					t.Errorf("channel %d: dominant %.2f Hz holding %.0f%% of the energy, want 440±1 Hz, ≥90%%; glitches at %v", ch, f, frac*100, audiotest.Glitches(x, 440, c.a.SampleRate))
+				}
+			}
+		})
+	}
+}
+
+// Devices lists the sources with kinds, defaults and formats.
+func TestDevices(t *testing.T) {
+	daemon.Shared(t)
+	devs, err := Backend{}.Devices(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]backend.Device{}
+	for _, d := range devs {
+		byID[d.ID] = d
+	}
+	for _, w := range []struct {
+		id   string
+		kind backend.Kind
+		def  bool
+		name string
+	}{
+		{"pulse:" + daemon.Mic, backend.KindMicrophone, true, "TestMic"},
+		{"pulse:" + daemon.Monitor, backend.KindLoopback, true, "Monitor of TestSink"},
+		{"pulse:" + daemon.MicSink + ".monitor", backend.KindLoopback, false, "Monitor of MicSink"},
+	} {
+		d, ok := byID[w.id]
+		if !ok {
+			t.Fatalf("no device %s in %v", w.id, devs)
+		}
+		if d.Kind != w.kind || d.Default != w.def || d.Name != w.name || d.Backend != Name || !strings.HasPrefix(d.Attrs["server"], "pulseaudio ") {
+			t.Errorf("%s = %+v, want kind %v, default %v, name %q", w.id, d, w.kind, w.def, w.name)
+		}
+		if len(d.Audio) != 2 || !d.Audio[1].Supports(format.Audio{SampleRate: 44100, Channels: 6, SampleFormat: format.S24}) ||
+			!d.Audio[0].Supports(format.Audio{SampleRate: 48000}) {
+			t.Errorf("%s caps %v: want the native 48 kHz format, then the converted range", w.id, d.Audio)
+		}
+	}
+	if len(devs) != 3 {
+		t.Errorf("%d devices, want 3: %v", len(devs), devs)
+	}
+	if mon := byID["pulse:"+daemon.Monitor]; mon.Attrs["monitor_of"] != daemon.Sink || mon.Attrs["native"] != "s16 2ch 48000Hz" {
+		t.Errorf("monitor attrs %v", mon.Attrs)
+	}
+	// No server: no devices, and no error (a machine without audio).
+	t.Setenv("PULSE_SERVER", "unix:/nonexistent/native")
+	if devs, err := (Backend{}).Devices(context.Background()); err != nil || len(devs) != 0 {
+		t.Fatalf("without a server: %v, %v", devs, err)
+	}
+}
+
+// Bad addresses and formats fail with the right sentinel errors.
+func TestOpenErrors(t *testing.T) {
+	daemon.Shared(t)
+	ctx := context.Background()
+	for _, c := range []struct {
+		id   string
+		a    format.Audio
+		want error
+	}{
+		{"pulse:no-such-source", format.Audio{}, backend.ErrNotFound},
+		{"pulse:?colour=red", format.Audio{}, backend.ErrNotSupported},
+		{"pulse:", format.Audio{Channels: 33}, backend.ErrNotSupported},
+		{"pulse:", format.Audio{SampleRate: 400000}, backend.ErrNotSupported},
+		{"pulse:", format.Audio{SampleFormat: format.SampleFormat(42)}, backend.ErrNotSupported},
+		{"pulse:", format.Audio{SampleRate: 8000, PeriodFrames: 9000}, backend.ErrNotSupported},
+		{"pulse:?server=unix:/nonexistent/native", format.Audio{}, backend.ErrNotFound},
+	} {
+		s, err := miniav.Open(ctx, c.id, miniav.WithAudio(c.a))
+		if err == nil {
+			s.Close()
+			t.Errorf("Open(%q, %v) succeeded", c.id, c.a)
+			continue
+		}
+		if !errors.Is(err, c.want) {
+			t.Errorf("Open(%q, %v) = %v, want %v", c.id, c.a, err, c.want)
+		}
+	}
+	// Zero fields take the server's default sample spec and a 10 ms period.
+	s, err := miniav.Open(ctx, "pulse:loopback", miniav.WithPull())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if a := s.Info().Audio; a != (format.Audio{SampleRate: 44100, Channels: 2, SampleFormat: format.S16, PeriodFrames: 441}) {
+		t.Errorf("default format %v, want the daemon's default s16 2ch 44100Hz, 441-frame periods", a)
+	}
+}
+
+// A consumer that keeps up sees 10 s of audio with no gap, the device
+// timestamps on the sample clock, and the sample count keeping pace with
+// the wall clock.
+func TestContinuity(t *testing.T) {
+	daemon.Shared(t)
+	const seconds = 10
+	a := format.Audio{SampleRate: 48000, Channels: 2, SampleFormat: format.S16, PeriodFrames: 480}
+	s, err := miniav.Open(context.Background(), "pulse:loopback", miniav.WithAudio(a), miniav.WithPull())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var next uint64
+	start := time.Now()
+	for next < seconds*48000 {
+		f, err := s.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq, dts := f.Sequence(), f.DeviceTimestamp()
+		f.Release()
+		if seq != next {
+			t.Fatalf("sequence %d, want %d (stats %+v)", seq, next, s.Stats())
+		}
+		if want := time.Duration(seq) * time.Second / 48000; dts != want {
+			t.Fatalf("device timestamp %v at sequence %d, want %v", dts, seq, want)
+		}
+		next = seq + 480
+	}
+	if el := time.Since(start); el < (seconds-1)*time.Second || el > (seconds+1)*time.Second {
+		t.Errorf("%d s of audio took %v", seconds, el)
+	}
+	if st := s.Stats(); st.Dropped.Total() != 0 {
+		t.Fatalf("drops %+v", st.Dropped)
+	}
+}
+
+// A consumer that stalls for 3 s makes the server drop audio beyond its
+// queue and the socket buffer: the loss is counted as overruns and skipped
+// in Sequence, so the sample count (and DeviceTimestamp) stays on the
+// real clock, and capture goes on without a further gap.
+func TestStallIsCountedAndSkipped(t *testing.T) {
+	daemon.Shared(t)
+	a := format.Audio{SampleRate: 48000, Channels: 2, SampleFormat: format.S16, PeriodFrames: 480}
+	for _, pull := range []bool{true, false} {
+		t.Run(fmt.Sprintf("pull=%v", pull), func(t *testing.T) {
+			opts := []miniav.Option{miniav.WithAudio(a), miniav.WithPolicy(miniav.Block), miniav.WithQueue(2)}
+			if pull {
+				opts = append(opts, miniav.WithPull())
+			}
+			s, err := miniav.Open(context.Background(), "pulse:loopback", opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			var next, gapFrames uint64
+			var start time.Time
+			gaps := 0
+			for n := 0; ; n++ {
+				f, err := s.Next()
+				if err != nil {
+					t.Fatal(err)
+				}
+				seq := f.Sequence()
+				f.Release()
+				if n == 0 {
+					start = time.Now() // about when sample 480 arrived
+				} else if seq != next {
+					gaps++
+					gapFrames += seq - next
+				}
+				next = seq + 480
+				if n == 20 {
+					time.Sleep(3 * time.Second)
+				}
+				if elapsed := time.Since(start); elapsed > 5*time.Second {
+					// The sample count keeps pace with the clock, lost audio included.
+					if lag := elapsed - time.Duration(next-960)*time.Second/48000; lag < -100*time.Millisecond || lag > 150*time.Millisecond {
+						t.Errorf("after %v the sample count is %v behind the clock", elapsed, lag)
+					}
+					break
+				}
+			}
+			st := s.Stats()
+			t.Logf("%d gap(s), %d frames (%v) skipped; stats %+v", gaps, gapFrames, time.Duration(gapFrames)*time.Second/48000, st)
+			if gaps != 1 || gapFrames < 48000 || gapFrames > 3*48000 || gapFrames%480 != 0 {
+				t.Errorf("%d gaps of %d frames in all: want one gap of whole periods, 1 to 3 s", gaps, gapFrames)
+			}
+			if st.Dropped[backend.DropOverrun] != gapFrames/480 || st.Dropped[backend.DropDevice] != 0 {
+				t.Errorf("drops %v: want the gap counted once, as %d overruns", st.Dropped, gapFrames/480)
+			}
+		})
+	}
+}
+
+// Killing the server ends the stream with ErrDeviceLost at once; frames
+// held stay valid and nothing stays outstanding.
+func TestServerKilled(t *testing.T) {
+	srv := daemon.StartT(t)
+	s, err := miniav.Open(context.Background(), "pulse:loopback?server="+srv.Addr, miniav.WithAudio(format.Audio{SampleRate: 48000, Channels: 2, SampleFormat: format.S16}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var held []miniav.Frame
+	for f := range s.Frames() {
+		seq := f.Sequence()
+		if len(held) < 3 {
+			held = append(held, f)
+		} else {
+			f.Release()
+		}
+		if seq >= 48000/4 {
+			break
+		}
+	}
+	srv.Kill()
+	killed := time.Now()
+	for f := range s.Frames() {
+		f.Release()
+	}
+	if err := s.Err(); !errors.Is(err, miniav.ErrDeviceLost) {
+		t.Fatalf("Err() = %v, want ErrDeviceLost", err)
+	}
+	if d := time.Since(killed); d > time.Second {
+		t.Errorf("the stream ended %v after the kill", d)
+	}
+	for _, f := range held {
+		if len(f.Audio().Data()) != 480*4 {
+			t.Errorf("a held frame lost its data")
+		}
+		f.Release()
+	}
+	if st := s.Stats(); st.Outstanding != 0 {
+		t.Fatalf("outstanding frames %d", st.Outstanding)
+	}
+}
+
+// A named source that goes away ends its stream with ErrDeviceLost (the
+// server kills it rather than moving it).
+func TestSourceRemoved(t *testing.T) {
+	srv := daemon.Shared(t)
+	out, err := srv.Command("pactl", "load-module", "module-null-sink", "sink_name=doomed", "rate=48000").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := miniav.Open(context.Background(), "pulse:doomed.monitor", miniav.WithPull(),
+		miniav.WithAudio(format.Audio{SampleRate: 48000, Channels: 1, SampleFormat: format.F32}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if k := s.Info().Kind; k != backend.KindLoopback {
+		t.Errorf("kind %v", k)
+	}
+	if err := srv.Pactl(context.Background(), "unload-module", strings.TrimSpace(string(out))); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		f, err := s.Next()
+		if err != nil {
+			if !errors.Is(err, miniav.ErrDeviceLost) {
+				t.Fatalf("Next: %v, want ErrDeviceLost", err)
+			}
+			break
+		}
+		f.Release()
+	}
+}
+
+// Cancelling the context of a pull stream wakes a Next waiting for audio.
+func TestCancelWakesNext(t *testing.T) {
+	srv := daemon.Shared(t)
+	out, err := srv.Command("pactl", "load-module", "module-null-sink", "sink_name=idle", "rate=48000").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Pactl(context.Background(), "unload-module", strings.TrimSpace(string(out)))
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := miniav.Open(ctx, "pulse:idle.monitor", miniav.WithPull()) // an idle null sink delivers in 2 s blocks
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	for {
+		f, err := s.Next()
+		if err != nil {
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("Next: %v", err)
+			}
+			break
+		}
+		f.Release()
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("Next returned %v after the cancel", d)
+	}
+}
+
+// Steady-state capture allocates nothing per period.
+func TestNoAllocations(t *testing.T) {
+	daemon.Shared(t)
+	s, err := miniav.Open(context.Background(), "pulse:loopback", miniav.WithPull(),
+		miniav.WithAudio(format.Audio{SampleRate: 48000, Channels: 2, SampleFormat: format.F32, PeriodFrames: 240}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	read := func() {
+		f, err := s.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Release()
+	}
+	for range 20 {
+		read()
+	}
+	if n := testing.AllocsPerRun(100, read); n != 0 {
+		t.Fatalf("%v allocations per period", n)
+	}
+}

@@ -28,12 +28,12 @@ type source struct {
 	bytes  int // bytes per buffer
 	rate   int
 
-	bound    context.Context // the context Read is bound to
-	unbind   func() bool
-	next     uint64 // sample index of the next buffer
-	scratch  []byte // a period read when the pool is exhausted
-	skipped  uint64 // frames dropped since the last buffer, already reported
-	clock    lossClock
+	bound   context.Context // the context Read is bound to
+	unbind  func() bool
+	next    uint64 // sample index of the next buffer
+	scratch []byte // a period read when the pool is exhausted
+	skipped uint64 // frames dropped since the last buffer, already reported
+	clock   lossClock
 }
 
 func newSource(c *pulsewire.Conn, info backend.Info, obs backend.Observer) *source {
@@ -143,16 +143,19 @@ func frameTime(n uint64, rate int) time.Duration {
 }
 
 // lossClock finds audio the server dropped by comparing the sample count
-// with the clock: the lag of a period's arrival behind the time its samples
-// say. Its floor is the stream's usual latency, followed slowly (clock
-// drift); a lag above the floor by more than the tolerance, seen when the
-// reader is caught up, is audio that never arrived.
+// with the clock. base is the earliest time sample 0 can have been
+// captured given every arrival so far (a period cannot arrive before its
+// last sample was captured); a period's lag is how much later than that it
+// arrived. The usual lag (floor) follows the stream's jitter and a slow
+// drift of the sound card's clock; a lag above it by more than the
+// tolerance, seen when the reader is caught up, is audio that never
+// arrived.
 type lossClock struct {
 	rate, period int
 	tolerance    time.Duration
 	started      bool
-	base         time.Duration // arrival of sample 0, as if there were no latency
-	floor        time.Duration // usual lag
+	base         time.Duration
+	floor        time.Duration
 }
 
 func (l *lossClock) init(rate, period int) {
@@ -162,26 +165,28 @@ func (l *lossClock) init(rate, period int) {
 
 // lost is called when the period ending at sample index end arrived at
 // now; fresh tells whether the reader waited for it. It returns how many
-// sample frames were lost before it.
+// sample frames were lost before it, in whole periods.
 func (l *lossClock) lost(now time.Duration, end uint64, fresh bool) uint64 {
-	if !l.started {
-		l.started, l.base = true, now-frameTime(end, l.rate)
+	t := now - frameTime(end, l.rate)
+	if !l.started || t < l.base {
+		// The first period, or one that came sooner than any before (a
+		// burst of queued audio at the start, or a sound card clock that
+		// runs faster than the system's): the new earliest base.
+		l.started, l.base, l.floor = true, t, 0
 		return 0
 	}
-	lag := now - l.base - frameTime(end, l.rate)
-	if lag < l.floor {
-		l.floor = lag
-		return 0
-	}
+	lag := t - l.base
 	if !fresh {
 		return 0 // catching up on queued audio: its lag says nothing
 	}
 	if excess := lag - l.floor; excess > l.tolerance {
-		// Whole periods: the server drops what it cannot queue in blocks.
 		n := uint64(excess) * uint64(l.rate) / uint64(time.Second)
-		n = (n + uint64(l.period)/2) / uint64(l.period) * uint64(l.period)
-		return n
+		return (n + uint64(l.period)/2) / uint64(l.period) * uint64(l.period)
 	}
-	l.floor += (lag - l.floor) / 1024 // follow a slow drift of the sound card's clock
+	if lag < l.floor {
+		l.floor = lag
+	} else {
+		l.floor += (lag - l.floor) / 1024
+	}
 	return 0
 }

@@ -21,6 +21,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/miniav-go/miniav/internal/rawconn"
 )
 
 // Version is the protocol version this package speaks (PulseAudio 0.9.15's;
@@ -86,6 +88,7 @@ var ErrKilled = errors.New("pulse: the server killed the record stream")
 // Conn is a connection to a PulseAudio server.
 type Conn struct {
 	nc      net.Conn
+	rw      *rawconn.Conn // nc without waking the runtime's monitor thread per packet
 	br      *bufio.Reader
 	version uint32
 	tag     uint32
@@ -175,7 +178,8 @@ func Dial(ctx context.Context, server, clientName string) (*Conn, error) {
 			errs = append(errs, err)
 			continue
 		}
-		c := &Conn{nc: nc, br: bufio.NewReaderSize(nc, 64<<10), version: Version, stream: commandChannel}
+		rw := rawconn.Wrap(nc)
+		c := &Conn{nc: nc, rw: rw, br: bufio.NewReaderSize(rw, 64<<10), version: Version, stream: commandChannel}
 		if err := c.handshake(ctx, clientName); err != nil {
 			nc.Close()
 			errs = append(errs, fmt.Errorf("%s: %w", addr, err))
@@ -246,7 +250,7 @@ func (c *Conn) Request(cmd uint32, build func(*Builder)) (*Reader, error) {
 	c.out = be.AppendUint32(c.out, commandChannel)
 	c.out = append(c.out, make([]byte, 12)...)
 	c.out = append(c.out, body...)
-	if _, err := c.nc.Write(c.out); err != nil {
+	if _, err := c.rw.Write(c.out); err != nil {
 		return nil, err
 	}
 	for {

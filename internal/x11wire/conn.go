@@ -13,12 +13,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/miniav-go/miniav/internal/rawconn"
 )
 
 var le = binary.LittleEndian
 
-// errEOF is io.EOF (a variable so raw reads return the same value).
-var errEOF = io.EOF
 
 // Errors returned by Dial.
 var (
@@ -58,7 +58,7 @@ type Reply struct {
 // Conn is an X11 connection.
 type Conn struct {
 	nc  net.Conn
-	raw rawIO
+	raw *rawconn.Conn // reads and writes nc without waking the runtime's monitor thread
 
 	// Root is the root window of the display's screen, Width and Height
 	// its size in pixels, RootDepth its depth.
@@ -167,12 +167,11 @@ func Dial(ctx context.Context, name string) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("x11wire: display %s: %w", name, err)
 	}
-	c := &Conn{nc: nc}
+	c := &Conn{nc: nc, raw: rawconn.Wrap(nc)}
 	if err := c.setup(ctx, name, d, cookie(ip, d.num)); err != nil {
 		nc.Close()
 		return nil, err
 	}
-	c.raw.init(nc)
 	return c, nil
 }
 
@@ -315,7 +314,7 @@ func (c *Conn) send(n int, hasReply bool, dst []byte) (uint64, error) {
 		}
 		*p = pending{seq: seq, dst: dst}
 	}
-	if _, err := c.rawWrite(c.req[:n]); err != nil {
+	if _, err := c.raw.Write(c.req[:n]); err != nil {
 		c.readErr = fmt.Errorf("x11wire: write: %w", err)
 		return 0, c.readErr
 	}
@@ -363,7 +362,7 @@ func (c *Conn) AsyncError() error {
 // the connection failed.
 func (c *Conn) read(b []byte) (int, error) {
 	for {
-		n, err := c.rawRead(b)
+		n, err := c.raw.Read(b)
 		if err == nil || n > 0 {
 			return n, nil
 		}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Audio capture CPU: miniav's malgo backend against parec, 48 kHz stereo s16
+# Audio capture CPU: miniav's malgo and pure-Go pulse backends against parec, 48 kHz stereo s16
 # from the monitor of a null sink on one private PulseAudio daemon, in one
 # run. Each tool runs as its own process for SECS (20) seconds; reported are
 # the process's CPU (getrusage) and the daemon's CPU (/proc) per minute of
@@ -8,7 +8,8 @@
 # [-keepalive=false] [-only REGEXP] (-gocb adds rows for malgo's Go data
 # callback, the fallback path; -keepalive=false stops the test server's
 # keep-alive streams, so the server sends data once per client period
-# instead of every 5 ms; the last row calibrates the Go floor).
+# instead of every 5 ms; the last row is a Go process woken by a pipe, with
+# no audio, for reference).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/go/bin

@@ -110,7 +110,9 @@
 // Two threads wake per period where parec has one: miniaudio's PulseAudio
 // thread, and the Go reader it wakes; a channel stream wakes a third (its
 // capture goroutine hands off to the consumer). For small periods use a
-// pull stream; bench/audio.sh measures all of it (BENCHMARKS.md).
+// pull stream; bench/audio.sh measures all of it (BENCHMARKS.md). On a
+// PulseAudio or PipeWire server the pure-Go backend/pulse, which reads
+// the server's socket itself, costs less than parec with pull streams.
 //
 // # Timestamps and sequence numbers
 //

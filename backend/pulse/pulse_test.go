@@ -405,3 +405,35 @@ func TestNoAllocations(t *testing.T) {
 		t.Fatalf("%v allocations per period", n)
 	}
 }
+
+// A null sink nobody plays into starts in 2 s blocks: the first audio
+// arrives late and in a burst. That is not loss: no overrun, no gap.
+func TestIdleSinkBurstIsNotLoss(t *testing.T) {
+	srv := daemon.Shared(t)
+	out, err := srv.Command("pactl", "load-module", "module-null-sink", "sink_name=quiet", "rate=48000").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Pactl(context.Background(), "unload-module", strings.TrimSpace(string(out)))
+	s, err := miniav.Open(context.Background(), "pulse:quiet.monitor", miniav.WithPull(),
+		miniav.WithAudio(format.Audio{SampleRate: 48000, Channels: 2, SampleFormat: format.S16, PeriodFrames: 480}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var next uint64
+	for end := time.Now().Add(4 * time.Second); time.Now().Before(end); {
+		f, err := s.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Sequence() != next {
+			t.Fatalf("sequence %d, want %d (stats %+v)", f.Sequence(), next, s.Stats())
+		}
+		next += 480
+		f.Release()
+	}
+	if st := s.Stats(); st.Dropped.Total() != 0 || next < 2*48000 {
+		t.Fatalf("%d frames, stats %+v", next, st)
+	}
+}

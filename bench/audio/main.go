@@ -1,5 +1,6 @@
 // Command audio measures the CPU cost of capturing 48 kHz stereo s16 from
-// a PulseAudio monitor source with miniav's malgo backend and with parec,
+// a PulseAudio monitor source with miniav's malgo backend, its pure-Go
+// pulse backend and parec,
 // on one private PulseAudio daemon in one run. For each tool it runs a
 // separate process for -secs and reports the process's CPU time
 // (getrusage of the exited child) and the daemon's CPU time over the same
@@ -25,6 +26,7 @@ import (
 
 	"github.com/miniav-go/miniav"
 	"github.com/miniav-go/miniav/backend/malgo"
+	pulsebackend "github.com/miniav-go/miniav/backend/pulse"
 	"github.com/miniav-go/miniav/format"
 	"github.com/miniav-go/miniav/internal/proccpu"
 	"github.com/miniav-go/miniav/internal/pulse"
@@ -85,7 +87,7 @@ func main() {
 		return
 	}
 	if *isChild {
-		_ = malgo.Name
+		_, _ = malgo.Name, pulsebackend.Name
 		child(*id, *period, *pull)
 		return
 	}
@@ -105,8 +107,8 @@ func main() {
 		peer string // parec at the same period, for the last column
 		out  bool   // the tool prints a summary line
 	}
-	miniavTool := func(period int, goCallback, pull bool, env ...string) tool {
-		name := fmt.Sprintf("miniav malgo, %d ms periods", period*1000/48000)
+	miniavTool := func(be string, period int, goCallback, pull bool, env ...string) tool {
+		name := fmt.Sprintf("miniav %s, %d ms periods", be, period*1000/48000)
 		if goCallback {
 			name = fmt.Sprintf("miniav malgo Go cb, %d ms periods", period*1000/48000)
 		}
@@ -117,7 +119,7 @@ func main() {
 			name += ", " + e
 		}
 		return tool{name: name, peer: fmt.Sprintf("parec --latency-msec=%d", period*1000/48000), out: true, cmd: func() *exec.Cmd {
-			c := srv.Command(self, "-child", "-id", "malgo:"+pulse.Monitor+"?server="+srv.Addr, "-period", fmt.Sprint(period), fmt.Sprintf("-pull=%v", pull))
+			c := srv.Command(self, "-child", "-id", be+":"+pulse.Monitor+"?server="+srv.Addr, "-period", fmt.Sprint(period), fmt.Sprintf("-pull=%v", pull))
 			if goCallback {
 				c.Env = append(c.Env, "MINIAV_MALGO_GOCALLBACK=1")
 			}
@@ -131,10 +133,12 @@ func main() {
 		}}
 	}
 	// The calibration row: a Go process woken through the netpoller once
-	// per period by a pipe its parent writes, with no audio at all.
+	// per period by a pipe its parent writes, with no audio at all. It is
+	// not a lower bound: the pure-Go pulse reader, woken by the server's
+	// socket, costs less (BENCHMARKS.md).
 	floorTool := func(period int) tool {
 		ms := period * 1000 / 48000
-		return tool{name: fmt.Sprintf("Go netpoll floor, %d ms (no audio)", ms), peer: fmt.Sprintf("parec --latency-msec=%d", ms), out: true, cmd: func() *exec.Cmd {
+		return tool{name: fmt.Sprintf("Go pipe waiter, %d ms (no audio)", ms), peer: fmt.Sprintf("parec --latency-msec=%d", ms), out: true, cmd: func() *exec.Cmd {
 			r, w, err := os.Pipe()
 			if err != nil {
 				fmt.Fprintln(os.Stderr, err)
@@ -163,18 +167,22 @@ func main() {
 		}}
 	}
 	tools := []tool{
-		miniavTool(*period, false, false),
+		miniavTool("malgo", *period, false, false),
 		parecTool("parec --latency-msec=10", "--latency-msec=10"),
-		miniavTool(*period, false, true),
-		miniavTool(*period, false, true, "GOMAXPROCS=1"),
-		miniavTool(4800, false, false),
-		miniavTool(4800, false, true),
+		miniavTool("malgo", *period, false, true),
+		miniavTool("pulse", *period, false, false),
+		miniavTool("pulse", *period, false, true),
+		miniavTool("malgo", *period, false, true, "GOMAXPROCS=1"),
+		miniavTool("malgo", 4800, false, false),
+		miniavTool("malgo", 4800, false, true),
+		miniavTool("pulse", 4800, false, false),
+		miniavTool("pulse", 4800, false, true),
 		parecTool("parec --latency-msec=100", "--latency-msec=100"),
 		parecTool("parec (default latency)"),
 		floorTool(480),
 	}
 	if *goCB {
-		tools = append(tools, miniavTool(*period, true, false), miniavTool(4800, true, false))
+		tools = append(tools, miniavTool("malgo", *period, true, false), miniavTool("malgo", 4800, true, false))
 	}
 	if *only != "" {
 		re, err := regexp.Compile(*only)

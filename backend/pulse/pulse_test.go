@@ -6,8 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -23,78 +21,19 @@ import (
 
 // TestMain stops the shared PulseAudio daemon after the tests, then checks
 // that no goroutine and no pooled buffer outlived them.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(daemon.Main(poolCheck{m})) }
-
-type poolCheck struct{ m daemon.M }
-
-func (p poolCheck) Run() int {
-	code := p.m.Run()
-	if st := PoolStats(); st.Outstanding != 0 && code == 0 {
-		fmt.Fprintf(os.Stderr, "pulse: %d pooled buffers still outstanding after the tests: %+v\n", st.Outstanding, st)
-		return 1
-	}
-	return code
-}
+func TestMain(m *testing.M) { goleak.VerifyTestMain(daemon.Main(m, daemon.PoolDrained(PoolStats))) }
 
 // The default input (testmic, fed by micsink) and the loopback of the
 // default output (testsink's monitor) capture the 440 Hz tone played into
 // them, in every requested format, resampled or not.
 func TestTone(t *testing.T) {
 	srv := daemon.Shared(t)
-	wav := daemon.ToneWAV(t, 440, daemon.Rate, 2, 60*time.Second, 0.5)
-	for _, sink := range []string{daemon.Sink, daemon.MicSink} {
-		if err := srv.Play(sink, wav); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(srv.StopPlaying)
-	type tc struct {
-		id   string
-		kind backend.Kind
-		a    format.Audio
-	}
-	var cases []tc
-	for _, sf := range []format.SampleFormat{format.S16, format.F32} {
-		for _, ch := range []int{1, 2} {
-			for _, rate := range []int{48000, 44100} {
-				cases = append(cases, tc{"pulse:", backend.KindMicrophone, format.Audio{SampleRate: rate, Channels: ch, SampleFormat: sf}})
-			}
-		}
-	}
-	cases = append(cases,
-		tc{"pulse:loopback", backend.KindLoopback, format.Audio{SampleRate: 48000, Channels: 2, SampleFormat: format.F32, PeriodFrames: 256}},
-		tc{"pulse:" + daemon.Monitor, backend.KindLoopback, format.Audio{SampleRate: 44100, Channels: 1, SampleFormat: format.S16}},
-		tc{"pulse:" + daemon.Mic + "?server=" + srv.Addr, backend.KindMicrophone, format.Audio{SampleRate: 48000, Channels: 2, SampleFormat: format.S16, PeriodFrames: 1024}},
+	cases := append(audiotest.FormatMatrix("pulse:", backend.KindMicrophone),
+		audiotest.ToneCase{ID: "pulse:loopback", Kind: backend.KindLoopback, Audio: format.Audio{SampleRate: 48000, Channels: 2, SampleFormat: format.F32, PeriodFrames: 256}},
+		audiotest.ToneCase{ID: "pulse:" + daemon.Monitor, Kind: backend.KindLoopback, Audio: format.Audio{SampleRate: 44100, Channels: 1, SampleFormat: format.S16}},
+		audiotest.ToneCase{ID: "pulse:" + daemon.Mic + "?server=" + srv.Addr, Kind: backend.KindMicrophone, Audio: format.Audio{SampleRate: 48000, Channels: 2, SampleFormat: format.S16, PeriodFrames: 1024}},
 	)
-	sem := make(chan struct{}, 4) // more starve the daemon on 2 cores under -race
-	for _, c := range cases {
-		t.Run(fmt.Sprintf("%s/%v", c.id, c.a), func(t *testing.T) {
-			t.Parallel()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			s, err := miniav.Open(context.Background(), c.id, miniav.WithAudio(c.a), miniav.WithPolicy(miniav.Block), miniav.WithQueue(16))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			info := s.Info()
-			want := c.a
-			if want.PeriodFrames == 0 {
-				want.PeriodFrames = want.SampleRate / 100
-			}
-			if info.Audio != want || info.Kind != c.kind || !strings.Contains(info.Mode, "pulse native protocol") {
-				t.Fatalf("Info = %+v, want audio %v, kind %v", info, want, c.kind)
-			}
-			chans := audiotest.ToneCapture(t, s)
-			s.Close()
-			for ch, x := range chans {
-				f, frac := audiotest.Dominant(x, c.a.SampleRate, 100, 2000)
-				if math.Abs(f-440) > 1 || frac < 0.9 {
-					t.Errorf("channel %d: dominant %.2f Hz holding %.0f%% of the energy, want 440±1 Hz, ≥90%%; glitches at %v", ch, f, frac*100, audiotest.Glitches(x, 440, c.a.SampleRate))
-				}
-			}
-		})
-	}
+	audiotest.ToneTest(t, srv, "pulse native protocol", cases)
 }
 
 // Devices lists the sources with kinds, defaults and formats.

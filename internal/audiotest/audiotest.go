@@ -1,16 +1,22 @@
 // Package audiotest analyses captured audio for tests: the dominant
-// frequency of a tone, departures from a sinusoid, and a capture helper
-// that waits for a tone and returns one contiguous second of it.
+// frequency of a tone, departures from a sinusoid, a capture helper that
+// waits for a tone and returns one contiguous second of it, and the tone
+// test every audio backend runs against the test PulseAudio server.
 package audiotest
 
 import (
+	"context"
 	"encoding/binary"
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/miniav-go/miniav"
+	"github.com/miniav-go/miniav/backend"
 	"github.com/miniav-go/miniav/format"
+	"github.com/miniav-go/miniav/internal/pulse"
 )
 
 // Samples converts a frame's interleaved samples to float64 in [-1, 1].
@@ -130,5 +136,75 @@ func ToneCapture(t *testing.T, s *miniav.Stream) [][]float64 {
 			}
 			return chans
 		}
+	}
+}
+
+// ToneCase is one capture of a ToneTest: a device, the kind it must report
+// and the format to ask for.
+type ToneCase struct {
+	ID    string
+	Kind  backend.Kind
+	Audio format.Audio
+}
+
+// FormatMatrix is id captured in S16 and F32, mono and stereo, at 48 kHz
+// (the server's rate) and 44.1 kHz (resampled).
+func FormatMatrix(id string, kind backend.Kind) []ToneCase {
+	var cases []ToneCase
+	for _, sf := range []format.SampleFormat{format.S16, format.F32} {
+		for _, ch := range []int{1, 2} {
+			for _, rate := range []int{48000, 44100} {
+				cases = append(cases, ToneCase{id, kind, format.Audio{SampleRate: rate, Channels: ch, SampleFormat: sf}})
+			}
+		}
+	}
+	return cases
+}
+
+// ToneTest plays a 440 Hz tone into both sinks of the test server srv and
+// captures it from every case, four at a time (more starve the daemon on
+// two cores under -race): the stream's Info must report the asked format
+// (a 10 ms period when none was asked), the case's kind and a Mode
+// containing mode, and every channel's dominant frequency must be 440±1 Hz
+// with at least 90% of the energy, over one contiguous second.
+func ToneTest(t *testing.T, srv *pulse.Server, mode string, cases []ToneCase) {
+	t.Helper()
+	wav := pulse.ToneWAV(t, 440, pulse.Rate, 2, 60*time.Second, 0.5) // outlasts the captures on a loaded machine; stopped at cleanup
+	for _, sink := range []string{pulse.Sink, pulse.MicSink} {
+		if err := srv.Play(sink, wav); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(srv.StopPlaying)
+	sem := make(chan struct{}, 4)
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%s/%v", c.ID, c.Audio), func(t *testing.T) {
+			t.Parallel()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			s, err := miniav.Open(context.Background(), c.ID, miniav.WithAudio(c.Audio), miniav.WithPolicy(miniav.Block), miniav.WithQueue(16))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			info := s.Info()
+			want := c.Audio
+			if want.PeriodFrames == 0 {
+				want.PeriodFrames = want.SampleRate / 100
+			}
+			if info.Audio != want || info.Kind != c.Kind || !strings.Contains(info.Mode, mode) {
+				t.Fatalf("Info = %+v, want audio %v, kind %v, mode with %q", info, want, c.Kind, mode)
+			}
+			chans := ToneCapture(t, s)
+			s.Close() // before the analysis, which would starve the other captures
+			for ch, x := range chans {
+				f, frac := Dominant(x, c.Audio.SampleRate, 100, 2000)
+				if math.Abs(f-440) > 1 || frac < 0.9 {
+					t.Errorf("channel %d: dominant %.2f Hz holding %.0f%% of the energy, want 440±1 Hz, ≥90%%; glitches at %v", ch, f, frac*100, Glitches(x, 440, c.Audio.SampleRate))
+				} else {
+					t.Logf("channel %d: %.2f Hz, %.1f%% of the energy", ch, f, frac*100)
+				}
+			}
+		})
 	}
 }

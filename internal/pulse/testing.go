@@ -2,6 +2,7 @@ package pulse
 
 import (
 	"context"
+	"fmt"
 	"encoding/binary"
 	"errors"
 	"math"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/miniav-go/miniav/internal/testenv"
+	"github.com/miniav-go/miniav/pool"
 )
 
 // StartT starts a private daemon for t and stops it when t ends. A missing
@@ -63,7 +65,10 @@ func Shared(t testing.TB) *Server {
 // M is what a TestMain passes around (testing.M satisfies it).
 type M interface{ Run() int }
 
-type wrapped struct{ m M }
+type wrapped struct {
+	m      M
+	checks []func() error
+}
 
 func (w wrapped) Run() int {
 	code := w.m.Run()
@@ -71,13 +76,31 @@ func (w wrapped) Run() int {
 		shared.srv.Close()
 		os.Unsetenv("PULSE_SERVER")
 	}
+	for _, check := range w.checks {
+		if err := check(); err != nil && code == 0 {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+	}
 	return code
 }
 
-// Main wraps m so that the shared daemon stops after the tests ran:
+// Main wraps m so that the shared daemon stops after the tests ran, then
+// runs checks; one that fails makes a passing run fail:
 //
-//	func TestMain(m *testing.M) { goleak.VerifyTestMain(pulse.Main(m)) }
-func Main(m M) M { return wrapped{m} }
+//	func TestMain(m *testing.M) { goleak.VerifyTestMain(pulse.Main(m, pulse.PoolDrained(PoolStats))) }
+func Main(m M, checks ...func() error) M { return wrapped{m, checks} }
+
+// PoolDrained is a check for Main: no buffer of the pool whose counters
+// stats returns is still outstanding.
+func PoolDrained(stats func() pool.Stats) func() error {
+	return func() error {
+		if st := stats(); st.Outstanding != 0 {
+			return fmt.Errorf("%d pooled buffers still outstanding after the tests: %+v", st.Outstanding, st)
+		}
+		return nil
+	}
+}
 
 // ToneWAV writes a WAV file (16-bit PCM) of a sine tone into dir and
 // returns its path.

@@ -262,10 +262,7 @@ func TestServerKilled(t *testing.T) {
 // server kills it rather than moving it).
 func TestSourceRemoved(t *testing.T) {
 	srv := daemon.Shared(t)
-	out, err := srv.Command("pactl", "load-module", "module-null-sink", "sink_name=doomed", "rate=48000").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
+	unload := srv.NullSink(t, "doomed")
 	s, err := miniav.Open(context.Background(), "pulse:doomed.monitor", miniav.WithPull(),
 		miniav.WithAudio(format.Audio{SampleRate: 48000, Channels: 1, SampleFormat: format.F32}))
 	if err != nil {
@@ -275,9 +272,7 @@ func TestSourceRemoved(t *testing.T) {
 	if k := s.Info().Kind; k != backend.KindLoopback {
 		t.Errorf("kind %v", k)
 	}
-	if err := srv.Pactl(context.Background(), "unload-module", strings.TrimSpace(string(out))); err != nil {
-		t.Fatal(err)
-	}
+	unload()
 	for {
 		f, err := s.Next()
 		if err != nil {
@@ -293,11 +288,7 @@ func TestSourceRemoved(t *testing.T) {
 // Cancelling the context of a pull stream wakes a Next waiting for audio.
 func TestCancelWakesNext(t *testing.T) {
 	srv := daemon.Shared(t)
-	out, err := srv.Command("pactl", "load-module", "module-null-sink", "sink_name=idle", "rate=48000").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Pactl(context.Background(), "unload-module", strings.TrimSpace(string(out)))
+	srv.NullSink(t, "idle")
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := miniav.Open(ctx, "pulse:idle.monitor", miniav.WithPull()) // an idle null sink delivers in 2 s blocks
 	if err != nil {
@@ -349,11 +340,7 @@ func TestNoAllocations(t *testing.T) {
 // arrives late and in a burst. That is not loss: no overrun, no gap.
 func TestIdleSinkBurstIsNotLoss(t *testing.T) {
 	srv := daemon.Shared(t)
-	out, err := srv.Command("pactl", "load-module", "module-null-sink", "sink_name=quiet", "rate=48000").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Pactl(context.Background(), "unload-module", strings.TrimSpace(string(out)))
+	srv.NullSink(t, "quiet")
 	s, err := miniav.Open(context.Background(), "pulse:quiet.monitor", miniav.WithPull(),
 		miniav.WithAudio(format.Audio{SampleRate: 48000, Channels: 2, SampleFormat: format.S16, PeriodFrames: 480}))
 	if err != nil {

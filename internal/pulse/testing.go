@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -132,4 +133,27 @@ func ToneWAV(t testing.TB, freq float64, rate, channels int, d time.Duration, am
 		t.Fatal(err)
 	}
 	return p
+}
+
+// NullSink loads a null sink called name (48 kHz, with the monitor source
+// name+".monitor", no keep-alive: idle, it renders in 2 s blocks) for t.
+// unload removes it, which kills the record streams that may not move;
+// it is also done when t ends if the test did not.
+func (s *Server) NullSink(t testing.TB, name string) (unload func()) {
+	t.Helper()
+	out, err := s.Command("pactl", "load-module", "module-null-sink", "sink_name="+name, "rate=48000").Output()
+	if err != nil {
+		t.Fatalf("pulse: load a null sink %s: %v", name, err)
+	}
+	module := strings.TrimSpace(string(out))
+	var once sync.Once
+	unload = func() {
+		once.Do(func() {
+			if err := s.Pactl(context.Background(), "unload-module", module); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Cleanup(unload)
+	return unload
 }

@@ -3,7 +3,6 @@ package pulsewire
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -101,11 +100,7 @@ func TestRecordStream(t *testing.T) {
 func TestRecordStreamKilled(t *testing.T) {
 	c := dial(t)
 	srv := pulse.Shared(t)
-	out, err := srv.Command("pactl", "load-module", "module-null-sink", "sink_name=doomed", "rate=48000").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	module := strings.TrimSpace(string(out))
+	unload := srv.NullSink(t, "doomed")
 	if _, err := c.CreateRecordStream(RecordConfig{
 		SampleSpec: SampleSpec{Format: FormatF32LE, Channels: 1, Rate: 48000},
 		ChannelMap: []byte{PositionMono}, Source: "doomed.monitor", FragSize: 480 * 4, AdjustLatency: true, NoMove: true,
@@ -116,9 +111,7 @@ func TestRecordStreamKilled(t *testing.T) {
 	if _, err := c.ReadData(buf); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Pactl(context.Background(), "unload-module", module); err != nil {
-		t.Fatal(err)
-	}
+	unload()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		_, err := c.ReadData(buf)
@@ -131,7 +124,7 @@ func TestRecordStreamKilled(t *testing.T) {
 	}
 	// The server refuses a source that does not exist.
 	c2 := dial(t)
-	_, err = c2.CreateRecordStream(RecordConfig{
+	_, err := c2.CreateRecordStream(RecordConfig{
 		SampleSpec: SampleSpec{Format: FormatF32LE, Channels: 1, Rate: 48000},
 		ChannelMap: []byte{PositionMono}, Source: "doomed.monitor",
 	})

@@ -46,3 +46,9 @@
 // backend.ErrNotFound too, and a format the server refuses
 // backend.ErrNotSupported.
 package pulse
+
+// Name is the backend's scheme.
+const Name = "pulse"
+
+// Loopback is the address of the default sink's monitor.
+const Loopback = "loopback"

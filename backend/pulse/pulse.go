@@ -16,12 +16,6 @@ import (
 	"github.com/miniav-go/miniav/internal/pulsewire"
 )
 
-// Name is the backend's scheme.
-const Name = "pulse"
-
-// Loopback is the address of the default sink's monitor.
-const Loopback = "loopback"
-
 func init() { backend.Register(Backend{}) }
 
 // Backend is the PulseAudio capture backend.

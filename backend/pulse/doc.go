@@ -38,6 +38,10 @@
 // milliseconds; clock drift between the sound card and the system is
 // followed slowly and not reported as loss.
 //
+// Backend implements backend.Notifier: a connection of its own subscribes
+// to the server's source events, so a devices.Watcher hears of a source
+// added or removed at once.
+//
 // A named source that goes away ends the stream with an error matching
 // backend.ErrDeviceLost (the server kills the stream; it is opened without
 // moving), as does the server closing the connection; the default source

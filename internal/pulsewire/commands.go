@@ -196,3 +196,60 @@ func (c *Conn) ReadData(p []byte) (int, error) {
 // Buffered is how many bytes were received and not read yet (not counting
 // those still in the kernel's socket buffer).
 func (c *Conn) Buffered() int { return c.br.Buffered() }
+
+// Subscription masks and event fields (pa_subscription_mask_t,
+// pa_subscription_event_type_t).
+const (
+	SubscribeSource = 0x0002
+	SubscribeServer = 0x0080
+
+	FacilityMask   = 0x000F
+	FacilitySource = 0x0001
+	EventTypeMask  = 0x0030
+	EventNew       = 0x0000
+	EventChange    = 0x0010
+	EventRemove    = 0x0020
+)
+
+// Subscribe asks the server for events about the facilities in mask; read
+// them with ReadEvent. A connection that subscribes should not record.
+func (c *Conn) Subscribe(mask uint32) error {
+	_, err := c.Request(cmdSubscribe, func(w *Builder) { w.U32(mask) })
+	return err
+}
+
+// Event is a subscription event: what changed (Kind&FacilityMask), how
+// (Kind&EventTypeMask) and the index of the object.
+type Event struct {
+	Kind  uint32
+	Index uint32
+}
+
+// ReadEvent waits for the next subscription event.
+func (c *Conn) ReadEvent() (Event, error) {
+	for {
+		ch, n, err := c.header()
+		if err != nil {
+			return Event{}, err
+		}
+		if ch != commandChannel {
+			if _, err := c.br.Discard(n); err != nil {
+				return Event{}, err
+			}
+			continue
+		}
+		r, err := c.command(n)
+		if err != nil {
+			return Event{}, err
+		}
+		if r.U32() != cmdSubscribeEvent {
+			continue
+		}
+		r.U32() // tag
+		e := Event{Kind: r.U32(), Index: r.U32()}
+		if err := r.Err(); err != nil {
+			return Event{}, err
+		}
+		return e, nil
+	}
+}

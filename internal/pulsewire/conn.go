@@ -39,7 +39,9 @@ const (
 	cmdSetClientName      = 9
 	cmdGetServerInfo      = 20
 	cmdGetSourceInfoList  = 24
+	cmdSubscribe          = 35
 	cmdRecordStreamKilled = 65
+	cmdSubscribeEvent     = 66
 )
 
 const (

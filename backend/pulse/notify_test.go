@@ -11,6 +11,8 @@ import (
 	"github.com/miniav-go/miniav/backend"
 	"github.com/miniav-go/miniav/devices"
 	daemon "github.com/miniav-go/miniav/internal/pulse"
+
+	"github.com/miniav-go/miniav/internal/testenv"
 )
 
 // A Watcher with polling off hears of a source added and removed on the
@@ -52,30 +54,15 @@ func TestChangesEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	cancel()
-	closed(t, ch, "after cancel")
+	testenv.WaitClosed(t, ch, "after cancel")
 	ch, err = Backend{}.Changes(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv.Kill()
-	closed(t, ch, "after the server died")
+	testenv.WaitClosed(t, ch, "after the server died")
 	t.Setenv("PULSE_SERVER", "unix:/nonexistent/native")
 	if _, err := (Backend{}).Changes(context.Background()); !errors.Is(err, backend.ErrNotFound) {
 		t.Fatalf("without a server: %v, want ErrNotFound", err)
-	}
-}
-
-func closed(t *testing.T, ch <-chan struct{}, what string) {
-	t.Helper()
-	timeout := time.After(5 * time.Second)
-	for {
-		select {
-		case _, ok := <-ch:
-			if !ok {
-				return
-			}
-		case <-timeout:
-			t.Fatalf("%s: the channel is still open", what)
-		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/miniav-go/miniav/internal/testenv"
 )
 
 // expectNote fails unless ch receives (want) or stays quiet (!want) within d.
@@ -24,21 +26,6 @@ func expectNote(t *testing.T, ch <-chan struct{}, want bool, d time.Duration, wh
 	case <-time.After(d):
 		if want {
 			t.Fatalf("%s: no notification within %v", what, d)
-		}
-	}
-}
-
-func expectClosed(t *testing.T, ch <-chan struct{}, what string) {
-	t.Helper()
-	timeout := time.After(5 * time.Second)
-	for {
-		select {
-		case _, ok := <-ch:
-			if !ok {
-				return
-			}
-		case <-timeout:
-			t.Fatalf("%s: the channel is still open", what)
 		}
 	}
 }
@@ -78,7 +65,7 @@ func TestWatchNodes(t *testing.T) {
 	}
 	expectNote(t, ch, true, 5*time.Second, "video4 removed")
 	cancel()
-	expectClosed(t, ch, "after cancel")
+	testenv.WaitClosed(t, ch, "after cancel")
 
 	gone := t.TempDir()
 	ch, err = watchNodes(context.Background(), gone)
@@ -88,7 +75,7 @@ func TestWatchNodes(t *testing.T) {
 	if err := os.Remove(gone); err != nil {
 		t.Fatal(err)
 	}
-	expectClosed(t, ch, "after its directory was removed")
+	testenv.WaitClosed(t, ch, "after its directory was removed")
 
 	if _, err := watchNodes(context.Background(), filepath.Join(dir, "missing")); err == nil {
 		t.Fatal("watching a missing directory succeeded")

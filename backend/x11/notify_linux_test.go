@@ -16,6 +16,8 @@ import (
 	"github.com/miniav-go/miniav/backend"
 	devs "github.com/miniav-go/miniav/devices"
 	"github.com/miniav-go/miniav/internal/xvfb"
+
+	"github.com/miniav-go/miniav/internal/testenv"
 )
 
 // sync waits until the server processed p's requests.
@@ -170,22 +172,6 @@ func quiet(t *testing.T, p *painter, ch <-chan struct{}, what string) {
 	}
 }
 
-// closed waits for ch to close, dropping a pending notification.
-func closed(t *testing.T, ch <-chan struct{}, what string) {
-	t.Helper()
-	deadline := time.After(5 * time.Second)
-	for {
-		select {
-		case _, ok := <-ch:
-			if !ok {
-				return
-			}
-		case <-deadline:
-			t.Fatalf("%s: channel still open after 5 s", what)
-		}
-	}
-}
-
 // Changes notifies for what changes the list and stays quiet for what does
 // not; cancelling closes the channel after everything the watch started
 // has stopped.
@@ -241,7 +227,7 @@ func TestChanges(t *testing.T) {
 	quiet(t, p, ch, "after the burst")
 
 	cancel()
-	closed(t, ch, "after cancel")
+	testenv.WaitClosed(t, ch, "after cancel")
 	goleak.VerifyNone(t, before)
 }
 
@@ -256,7 +242,7 @@ func TestChangesDoneContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	closed(t, ch, "done context")
+	testenv.WaitClosed(t, ch, "done context")
 	goleak.VerifyNone(t, before)
 }
 
@@ -272,7 +258,7 @@ func TestChangesServerDies(t *testing.T) {
 		t.Fatal(err)
 	}
 	x.Kill()
-	closed(t, ch, "after killing Xvfb")
+	testenv.WaitClosed(t, ch, "after killing Xvfb")
 	goleak.VerifyNone(t, before)
 }
 

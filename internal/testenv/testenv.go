@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // InCI reports whether the CI environment variable is true.
@@ -34,4 +35,22 @@ func LookPath(t testing.TB, name string) string {
 		Missing(t, "%s is not installed", name)
 	}
 	return p
+}
+
+// WaitClosed waits up to 5 s for ch to be closed, dropping values still
+// pending in it, and fails t if it is not: what a backend.Notifier's
+// channel must do once its watch ended.
+func WaitClosed(t testing.TB, ch <-chan struct{}, what string) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("%s: channel still open after 5 s", what)
+		}
+	}
 }

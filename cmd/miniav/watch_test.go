@@ -35,7 +35,9 @@ func TestDevicesWatch(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out syncBuf
 	done := make(chan int)
-	go func() { done <- run(ctx, []string{"devices", "-kind", "camera", "-watch", "-interval", "10ms"}, &out, &out) }()
+	go func() {
+		done <- run(ctx, []string{"devices", "-kind", "camera", "-watch", "-interval", "10ms"}, &out, &out)
+	}()
 	waitOutput(t, &out, "testsrc:camera") // listed first
 	if strings.Contains(out.String(), "latertest") {
 		t.Fatalf("before plugging:\n%s", out.String())

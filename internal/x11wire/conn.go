@@ -19,7 +19,6 @@ import (
 
 var le = binary.LittleEndian
 
-
 // Errors returned by Dial.
 var (
 	// ErrBadDisplay means the display name could not be parsed.

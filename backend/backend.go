@@ -53,6 +53,17 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
+// ParseKind returns the kind named s ("camera", "display", "window",
+// "microphone", "loopback"; the names String gives).
+func ParseKind(s string) (Kind, bool) {
+	for k := KindCamera; int(k) < len(kindNames); k++ {
+		if kindNames[k] == s {
+			return k, true
+		}
+	}
+	return KindUnknown, false
+}
+
 // Audio reports whether devices of kind k deliver audio frames.
 func (k Kind) Audio() bool { return k == KindMicrophone || k == KindLoopback }
 

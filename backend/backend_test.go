@@ -68,6 +68,14 @@ func TestNames(t *testing.T) {
 	if KindLoopback.String() != "loopback" || !KindLoopback.Audio() || KindCamera.Audio() {
 		t.Error("kinds")
 	}
+	for k := KindCamera; k <= KindLoopback; k++ {
+		if got, ok := ParseKind(k.String()); !ok || got != k {
+			t.Errorf("ParseKind(%q) = %v, %v", k.String(), got, ok)
+		}
+	}
+	if _, ok := ParseKind("unknown"); ok {
+		t.Error(`ParseKind("unknown") succeeded`)
+	}
 	if DropQueueOldest.String() != "queue_oldest" || DropStopped.String() != "stopped" || NumDropReasons.String() != "unknown" {
 		t.Error("drop reasons")
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/miniav-go/miniav"
+	"github.com/miniav-go/miniav/backend"
 	"github.com/miniav-go/miniav/devices"
 )
 
@@ -45,13 +46,8 @@ func parseKinds(s string) ([]devices.Kind, error) {
 	var ks []devices.Kind
 	for name := range strings.SplitSeq(s, ",") {
 		name = strings.TrimSpace(name)
-		k := devices.Camera
-		for ; k <= devices.Loopback; k++ {
-			if k.String() == name {
-				break
-			}
-		}
-		if k > devices.Loopback {
+		k, ok := backend.ParseKind(name)
+		if !ok {
 			return nil, fmt.Errorf("kinds %q: unknown kind %q (want camera, display, window, microphone or loopback, comma-separated): %w", s, name, miniav.ErrInvalid)
 		}
 		ks = append(ks, k)

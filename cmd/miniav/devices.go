@@ -13,10 +13,8 @@ import (
 )
 
 func parseKind(s string) (backend.Kind, error) {
-	for k := backend.KindCamera; k <= backend.KindLoopback; k++ {
-		if k.String() == s {
-			return k, nil
-		}
+	if k, ok := backend.ParseKind(s); ok {
+		return k, nil
 	}
 	return 0, fmt.Errorf("unknown kind %q (want camera, display, window, microphone or loopback): %w", s, errUsage)
 }

@@ -60,13 +60,8 @@ func (c *Conn) Sources() ([]SourceInfo, error) {
 		r.Usec() // latency
 		s.Driver = r.Text()
 		r.U32() // flags
-		if c.version >= 13 {
-			s.Props = r.PropList()
-			r.Usec() // configured latency
-		}
-		if c.version >= 15 {
-			return nil, fmt.Errorf("%w: source info of protocol %d", ErrProtocol, c.version)
-		}
+		s.Props = r.PropList()
+		r.Usec() // configured latency
 		out = append(out, s)
 	}
 	return out, r.Err()
@@ -161,28 +156,17 @@ func (c *Conn) ReadData(p []byte) (int, error) {
 		if c.killed {
 			return 0, ErrKilled
 		}
-		ch, n, err := c.header()
+		r, n, err := c.next(true)
 		if err != nil {
 			return 0, err
 		}
-		switch ch {
-		case c.stream:
+		if r == nil {
 			c.left = n
-		case commandChannel:
-			r, err := c.command(n)
-			if err != nil {
-				return 0, err
-			}
-			if op := r.U32(); op == cmdRecordStreamKilled {
-				r.U32() // tag
-				if r.U32() == c.stream {
-					c.killed = true
-				}
-			}
-		default:
-			if _, err := c.br.Discard(n); err != nil {
-				return 0, err
-			}
+			continue
+		}
+		if r.U32() == cmdRecordStreamKilled {
+			r.U32() // tag
+			c.killed = r.U32() == c.stream
 		}
 	}
 	n := min(len(p), c.left)
@@ -228,17 +212,7 @@ type Event struct {
 // ReadEvent waits for the next subscription event.
 func (c *Conn) ReadEvent() (Event, error) {
 	for {
-		ch, n, err := c.header()
-		if err != nil {
-			return Event{}, err
-		}
-		if ch != commandChannel {
-			if _, err := c.br.Discard(n); err != nil {
-				return Event{}, err
-			}
-			continue
-		}
-		r, err := c.command(n)
+		r, _, err := c.next(false)
 		if err != nil {
 			return Event{}, err
 		}

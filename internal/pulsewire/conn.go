@@ -89,19 +89,18 @@ var ErrKilled = errors.New("pulse: the server killed the record stream")
 
 // Conn is a connection to a PulseAudio server.
 type Conn struct {
-	nc      net.Conn
-	rw      *rawconn.Conn // nc without waking the runtime's monitor thread per packet
-	br      *bufio.Reader
-	version uint32
-	tag     uint32
-	w       Builder
-	out     []byte // header + command, reused
-	cmd     []byte // the last command packet's payload, reused
-	r       Reader
-	hdr     [headerSize]byte
-	stream  uint32 // channel of the record stream, or commandChannel
-	left    int    // unread bytes of the current data packet
-	killed  bool
+	nc     net.Conn
+	rw     *rawconn.Conn // nc without waking the runtime's monitor thread per packet
+	br     *bufio.Reader
+	tag    uint32
+	w      Builder
+	out    []byte // header + command, reused
+	cmd    []byte // the last command packet's payload, reused
+	r      Reader
+	hdr    [headerSize]byte
+	stream uint32 // channel of the record stream, or commandChannel
+	left   int    // unread bytes of the current data packet
+	killed bool
 }
 
 // Addresses returns the server addresses to try, in order, for server
@@ -181,7 +180,7 @@ func Dial(ctx context.Context, server, clientName string) (*Conn, error) {
 			continue
 		}
 		rw := rawconn.Wrap(nc)
-		c := &Conn{nc: nc, rw: rw, br: bufio.NewReaderSize(rw, 64<<10), version: Version, stream: commandChannel}
+		c := &Conn{nc: nc, rw: rw, br: bufio.NewReaderSize(rw, 64<<10), stream: commandChannel}
 		if err := c.handshake(ctx, clientName); err != nil {
 			nc.Close()
 			errs = append(errs, fmt.Errorf("%s: %w", addr, err))
@@ -209,11 +208,10 @@ func (c *Conn) handshake(ctx context.Context, clientName string) error {
 	if err != nil {
 		return fmt.Errorf("authentication: %w", err)
 	}
+	// Replies are shaped to the lower of the two versions: Version unless
+	// the server is older, which is refused.
 	if v := r.U32() & 0xFFFF; v < Version {
-		c.version = v
-		if v < 13 {
-			return fmt.Errorf("pulse: server speaks protocol %d, want %d", v, Version)
-		}
+		return fmt.Errorf("pulse: server speaks protocol %d, want %d", v, Version)
 	}
 	if _, err := c.Request(cmdSetClientName, func(w *Builder) {
 		w.PropList("application.name", clientName)
@@ -250,23 +248,13 @@ func (c *Conn) Request(cmd uint32, build func(*Builder)) (*Reader, error) {
 	body := c.w.Bytes()
 	c.out = be.AppendUint32(c.out[:0], uint32(len(body)))
 	c.out = be.AppendUint32(c.out, commandChannel)
-	c.out = append(c.out, make([]byte, 12)...)
+	c.out = append(c.out, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0) // offset and flags
 	c.out = append(c.out, body...)
 	if _, err := c.rw.Write(c.out); err != nil {
 		return nil, err
 	}
 	for {
-		ch, n, err := c.header()
-		if err != nil {
-			return nil, err
-		}
-		if ch != commandChannel {
-			if _, err := c.br.Discard(n); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		r, err := c.command(n)
+		r, _, err := c.next(false)
 		if err != nil {
 			return nil, err
 		}
@@ -287,16 +275,32 @@ func (c *Conn) Request(cmd uint32, build func(*Builder)) (*Reader, error) {
 	}
 }
 
-// header reads a packet's descriptor and returns its channel and length.
-func (c *Conn) header() (channel uint32, n int, err error) {
-	if _, err := io.ReadFull(c.br, c.hdr[:]); err != nil {
-		return 0, 0, err
+// next reads packets until one for the caller: a command, whose payload r
+// then holds, or, when data is true, data of the record stream, n bytes
+// still to be read. Other packets are skipped (record data lost to a
+// request, or to a connection that only subscribes).
+func (c *Conn) next(data bool) (r *Reader, n int, err error) {
+	for {
+		if _, err := io.ReadFull(c.br, c.hdr[:]); err != nil {
+			return nil, 0, err
+		}
+		n = int(be.Uint32(c.hdr[0:]))
+		if n > maxPacket {
+			return nil, 0, fmt.Errorf("%w: packet of %d bytes", ErrProtocol, n)
+		}
+		switch be.Uint32(c.hdr[4:]) {
+		case commandChannel:
+			r, err := c.command(n)
+			return r, 0, err
+		case c.stream:
+			if data {
+				return nil, n, nil
+			}
+		}
+		if _, err := c.br.Discard(n); err != nil {
+			return nil, 0, err
+		}
 	}
-	n = int(be.Uint32(c.hdr[0:]))
-	if n > maxPacket {
-		return 0, 0, fmt.Errorf("%w: packet of %d bytes", ErrProtocol, n)
-	}
-	return be.Uint32(c.hdr[4:]), n, nil
 }
 
 // command reads a command packet's payload of n bytes.

@@ -100,10 +100,10 @@ func NewWatcher(ctx context.Context, opts ...WatchOption) *Watcher {
 	events := make(chan Event)
 	errs := make(chan error, 1)
 	w := &Watcher{Events: events, Errors: errs, cancel: cancel, done: make(chan struct{})}
-	var reportMu sync.Mutex
-	report := func(err error) { // keep the latest error; nobody reading must not stop watching
-		reportMu.Lock()
-		defer reportMu.Unlock()
+	// report keeps the latest error; nobody reading must not stop watching.
+	// It is called by this goroutine, then only by the loop's, so it is the
+	// one sender: after dropping the older error the send cannot block.
+	report := func(err error) {
 		select {
 		case <-errs: // drop the older one
 		default:

@@ -252,7 +252,7 @@ func open(ctx context.Context, c *pulsewire.Conn, name string, a format.Audio, c
 		MaxLength:     uint32(queued * periodBytes),
 		FragSize:      uint32(periodBytes),
 		AdjustLatency: true,
-		NoMove:        source == name && name != "",
+		NoMove:        name != "" && name != Loopback, // the defaults follow the server's default
 		Props:         []string{"media.name", "miniav capture", "media.role", "production"},
 	})
 	var se *pulsewire.ServerError

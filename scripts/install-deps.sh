@@ -14,6 +14,7 @@ pkgs=(
 	pkg-config libx11-dev libxext-dev     # pion/mediadevices' X11 screen driver (-tags miniav_pionx11)
 	gcc-mingw-w64-x86-64-posix g++-mingw-w64-x86-64-posix  # the Windows build with cgo (miniaudio, DirectShow, the C ABI)
 	python3                               # the C ABI's Python ctypes client
+	ffmpeg                                # the command's pipe tests: ffprobe and ffmpeg read "miniav capture -o -"
 )
 pkgs+=("$@")
 

@@ -30,7 +30,7 @@ type captureFlags struct {
 	device, fmtStr, out, policy, metricsAddr, region string
 	frames, queue                                    int
 	duration                                         time.Duration
-	cursor, unpaced, quiet                           bool
+	cursor, unpaced, quiet, raw                      bool
 }
 
 func captureCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -39,7 +39,8 @@ func captureCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.device, "device", "", "device ID (default: the default camera, or testsrc:camera when there is none; see 'miniav devices')")
 	fs.StringVar(&c.fmtStr, "format", "", `format: video "640x480@30 I420", audio "48000 2ch s16" (default: the device's)`)
-	fs.StringVar(&c.out, "o", "", "output: .y4m video, .wav audio, .png snapshot (name-%04d.png for one file per frame), or - for none (default "+DefaultOutput+" for video, miniav-capture.wav for audio)")
+	fs.StringVar(&c.out, "o", "", "output: .y4m video, .wav audio, .png snapshot (name-%04d.png for one file per frame), - for stdout (y4m or WAV, for pipes into ffmpeg), null for none (default "+DefaultOutput+" for video, miniav-capture.wav for audio)")
+	fs.BoolVar(&c.raw, "raw", false, "write bare planes (video, tightly packed in the stream's pixel format, printed on stderr) or samples (audio) instead of y4m/WAV")
 	fs.IntVar(&c.frames, "frames", 0, "stop after this many frames (audio: buffers)")
 	fs.DurationVar(&c.duration, "duration", 0, "stop after this long (default 3s when -frames is not given)")
 	fs.StringVar(&c.policy, "policy", "drop-oldest", "backpressure policy: drop-oldest, drop-newest or block")
@@ -135,15 +136,20 @@ func capture(ctx context.Context, c captureFlags, stdout, stderr io.Writer) erro
 	}
 	defer s.Close()
 	info := s.Info()
-	w, err := newWriter(c.out, info)
+	w, err := newWriter(c.out, info, c.raw, stdout)
 	if err != nil {
 		return err
+	}
+	// With the stream on stdout, everything else goes to stderr.
+	summary := stdout
+	if c.out == outStdout {
+		summary = stderr
 	}
 	desc := info.Video.String()
 	if audio {
 		desc = info.Audio.String()
 	}
-	fmt.Fprintf(stderr, "capturing %s (%s, %s) to %s\n", c.device, desc, info.Mode, c.out)
+	fmt.Fprintf(stderr, "capturing %s (%s, %s) to %s%s\n", c.device, desc, info.Mode, outName(c.out), rawNote(c.raw))
 
 	start := time.Now()
 	tick := time.NewTicker(500 * time.Millisecond)
@@ -187,15 +193,32 @@ loop:
 	if werr != nil {
 		return werr
 	}
-	if err := s.Err(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	// The duration running out and an interrupt (the context cancelled:
+	// Ctrl-C, SIGTERM) both end the capture as the user asked.
+	if err := s.Err(); err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("capture from %s: %w", c.device, err)
 	}
-	if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return ctx.Err() // interrupted
-	}
 	st := s.Stats()
-	fmt.Fprintf(stdout, "captured %d frames from %s to %s (%d dropped: %s)\n", n, c.device, c.out, st.Dropped.Total(), dropSummary(st.Dropped))
+	how := ""
+	if errors.Is(ctx.Err(), context.Canceled) {
+		how = ", interrupted"
+	}
+	fmt.Fprintf(summary, "captured %d frames from %s to %s (%d dropped: %s%s)\n", n, c.device, outName(c.out), st.Dropped.Total(), dropSummary(st.Dropped), how)
 	return nil
+}
+
+func outName(out string) string {
+	if out == outStdout {
+		return "stdout"
+	}
+	return out
+}
+
+func rawNote(raw bool) string {
+	if raw {
+		return " as raw planes"
+	}
+	return ""
 }
 
 func dropSummary(d miniav.Drops) string {

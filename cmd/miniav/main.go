@@ -5,7 +5,8 @@
 //	                            into miniav-capture.y4m
 //	miniav devices [-kind K]    list devices and their formats
 //	miniav devices -watch       then print devices added and removed
-//	miniav capture [flags]      capture into a .y4m, .wav or .png file
+//	miniav capture [flags]      capture into a .y4m, .wav or .png file, or
+//	                            to stdout with -o - (y4m or WAV, for pipes)
 //
 // Run "miniav capture -h" for the capture flags. Errors are one line on
 // stderr and a non-zero exit status.
@@ -25,10 +26,52 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	stop := interrupts(cancel, func(sig os.Signal) {
+		fmt.Fprintf(os.Stderr, "\nminiav: %v again, aborting\n", sig)
+		os.Exit(exitCode(sig))
+	})
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// interrupts makes the first SIGINT or SIGTERM call cancel, which ends a
+// capture as the user asked (the file finalized, the summary printed,
+// exit 0), and a second one call abort.
+func interrupts(cancel func(), abort func(os.Signal)) (stop func()) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		select {
+		case <-sigs:
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case sig := <-sigs:
+			abort(sig)
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(sigs)
+		close(done)
+		<-exited
+		cancel()
+	}
+}
+
+// exitCode is the shell's status for a process ended by sig.
+func exitCode(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 1
 }
 
 // errUsage marks errors that come from bad command lines.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"io"
 	"os"
 	"strings"
 
@@ -18,16 +19,55 @@ type writer interface {
 	close() error
 }
 
-func newWriter(path string, info miniav.Info) (writer, error) {
-	if path == "-" {
+// Output names that are not files.
+const (
+	outStdout  = "-"    // the stream on standard output
+	outDiscard = "null" // capture and count, write nothing
+)
+
+// newWriter opens the output: a file by its extension, or, for "-", the
+// stream on stdout (y4m for video, WAV with an unknown-length header for
+// audio). raw writes bare planes (video, tightly packed in the stream's
+// pixel format) or bare samples (audio) instead of a container.
+func newWriter(path string, info miniav.Info, raw bool, stdout io.Writer) (writer, error) {
+	if path == outDiscard {
 		return discard{}, nil
 	}
 	audio := info.Kind.Audio()
+	if raw {
+		if !audio && (info.Video.Width == 0 || info.Video.Height == 0 || !info.Video.PixelFormat.Known()) {
+			return nil, fmt.Errorf("output %q: cannot write %v as raw planes: %w", path, info.Video, errUsage)
+		}
+		out, err := openOut(path, stdout)
+		if err != nil {
+			return nil, err
+		}
+		return &rawWriter{out: out, w: bufio.NewWriterSize(out, 1<<20), audio: audio}, nil
+	}
+	if path == outStdout {
+		out := nopCloser{stdout}
+		if audio {
+			return newWAV(path, out, info.Audio)
+		}
+		return newY4M(path, out, info.Video)
+	}
 	switch e := ext(path); {
-	case e == ".wav" && audio:
-		return newWAV(path, info.Audio)
-	case e == ".y4m" && !audio:
-		return newY4M(path, info.Video)
+	case e == ".wav" && audio, e == ".y4m" && !audio:
+		if audio {
+			if err := checkWAV(path, info.Audio); err != nil {
+				return nil, err
+			}
+		} else if err := checkY4M(path, info.Video); err != nil {
+			return nil, err
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		if audio {
+			return newWAV(path, f, info.Audio)
+		}
+		return newY4M(path, f, info.Video)
 	case e == ".png" && !audio:
 		return &pngWriter{pattern: path}, nil
 	default:
@@ -35,31 +75,86 @@ func newWriter(path string, info miniav.Info) (writer, error) {
 		if audio {
 			kind = "audio (.wav)"
 		}
-		return nil, fmt.Errorf("output %q: unsupported file type for %s: %w", path, kind, errUsage)
+		return nil, fmt.Errorf("output %q: unsupported file type for %s (or - for stdout, null for none): %w", path, kind, errUsage)
 	}
 }
+
+// openOut opens path for writing, or stdout for "-".
+func openOut(path string, stdout io.Writer) (io.WriteCloser, error) {
+	if path == outStdout {
+		return nopCloser{stdout}, nil
+	}
+	return os.Create(path)
+}
+
+// nopCloser is stdout as an output: closing it flushes nothing and leaves
+// the descriptor open.
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
 
 type discard struct{}
 
 func (discard) write(miniav.Frame) error { return nil }
 func (discard) close() error             { return nil }
 
+// rawWriter writes each frame's planes row by row without stride padding,
+// or an audio buffer's samples as they are.
+type rawWriter struct {
+	out   io.WriteCloser
+	w     *bufio.Writer
+	audio bool
+}
+
+func (r *rawWriter) write(f miniav.Frame) error {
+	if r.audio {
+		_, err := r.w.Write(f.Audio().Data())
+		return err
+	}
+	v := f.Video()
+	for p := range v.NumPlanes() {
+		bpl, rows := v.PixelFormat.PlaneSize(p, v.Width, v.Height)
+		plane, stride := v.Plane(p), v.Stride(p)
+		for y := range rows {
+			if _, err := r.w.Write(plane[y*stride : y*stride+bpl]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (r *rawWriter) close() error { return flushClose(r.w, r.out) }
+
+// flushClose flushes w, then closes out, returning the first error.
+func flushClose(w *bufio.Writer, out io.Closer) error {
+	if err := w.Flush(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
 // y4mWriter writes YUV4MPEG2: I420 and GRAY8 as they are, everything else
 // converted through RGBA.
 type y4mWriter struct {
-	f    *os.File
+	out  io.WriteCloser
 	w    *bufio.Writer
 	v    format.Video
 	rgba *image.RGBA
 	yuv  []byte
 }
 
-func newY4M(path string, v format.Video) (*y4mWriter, error) {
+func checkY4M(path string, v format.Video) error {
 	if v.Width == 0 || v.Height == 0 || v.PixelFormat.Compressed() {
-		return nil, fmt.Errorf("output %q: cannot write %v as y4m (use .png): %w", path, v, errUsage)
+		return fmt.Errorf("output %q: cannot write %v as y4m (use .png, or -raw): %w", path, v, errUsage)
 	}
-	f, err := os.Create(path)
-	if err != nil {
+	return nil
+}
+
+func newY4M(path string, out io.WriteCloser, v format.Video) (*y4mWriter, error) {
+	if err := checkY4M(path, v); err != nil {
+		out.Close()
 		return nil, err
 	}
 	rate := v.FrameRate
@@ -70,7 +165,7 @@ func newY4M(path string, v format.Video) (*y4mWriter, error) {
 	if v.PixelFormat == format.GRAY8 {
 		c = "mono"
 	}
-	w := &y4mWriter{f: f, w: bufio.NewWriterSize(f, 1<<20), v: v}
+	w := &y4mWriter{out: out, w: bufio.NewWriterSize(out, 1<<20), v: v}
 	fmt.Fprintf(w.w, "YUV4MPEG2 W%d H%d F%d:%d Ip A1:1 C%s\n", v.Width, v.Height, rate.Num, rate.Den, c)
 	return w, nil
 }
@@ -103,13 +198,7 @@ func (y *y4mWriter) write(f miniav.Frame) error {
 	return nil
 }
 
-func (y *y4mWriter) close() error {
-	if err := y.w.Flush(); err != nil {
-		y.f.Close()
-		return err
-	}
-	return y.f.Close()
-}
+func (y *y4mWriter) close() error { return flushClose(y.w, y.out) }
 
 // rgbaToI420 converts to full-range (JPEG) YCbCr 4:2:0, as C420jpeg says.
 func rgbaToI420(dst []byte, src *image.RGBA) {
@@ -172,23 +261,36 @@ func (p *pngWriter) close() error {
 	return nil
 }
 
-// wavWriter writes RIFF/WAVE with the stream's sample format.
+// wavWriter writes RIFF/WAVE with the stream's sample format. Into a file
+// the sizes are written at the end; into a pipe, which cannot seek back,
+// the header says "unknown length" (0xFFFFFFFF in both size fields, which
+// ffmpeg and sox read as "until the end of the stream").
 type wavWriter struct {
-	f    *os.File
+	out  io.WriteCloser
 	w    *bufio.Writer
 	a    format.Audio
 	data uint32
 }
 
-func newWAV(path string, a format.Audio) (*wavWriter, error) {
+// wavUnknown is the size written while the length is not known.
+const wavUnknown = 0xFFFFFFFF
+
+func checkWAV(path string, a format.Audio) error {
 	if a.SampleFormat.Size() == 0 || a.Channels == 0 || a.SampleRate == 0 {
-		return nil, fmt.Errorf("output %q: cannot write %v as wav", path, a)
+		return fmt.Errorf("output %q: cannot write %v as wav", path, a)
 	}
-	f, err := os.Create(path)
-	if err != nil {
+	return nil
+}
+
+func newWAV(path string, out io.WriteCloser, a format.Audio) (*wavWriter, error) {
+	if err := checkWAV(path, a); err != nil {
+		out.Close()
 		return nil, err
 	}
-	w := &wavWriter{f: f, w: bufio.NewWriter(f), a: a}
+	w := &wavWriter{out: out, w: bufio.NewWriter(out), a: a}
+	if _, ok := out.(io.Seeker); !ok {
+		w.data = wavUnknown
+	}
 	w.header()
 	return w, nil
 }
@@ -203,7 +305,11 @@ func (w *wavWriter) header() {
 	le := binary.LittleEndian
 	var h [44]byte
 	copy(h[0:], "RIFF")
-	le.PutUint32(h[4:], 36+w.data)
+	riff := w.data + 36
+	if w.data > wavUnknown-36 {
+		riff = wavUnknown
+	}
+	le.PutUint32(h[4:], riff)
 	copy(h[8:], "WAVEfmt ")
 	le.PutUint32(h[16:], 16)
 	le.PutUint16(h[20:], tag)
@@ -219,25 +325,31 @@ func (w *wavWriter) header() {
 
 func (w *wavWriter) write(f miniav.Frame) error {
 	d := f.Audio().Data()
-	w.data += uint32(len(d))
+	if w.data != wavUnknown {
+		if uint64(w.data)+uint64(len(d)) >= wavUnknown {
+			w.data = wavUnknown // past 4 GiB: say "unknown length"
+		} else {
+			w.data += uint32(len(d))
+		}
+	}
 	_, err := w.w.Write(d)
 	return err
 }
 
 func (w *wavWriter) close() error {
+	seek, ok := w.out.(io.Seeker)
+	if !ok || w.data == wavUnknown {
+		return flushClose(w.w, w.out)
+	}
 	if err := w.w.Flush(); err != nil {
-		w.f.Close()
+		w.out.Close()
 		return err
 	}
-	if _, err := w.f.Seek(0, 0); err != nil {
-		w.f.Close()
+	if _, err := seek.Seek(0, io.SeekStart); err != nil {
+		w.out.Close()
 		return err
 	}
-	w.w.Reset(w.f)
+	w.w.Reset(w.out)
 	w.header()
-	if err := w.w.Flush(); err != nil {
-		w.f.Close()
-		return err
-	}
-	return w.f.Close()
+	return flushClose(w.w, w.out)
 }

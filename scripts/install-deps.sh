@@ -15,6 +15,7 @@ pkgs=(
 	gcc-mingw-w64-x86-64-posix g++-mingw-w64-x86-64-posix  # the Windows build with cgo (miniaudio, DirectShow, the C ABI)
 	python3                               # the C ABI's Python ctypes client
 	ffmpeg                                # the command's pipe tests: ffprobe and ffmpeg read "miniav capture -o -"
+	libvpx-dev iproute2                   # publish/: VP8 through libvpx (cgo); ip for its loopback-only network namespace
 )
 pkgs+=("$@")
 

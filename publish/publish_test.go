@@ -34,9 +34,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 type received struct {
 	skipped int // frames before the first keyframe (with the first frame)
 	index   uint32
-	ok    bool
-	key   bool
-	img   *image.YCbCr
+	ok      bool
+	key     bool
+	img     *image.YCbCr
 }
 
 // subscribe plays url with WHEP over loopback and decodes every VP8 frame.

@@ -106,4 +106,3 @@ func TestPreviewInChromium(t *testing.T) {
 		t.Fatalf("server: %v", err)
 	}
 }
-

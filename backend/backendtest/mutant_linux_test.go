@@ -42,6 +42,7 @@ var mutants = []mutant{
 	{"overwrite-held", "camera", "Pull/Frames", "a frame held while", false},
 	{"close-clobbers-held", "camera", "Source/HeldAcrossClose", "a frame held across Close changed", false},
 	{"close-clobbers-held", "camera", "Stream/HeldAcrossClose", "a frame held across Close changed", false},
+	{"second-close-frees", "camera", "Source/HeldAcrossClose", "a frame held across Close changed", false},
 	{"lose-release", "camera", "Source/BuffersComeBack", "Read: still blocked", false},
 	{"ignore-cancel", "camera", "Source/CancelUnblocksRead", "still blocked", false},
 	{"cancel-wrong-error", "camera", "Source/CancelUnblocksRead", "want an error matching context.Canceled", false},
@@ -379,7 +380,7 @@ func (m *mutantSource) Close() error {
 	m.mu.Lock()
 	m.closes++
 	closes := m.closes
-	if m.name == "close-clobbers-held" {
+	if m.name == "close-clobbers-held" || (m.name == "second-close-frees" && closes > 1) {
 		for _, s := range m.lent {
 			if s.used {
 				clear(s.buf.Planes[0])

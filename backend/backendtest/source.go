@@ -216,8 +216,8 @@ func (k *kit) sourceCancel(t *testing.T) {
 	}
 }
 
-// sourceHeldAcrossClose: a buffer held across Close keeps its bytes and is
-// released after it from another goroutine.
+// sourceHeldAcrossClose: a buffer held across Close (called twice) keeps
+// its bytes and is released after it from another goroutine.
 func (k *kit) sourceHeldAcrossClose(t *testing.T) {
 	src, _ := k.open(t, k.o.buffers, true)
 	ctx := context.Background()
@@ -228,6 +228,9 @@ func (k *kit) sourceHeldAcrossClose(t *testing.T) {
 	}
 	s0, n0 := sum(held.Planes, held.NumPlanes)
 	k.close(t, src)
+	if err := await(t, k.o.frameTimeout, "second Close", src.Close); err != nil {
+		t.Errorf("second Close: %v, want nil (Close is idempotent)", err)
+	}
 	time.Sleep(10 * time.Millisecond)
 	if s, n := sum(held.Planes, held.NumPlanes); s != s0 || n != n0 {
 		t.Errorf("a frame held across Close changed: %d bytes, crc %08x; was %d bytes, crc %08x", n, s, n0, s0)

@@ -8,9 +8,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miniav-go/miniav"
 	"github.com/miniav-go/miniav/backend"
+	"github.com/miniav-go/miniav/backend/backendtest"
 	"github.com/miniav-go/miniav/format"
 	"github.com/miniav-go/miniav/internal/vmtest"
 )
@@ -108,4 +110,11 @@ func TestVMRescan(t *testing.T) {
 	for range 3 {
 		next(t, s).Release()
 	}
+}
+
+// vivid through pion's webcam driver passes the backend contract kit.
+func TestVMContract(t *testing.T) {
+	vmtest.Require(t)
+	backendtest.Run(t, vividCam, backendtest.WithConfig(backend.Config{Video: format.Video{Width: 320, Height: 180, PixelFormat: format.I422}}),
+		backendtest.NoDeviceTimestamps(), backendtest.CannotBlock(), backendtest.Frames(4), backendtest.AllowAllocs(1), backendtest.FrameTimeout(10*time.Second))
 }

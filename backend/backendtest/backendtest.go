@@ -321,14 +321,14 @@ type seqCheck struct {
 // next checks the frame after the previous one and reports a problem, or "".
 func (c *seqCheck) next(seq uint64, frames int, skipped uint64, ts, dts, now time.Duration) string {
 	defer func() { c.n++; c.seq, c.frames, c.ts, c.dts = seq, frames, ts, dts }()
+	if dts != 0 {
+		c.nonzeroD = true
+	}
 	if ts > now {
 		return fmt.Sprintf("frame %d: Timestamp %v is in the future (backend.Now() %v): not on the shared epoch", c.n, ts, now)
 	}
 	if ts < c.opened-c.o.slack {
 		return fmt.Sprintf("frame %d: Timestamp %v is more than %v before the source was opened at %v: not on the shared epoch", c.n, ts, c.o.slack, c.opened)
-	}
-	if dts != 0 {
-		c.nonzeroD = true
 	}
 	if c.o.noDeviceTS && dts != 0 {
 		return fmt.Sprintf("frame %d: DeviceTimestamp %v from a source declared without device timestamps", c.n, dts)

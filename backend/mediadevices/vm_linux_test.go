@@ -113,10 +113,11 @@ func TestVMRescan(t *testing.T) {
 }
 
 // vivid through pion's webcam driver passes the backend contract kit.
-// pion's driver allocates 4 times per frame (the backend adds nothing:
-// TestContract's still driver).
+// pion's webcam driver allocates a few times per frame, 4 to 6 measured
+// (the backend adds nothing: TestContract's still driver), so the bound
+// here only catches allocations growing with the frame count.
 func TestVMContract(t *testing.T) {
 	vmtest.Require(t)
 	backendtest.Run(t, vividCam, backendtest.WithConfig(backend.Config{Video: format.Video{Width: 320, Height: 180, PixelFormat: format.I422}}),
-		backendtest.NoDeviceTimestamps(), backendtest.CannotBlock(), backendtest.Frames(4), backendtest.AllowAllocs(4), backendtest.FrameTimeout(10*time.Second))
+		backendtest.NoDeviceTimestamps(), backendtest.CannotBlock(), backendtest.Frames(4), backendtest.AllowAllocs(10), backendtest.FrameTimeout(10*time.Second))
 }

@@ -107,7 +107,7 @@ func Buffers(n int) Option { return func(o *options) { o.buffers = max(n, 2) } }
 // once cancelled or closed, and for Open (default 5 s).
 func FrameTimeout(d time.Duration) Option { return func(o *options) { o.frameTimeout = d } }
 
-// TimestampSlack is how long before Open returned a frame's Timestamp may
+// TimestampSlack is how long before Open was called a frame's Timestamp may
 // lie (audio sources stamp the first sample of a period; default 1 s).
 func TimestampSlack(d time.Duration) Option { return func(o *options) { o.slack = d } }
 

@@ -1,13 +1,3 @@
-// Package backend defines the interface every capture backend implements,
-// the buffers backends lend to streams, and the registry that maps the
-// scheme of a device ID ("v4l2" in "v4l2:/dev/video0") to its backend.
-//
-// A backend is a sub-package that calls Register from an init function.
-// Registering must touch no hardware and must never panic: enumeration and
-// opening happen only when a caller asks for them.
-//
-// Users do not call backends directly; they use miniav.Open and the
-// devices package. Backend authors implement Backend and Source.
 package backend
 
 import (
@@ -175,16 +165,21 @@ type Info struct {
 }
 
 // Source is an open device. The stream that owns it calls Read from a single
-// goroutine and Close once, after its last Read has returned.
+// goroutine and Close after its last Read has returned. See the package
+// documentation for the whole contract, which backendtest.Run checks.
 type Source interface {
+	// Info describes the source; the first buffer has its format.
 	Info() Info
 	// Read waits for the next buffer and fills b. It returns ctx.Err()
-	// promptly once ctx is done, ErrDeviceLost (wrapped) when the device went
-	// away, or another error that ends the stream. After a successful Read
-	// the stream owns the buffer until it calls b.Releaser.ReleaseBuffer.
+	// promptly once ctx is done (also when a buffer is ready),
+	// ErrDeviceLost (wrapped) when the device went away, ErrClosed
+	// (wrapped) after Close, or another error that ends the stream. After a
+	// successful Read the stream owns the buffer until it calls
+	// b.Releaser.ReleaseBuffer.
 	Read(ctx context.Context, b *Buffer) error
 	// Close stops capture and frees the source's resources. Buffers still
 	// lent out stay valid: their memory is freed when they are released.
+	// Closing again does nothing and returns nil.
 	Close() error
 }
 

@@ -117,17 +117,6 @@ func TestHandoff(t *testing.T) {
 	}
 }
 
-// Read returns the context's error when cancelled while waiting.
-func TestReadCancel(t *testing.T) {
-	s := testSource(t, stereo48, 2, backend.NopObserver{})
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	var b backend.Buffer
-	if err := s.Read(ctx, &b); err != context.Canceled {
-		t.Fatalf("Read = %v, want context.Canceled", err)
-	}
-}
-
 // The ring keeps order across wrap-around and refuses to overfill.
 func TestRing(t *testing.T) {
 	r := newRing(3) // capacity 4

@@ -15,6 +15,7 @@ import (
 
 	"github.com/miniav-go/miniav"
 	"github.com/miniav-go/miniav/backend"
+	"github.com/miniav-go/miniav/backend/backendtest"
 	"github.com/miniav-go/miniav/format"
 	"github.com/miniav-go/miniav/internal/audiotest"
 	"github.com/miniav-go/miniav/internal/pulse"
@@ -341,5 +342,23 @@ func TestNullBackendValue(t *testing.T) {
 		c2.Uninit()
 		c2.Free()
 		t.Logf("malgo.BackendNull (%d) initialised a context; it is ma_backend_custom", malgo.BackendNull)
+	}
+}
+
+// The loopback, the default input and miniaudio's null device pass the backend contract kit on the
+// private PulseAudio, through miniaudio's callback and the hand-off ring.
+func TestContract(t *testing.T) {
+	pulse.Shared(t)
+	for _, c := range []struct {
+		id string
+		a  format.Audio
+	}{
+		{"malgo:loopback", format.Audio{SampleRate: 48000, Channels: 2, SampleFormat: format.S16, PeriodFrames: 480}},
+		{"malgo:", format.Audio{SampleRate: 44100, Channels: 1, SampleFormat: format.F32, PeriodFrames: 441}},
+		{"malgo-null:", format.Audio{SampleRate: 16000, Channels: 1, SampleFormat: format.S16, PeriodFrames: 160}},
+	} {
+		t.Run(c.id, func(t *testing.T) {
+			backendtest.Run(t, c.id, backendtest.WithConfig(backend.Config{Audio: c.a}))
+		})
 	}
 }

@@ -202,6 +202,12 @@ func (s *source) Info() backend.Info { return s.info }
 
 // Read implements backend.Source.
 func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
+	if s.closed.Load() {
+		return fmt.Errorf("malgo: %s: %w", s.info.Mode, backend.ErrClosed)
+	}
+	if err := ctx.Err(); err != nil { // even with periods waiting in the ring
+		return err
+	}
 	if s.fast != nil {
 		return s.readFast(ctx, b)
 	}
@@ -233,9 +239,6 @@ func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
 // a cancelled ctx wakes it through the same eventfd.
 func (s *source) readFast(ctx context.Context, b *backend.Buffer) error {
 	f := s.fast
-	if s.closed.Load() {
-		return fmt.Errorf("malgo: %s: %w", s.info.Mode, backend.ErrClosed)
-	}
 	if ctx != s.waitCtx {
 		if s.stopWake != nil {
 			s.stopWake()

@@ -190,6 +190,9 @@ func copyPlane(dst []byte, dstride int, src []byte, sstride, n, rows int) {
 
 // Read implements backend.Source.
 func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
+	if err := ctx.Err(); err != nil { // even with frames queued
+		return err
+	}
 	select {
 	case it := <-s.queue:
 		s.fill(b, it)

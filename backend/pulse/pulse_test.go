@@ -14,6 +14,7 @@ import (
 
 	"github.com/miniav-go/miniav"
 	"github.com/miniav-go/miniav/backend"
+	"github.com/miniav-go/miniav/backend/backendtest"
 	"github.com/miniav-go/miniav/format"
 	"github.com/miniav-go/miniav/internal/audiotest"
 	daemon "github.com/miniav-go/miniav/internal/pulse"
@@ -312,30 +313,6 @@ func TestCancelWakesNext(t *testing.T) {
 	}
 }
 
-// Steady-state capture allocates nothing per period.
-func TestNoAllocations(t *testing.T) {
-	daemon.Shared(t)
-	s, err := miniav.Open(context.Background(), "pulse:loopback", miniav.WithPull(),
-		miniav.WithAudio(format.Audio{SampleRate: 48000, Channels: 2, SampleFormat: format.F32, PeriodFrames: 240}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	read := func() {
-		f, err := s.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.Release()
-	}
-	for range 20 {
-		read()
-	}
-	if n := testing.AllocsPerRun(100, read); n != 0 {
-		t.Fatalf("%v allocations per period", n)
-	}
-}
-
 // A null sink nobody plays into starts in 2 s blocks: the first audio
 // arrives late and in a burst. That is not loss: no overrun, no gap.
 func TestIdleSinkBurstIsNotLoss(t *testing.T) {
@@ -361,5 +338,22 @@ func TestIdleSinkBurstIsNotLoss(t *testing.T) {
 	}
 	if st := s.Stats(); st.Dropped.Total() != 0 || next < 2*48000 {
 		t.Fatalf("%d frames, stats %+v", next, st)
+	}
+}
+
+// The default input and the loopback pass the backend contract kit on the
+// private PulseAudio, in the shared-memory-free native protocol.
+func TestContract(t *testing.T) {
+	daemon.Shared(t)
+	for _, c := range []struct {
+		id string
+		a  format.Audio
+	}{
+		{"pulse:loopback", format.Audio{SampleRate: 48000, Channels: 2, SampleFormat: format.S16, PeriodFrames: 240}},
+		{"pulse:", format.Audio{SampleRate: 44100, Channels: 1, SampleFormat: format.F32, PeriodFrames: 441}},
+	} {
+		t.Run(c.id, func(t *testing.T) {
+			backendtest.Run(t, c.id, backendtest.WithConfig(backend.Config{Audio: c.a}))
+		})
 	}
 }

@@ -34,6 +34,7 @@ type source struct {
 	scratch []byte // a period read when the pool is exhausted
 	skipped uint64 // frames dropped since the last buffer, already reported
 	clock   lossClock
+	closed  bool // Read and Close are never concurrent (backend.Source)
 }
 
 func newSource(c *pulsewire.Conn, info backend.Info, obs backend.Observer) *source {
@@ -51,6 +52,12 @@ func (s *source) Info() backend.Info { return s.info }
 
 // Read implements backend.Source: it fills one period from the socket.
 func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
+	if s.closed {
+		return fmt.Errorf("pulse: %s: read after Close: %w", s.info.Mode, backend.ErrClosed)
+	}
+	if err := ctx.Err(); err != nil { // even with audio waiting in the socket
+		return err
+	}
 	if ctx != s.bound { // once per stream in practice: AfterFunc allocates
 		if s.unbind != nil {
 			s.unbind()
@@ -128,8 +135,12 @@ func (s *source) readErr(ctx context.Context, err error) error {
 	return fmt.Errorf("pulse: %s: %v: %w", s.info.Mode, err, backend.ErrDeviceLost)
 }
 
-// Close implements backend.Source.
+// Close implements backend.Source. Closing again does nothing.
 func (s *source) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
 	if s.unbind != nil {
 		s.unbind()
 	}

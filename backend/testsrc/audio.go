@@ -58,7 +58,7 @@ func (s *audioSource) Info() backend.Info {
 	return backend.Info{Kind: backend.KindMicrophone, Audio: s.a, Mode: "synthetic"}
 }
 
-func (s *audioSource) Close() error { return nil }
+func (s *audioSource) Close() error { s.sched.close(); return nil }
 
 func (s *audioSource) Read(ctx context.Context, b *backend.Buffer) error {
 	for {

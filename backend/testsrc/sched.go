@@ -2,6 +2,8 @@ package testsrc
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/miniav-go/miniav/backend"
@@ -18,7 +20,11 @@ type sched struct {
 	k        uint64        // next tick
 	started  bool
 	timer    *time.Timer
+	closed   atomic.Bool
 }
+
+// close makes every later next fail with backend.ErrClosed.
+func (s *sched) close() { s.closed.Store(true) }
 
 func (s *sched) init(interval time.Duration, unpaced bool) {
 	s.interval, s.unpaced = interval, unpaced
@@ -26,6 +32,9 @@ func (s *sched) init(interval time.Duration, unpaced bool) {
 
 // next waits for the next tick and returns its index and due time.
 func (s *sched) next(ctx context.Context) (uint64, time.Duration, error) {
+	if s.closed.Load() {
+		return 0, 0, fmt.Errorf("testsrc: read after Close: %w", backend.ErrClosed)
+	}
 	if err := ctx.Err(); err != nil {
 		return 0, 0, err
 	}

@@ -120,6 +120,9 @@ func parseAddr(addr string) (string, params, error) {
 
 // Open implements backend.Backend.
 func (Backend) Open(ctx context.Context, addr string, cfg backend.Config) (backend.Source, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	dev, p, err := parseAddr(addr)
 	if err != nil {
 		return nil, err

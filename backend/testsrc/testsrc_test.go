@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/miniav-go/miniav/backend"
+	"github.com/miniav-go/miniav/backend/backendtest"
 	"github.com/miniav-go/miniav/backend/testsrc"
 	"github.com/miniav-go/miniav/format"
 )
@@ -108,15 +109,19 @@ func TestResumeAfterStallSkips(t *testing.T) {
 	}
 }
 
-func TestReadReturnsOnCancel(t *testing.T) {
-	src := openSrc(t, "camera", backend.Config{Video: format.Video{Width: 64, Height: 16, FrameRate: format.Rational{Num: 1, Den: 100}}})
-	var b backend.Buffer
-	src.Read(context.Background(), &b) // frame 0 is due at once
-	b.Releaser.ReleaseBuffer(0)
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
-	if err := src.Read(ctx, &b); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Read = %v", err)
+// The synthetic devices pass the backend contract kit, paced and unpaced.
+func TestContract(t *testing.T) {
+	for _, c := range []struct {
+		id  string
+		cfg backend.Config
+	}{
+		{"testsrc:camera", backend.Config{Video: format.Video{Width: 320, Height: 240, PixelFormat: format.NV12, FrameRate: format.FPS(200)}}},
+		{"testsrc:camera?static=1", backend.Config{Video: format.Video{Width: 64, Height: 32, PixelFormat: format.YUYV}, Unpaced: true}},
+		{"testsrc:screen", backend.Config{Video: format.Video{Width: 640, Height: 360, FrameRate: format.FPS(100)}}},
+		{"testsrc:microphone", backend.Config{Audio: format.Audio{SampleRate: 48000, Channels: 2, SampleFormat: format.F32, PeriodFrames: 240}}},
+		{"testsrc:microphone?freq=1000", backend.Config{Audio: format.Audio{SampleRate: 8000, Channels: 1, SampleFormat: format.S16, PeriodFrames: 80}, Unpaced: true}},
+	} {
+		t.Run(c.id, func(t *testing.T) { backendtest.Run(t, c.id, backendtest.WithConfig(c.cfg)) })
 	}
 }
 

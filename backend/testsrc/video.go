@@ -99,7 +99,7 @@ func (s *videoSource) Info() backend.Info {
 	return backend.Info{Kind: s.kind, Video: s.v, Mode: "synthetic"}
 }
 
-func (s *videoSource) Close() error { return nil }
+func (s *videoSource) Close() error { s.sched.close(); return nil }
 
 // buildBase renders one pattern row of width 2w per plane.
 func (s *videoSource) buildBase() {

@@ -314,6 +314,12 @@ func (s *source) Info() backend.Info { return s.info }
 // that keeps up with the camera costs two syscalls per frame (poll, DQBUF),
 // and a poll for a frame that is already done returns at once.
 func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return fmt.Errorf("v4l2: %s: read after Close: %w", s.path, backend.ErrClosed)
+	}
 	s.watch(ctx)
 	for {
 		if err := ctx.Err(); err != nil {

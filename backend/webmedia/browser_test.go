@@ -132,8 +132,10 @@ func TestInChromium(t *testing.T) {
 	if c.Distinct < c.Frames-1 || !c.NonUniform || !c.OpaqueAlpha {
 		t.Errorf("camera pixels: %d distinct of %d frames, non-uniform %v, opaque %v", c.Distinct, c.Frames, c.NonUniform, c.OpaqueAlpha)
 	}
-	if !c.SeqIncreasing || c.OutstandingAfter != 0 || c.StreamDelivered < uint64(c.Frames) {
-		t.Errorf("camera sequence increasing %v, outstanding after close %d, delivered %d", c.SeqIncreasing, c.OutstandingAfter, c.StreamDelivered)
+	// Sequence order, frames outstanding after Close and allocations per
+	// frame are the contract kit's (TestContractInChromium).
+	if c.StreamDelivered < uint64(c.Frames) {
+		t.Errorf("camera: stream delivered %d of %d frames", c.StreamDelivered, c.Frames)
 	}
 	if len(c.Planes) != 1 || c.Planes[0] != 640*480*4 {
 		t.Errorf("camera planes %v, want one of %d bytes", c.Planes, 640*480*4)
@@ -185,12 +187,6 @@ func TestInChromium(t *testing.T) {
 	}
 	if !r.LostIs {
 		t.Errorf("stopping the track ended the stream with %q, want ErrDeviceLost", r.Lost)
-	}
-	if r.Backend.Outstanding != 0 {
-		t.Errorf("%d pooled frames still lent out", r.Backend.Outstanding)
-	}
-	if c.MallocsPerFrame > r.CallbackMallocs+0.5 {
-		t.Errorf("camera: %.1f Go allocations per frame, more than the %.1f of the JavaScript callback itself", c.MallocsPerFrame, r.CallbackMallocs)
 	}
 	t.Logf("per frame (copyTo in the browser + CopyBytesToGo): 640x480 RGBA %.2f + %.2f ms at %.1f fps, 1280x720 RGBA %.2f + %.2f ms at %.1f fps, 320x240 I420 %.2f + %.2f ms; camera steady state %.1f mallocs, %.0f B per frame (an empty js.FuncOf call from JavaScript: %.1f mallocs)",
 		c.BrowserCopyMs, c.GoCopyMs, c.FPS, r.HD.BrowserCopyMs, r.HD.GoCopyMs, r.HD.FPS, i.BrowserCopyMs, i.GoCopyMs, c.MallocsPerFrame, c.BytesPerFrame, r.CallbackMallocs)

@@ -204,6 +204,9 @@ func (s *source) finish(err error) {
 }
 
 func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
+	if err := ctx.Err(); err != nil { // even with frames queued
+		return err
+	}
 	select {
 	case f := <-s.ch:
 		s.fill(b, f)

@@ -80,10 +80,14 @@ type source struct {
 	wg    sync.WaitGroup
 
 	windowGone atomic.Bool
+	closed     atomic.Bool
 }
 
 // Open implements backend.Backend.
 func (Backend) Open(ctx context.Context, a string, cfg backend.Config) (backend.Source, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	p, err := parseAddr(a)
 	if err != nil {
 		return nil, err
@@ -423,6 +427,9 @@ func (s *source) start(ctx context.Context) (skip bool, err error) {
 
 // Read implements backend.Source.
 func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
+	if s.closed.Load() {
+		return fmt.Errorf("x11: read after Close: %w", backend.ErrClosed)
+	}
 	s.w.Bind(ctx)
 	for {
 		skip, err := s.start(ctx)
@@ -509,8 +516,11 @@ func (s *source) shutdown() {
 }
 
 // Close implements backend.Source. Segments still lent stay mapped until
-// their frames are released.
+// their frames are released. Closing again does nothing.
 func (s *source) Close() error {
+	if s.closed.Swap(true) {
+		return nil // the source's reference is already dropped
+	}
 	s.shutdown()
 	s.release()
 	return nil

@@ -85,3 +85,54 @@ func copyFile(dst, src string) error {
 	}
 	return out.Close()
 }
+
+// testPage runs test.wasm, a test binary, with the flags in the page's
+// query (?args=-test.run%3DX+-test.v): its output collects in
+// window.testOutput and its exit code in window.testExit.
+const testPage = `<!doctype html>
+<meta charset="utf-8">
+<title>go test</title>
+<script src="wasm_exec.js"></script>
+<script>
+window.testOutput = "";
+const log = console.log.bind(console);
+console.log = (...a) => { window.testOutput += a.join(" ") + "\n"; log(...a); };
+const go = new Go();
+const args = new URLSearchParams(location.search).get("args");
+go.argv = ["test.wasm"].concat(args ? args.split(" ") : []);
+go.exit = (code) => { window.testExit = code; };
+WebAssembly.instantiateStreaming(fetch("test.wasm"), go.importObject)
+	.then((r) => go.run(r.instance))
+	.catch((e) => { window.testOutput += "loading the test binary: " + e + "\n"; window.testExit = 255; });
+</script>
+`
+
+// BuildTest compiles the tests of package pkg (an import path) with
+// GOOS=js GOARCH=wasm into dir/test.wasm, with the Go runtime's
+// wasm_exec.js and a page, index.html, that runs the binary with the
+// flags given in its ?args= query (space-separated) and leaves its output
+// in window.testOutput and its exit code in window.testExit.
+func BuildTest(ctx context.Context, dir, pkg string) error {
+	gobin, err := goTool()
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, gobin, "test", "-c", "-o", filepath.Join(dir, "test.wasm"), pkg)
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go test -c %s: %w\n%s", pkg, err, out)
+	}
+	out, err := exec.CommandContext(ctx, gobin, "env", "GOROOT").Output()
+	if err != nil {
+		return fmt.Errorf("go env GOROOT: %w", err)
+	}
+	goroot := strings.TrimSpace(string(out))
+	execJS := filepath.Join(goroot, "lib", "wasm", "wasm_exec.js")
+	if _, err := os.Stat(execJS); err != nil {
+		execJS = filepath.Join(goroot, "misc", "wasm", "wasm_exec.js") // before Go 1.24
+	}
+	if err := copyFile(filepath.Join(dir, "wasm_exec.js"), execJS); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "index.html"), []byte(testPage), 0o644)
+}

@@ -183,8 +183,12 @@ func ParseVideo(s string) (Video, error) {
 		size, rate, hasRate := strings.Cut(tok, "@")
 		if size != "" {
 			if w, h, ok := strings.Cut(strings.ToLower(size), "x"); ok && isDigits(w) && isDigits(h) {
-				v.Width, _ = strconv.Atoi(w)
-				v.Height, _ = strconv.Atoi(h)
+				var err1, err2 error
+				v.Width, err1 = strconv.Atoi(w)
+				v.Height, err2 = strconv.Atoi(h)
+				if err1 != nil || err2 != nil {
+					return Video{}, fmt.Errorf("format: bad size %q in %q", size, s)
+				}
 			} else if hasRate {
 				return Video{}, fmt.Errorf("format: bad size %q in %q", size, s)
 			} else {
@@ -220,12 +224,15 @@ func ParseRational(s string) (Rational, error) {
 		return Rational{a, b}, nil
 	}
 	if i := strings.IndexByte(s, '.'); i >= 0 {
+		// At most 6 decimals: counted before den grows, which more would
+		// overflow.
+		decimals := len(s) - i - 1
 		den := 1
-		for range len(s) - i - 1 {
+		for range min(decimals, 7) {
 			den *= 10
 		}
 		a, err := strconv.Atoi(s[:i] + s[i+1:])
-		if err != nil || a <= 0 || den > 1e6 {
+		if err != nil || a <= 0 || decimals > 6 {
 			return Rational{}, fmt.Errorf("format: bad rate %q", s)
 		}
 		return Rational{a, den}, nil
@@ -249,9 +256,15 @@ func ParseAudio(s string) (Audio, error) {
 		case tok == "stereo":
 			a.Channels = 2
 		case strings.HasSuffix(tok, "ch") && isDigits(tok[:len(tok)-2]):
-			a.Channels, _ = strconv.Atoi(tok[:len(tok)-2])
+			var err error
+			if a.Channels, err = strconv.Atoi(tok[:len(tok)-2]); err != nil {
+				return Audio{}, fmt.Errorf("format: bad channel count %q", tok)
+			}
 		case strings.HasSuffix(tok, "frames") && isDigits(tok[:len(tok)-6]):
-			a.PeriodFrames, _ = strconv.Atoi(tok[:len(tok)-6])
+			var err error
+			if a.PeriodFrames, err = strconv.Atoi(tok[:len(tok)-6]); err != nil {
+				return Audio{}, fmt.Errorf("format: bad period %q", tok)
+			}
 		case len(tok) > 0 && (tok[0] >= '0' && tok[0] <= '9'):
 			t := strings.TrimSuffix(strings.TrimSuffix(tok, "hz"), "h")
 			mul := 1.0
@@ -259,10 +272,12 @@ func ParseAudio(s string) (Audio, error) {
 				t, mul = t[:len(t)-1], 1000
 			}
 			f, err := strconv.ParseFloat(t, 64)
-			if err != nil || f <= 0 {
+			// Below 1 Hz once rounded, or past what an int32 holds (the
+			// conversion of a larger float is undefined): not a rate.
+			if f *= mul; err != nil || !(f >= 0.5 && f < 1<<31) {
 				return Audio{}, fmt.Errorf("format: bad sample rate %q", tok)
 			}
-			a.SampleRate = int(f*mul + 0.5)
+			a.SampleRate = int(f + 0.5)
 		default:
 			sf, err := ParseSampleFormat(tok)
 			if err != nil {

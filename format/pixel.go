@@ -191,8 +191,19 @@ func ParsePixelFormat(s string) (PixelFormat, error) {
 			return p, nil
 		}
 	}
-	if len(s) == 4 {
+	if len(s) == 4 && printable(s) {
 		return FourCC(s[0], s[1], s[2], s[3]), nil
 	}
 	return 0, fmt.Errorf("format: unknown pixel format %q", s)
+}
+
+// printable reports whether s is printable ASCII without spaces, as the
+// characters of a FourCC are.
+func printable(s string) bool {
+	for i := range len(s) {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
 }

@@ -3,6 +3,9 @@
 package v4l2
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/miniav-go/miniav/backend"
 	"github.com/miniav-go/miniav/format"
 	"github.com/miniav-go/miniav/internal/v4l2"
@@ -54,6 +57,33 @@ type layout struct {
 	bpl           [8]int // bytes per line of each kernel plane
 }
 
+// Bounds on what a driver's format may report: sizes up to 65536 pixels a
+// side, lines up to 4 MiB. Within them no plane's size overflows an int.
+const (
+	maxDim = 1 << 16
+	maxBPL = 1 << 22
+)
+
+// errMetadata is wrapped by the errors about a driver's buffer or format
+// metadata that points outside the buffer's mapping.
+var errMetadata = errors.New("v4l2: buffer metadata out of range")
+
+// check reports whether the negotiated format l is one fill can map.
+func (l *layout) check() error {
+	if l.width <= 0 || l.height <= 0 || l.width > maxDim || l.height > maxDim {
+		return fmt.Errorf("%w: size %dx%d", errMetadata, l.width, l.height)
+	}
+	if l.kplanes < 1 || l.kplanes > len(l.bpl) {
+		return fmt.Errorf("%w: %d planes", errMetadata, l.kplanes)
+	}
+	for i, b := range l.bpl {
+		if b < 0 || b > maxBPL {
+			return fmt.Errorf("%w: plane %d has %d bytes per line", errMetadata, i, b)
+		}
+	}
+	return nil
+}
+
 // kplane is one kernel plane of a dequeued buffer.
 type kplane struct {
 	mem        []byte // the whole mapping
@@ -66,18 +96,29 @@ type kplane struct {
 // split at the plane boundaries (NV12, I420 in one buffer), and one plane
 // of bytesused bytes for compressed and unknown formats. No byte is
 // copied. Planes are cut short, never extended, when the driver delivered
-// fewer bytes than the format needs.
-func (l *layout) fill(b *backend.Buffer, in []kplane) {
+// fewer bytes than the format needs. A plane whose bytesused or data
+// offset lies outside its mapping is an error wrapping errMetadata (b then
+// has no planes); l must have passed check.
+func (l *layout) fill(b *backend.Buffer, in []kplane) error {
 	b.NumPlanes = 0
 	if len(in) == 0 {
-		return
+		return fmt.Errorf("%w: no planes", errMetadata)
+	}
+	for i, p := range in {
+		end := p.bytesUsed
+		if end == 0 {
+			end = len(p.mem)
+		}
+		if p.bytesUsed < 0 || p.bytesUsed > len(p.mem) || p.dataOffset < 0 || p.dataOffset > end {
+			return fmt.Errorf("%w: plane %d: %d bytes used from offset %d in a %d-byte mapping", errMetadata, i, p.bytesUsed, p.dataOffset, len(p.mem))
+		}
 	}
 	n := l.pf.NumPlanes()
 	if !l.pf.Known() || l.pf.Compressed() {
 		b.Planes[0] = used(in[0])
 		b.Strides[0] = l.bpl[0]
 		b.NumPlanes = 1
-		return
+		return nil
 	}
 	if len(in) >= n {
 		for i := 0; i < n && i < len(b.Planes); i++ {
@@ -86,7 +127,7 @@ func (l *layout) fill(b *backend.Buffer, in []kplane) {
 			b.Strides[i] = l.bpl[i]
 		}
 		b.NumPlanes = n
-		return
+		return nil
 	}
 	// One contiguous buffer holding every plane: chroma strides scale
 	// with the luma stride as the packed line sizes do.
@@ -106,16 +147,17 @@ func (l *layout) fill(b *backend.Buffer, in []kplane) {
 		off += size
 	}
 	b.NumPlanes = n
+	return nil
 }
 
-// used is the part of a kernel plane holding data.
+// used is the part of a kernel plane holding data (bytesused 0: the whole
+// mapping), of a plane fill checked.
 func used(p kplane) []byte {
 	end := p.bytesUsed
-	if end <= 0 || end > len(p.mem) {
+	if end == 0 {
 		end = len(p.mem)
 	}
-	start := min(max(p.dataOffset, 0), end)
-	return p.mem[start:end:end]
+	return p.mem[p.dataOffset:end:end]
 }
 
 func clip(b []byte, n int) []byte {

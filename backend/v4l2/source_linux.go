@@ -206,6 +206,9 @@ func (s *source) negotiate(want format.Video) error {
 			s.path, toFormat(fourcc), toFormat(got), backend.ErrNotSupported)
 	}
 	l.pf, l.width, l.height = toFormat(got), int(w), int(h)
+	if err := l.check(); err != nil {
+		return fmt.Errorf("v4l2: %s: %s: %w", s.path, toFormat(got), err)
+	}
 	s.lay = l
 	s.info.Video = format.Video{Width: int(w), Height: int(h), PixelFormat: l.pf}
 	p := v4l2.StreamParm{Type: s.typ}
@@ -416,7 +419,14 @@ func (s *source) take(b *backend.Buffer) bool {
 		}
 	}
 	b.Reset()
-	s.lay.fill(b, kp)
+	if err := s.lay.fill(b, kp); err != nil {
+		// The driver's metadata points outside the mapping: the frame
+		// cannot be read safely.
+		s.requeue(idx)
+		s.obs.Dropped(backend.DropError, 1)
+		s.skipped++
+		return false
+	}
 	b.Video = s.info.Video
 	ts := time.Duration(s.dq.Timestamp.Nanoseconds())
 	b.DeviceTimestamp = ts

@@ -19,6 +19,11 @@ func (c *Conn) ServerInfo() (ServerInfo, error) {
 	if err != nil {
 		return ServerInfo{}, err
 	}
+	return parseServerInfo(r)
+}
+
+// parseServerInfo decodes a GET_SERVER_INFO reply.
+func parseServerInfo(r *Reader) (ServerInfo, error) {
 	si := ServerInfo{Package: r.Text(), Version: r.Text(), User: r.Text(), Host: r.Text(),
 		SampleSpec: r.SampleSpec(), DefaultSink: r.Text(), DefaultSource: r.Text()}
 	return si, r.Err()
@@ -44,6 +49,11 @@ func (c *Conn) Sources() ([]SourceInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseSources(r)
+}
+
+// parseSources decodes a GET_SOURCE_INFO_LIST reply.
+func parseSources(r *Reader) ([]SourceInfo, error) {
 	var out []SourceInfo
 	for r.Len() > 0 && r.Err() == nil {
 		var s SourceInfo
@@ -128,6 +138,16 @@ func (c *Conn) CreateRecordStream(rc RecordConfig) (RecordStream, error) {
 	if err != nil {
 		return RecordStream{}, err
 	}
+	rs, err := parseRecordStream(r)
+	if err != nil {
+		return RecordStream{}, err
+	}
+	c.stream = rs.Channel
+	return rs, nil
+}
+
+// parseRecordStream decodes a CREATE_RECORD_STREAM reply.
+func parseRecordStream(r *Reader) (RecordStream, error) {
 	var rs RecordStream
 	rs.Channel = r.U32()
 	rs.SourceOutput = r.U32()
@@ -142,7 +162,6 @@ func (c *Conn) CreateRecordStream(rc RecordConfig) (RecordStream, error) {
 	if err := r.Err(); err != nil {
 		return RecordStream{}, err
 	}
-	c.stream = rs.Channel
 	return rs, nil
 }
 

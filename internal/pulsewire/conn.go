@@ -284,10 +284,12 @@ func (c *Conn) next(data bool) (r *Reader, n int, err error) {
 		if _, err := io.ReadFull(c.br, c.hdr[:]); err != nil {
 			return nil, 0, err
 		}
-		n = int(be.Uint32(c.hdr[0:]))
-		if n > maxPacket {
-			return nil, 0, fmt.Errorf("%w: packet of %d bytes", ErrProtocol, n)
+		// Compared before the conversion: on 32-bit platforms a length
+		// of 2 GB or more would turn negative.
+		if size := be.Uint32(c.hdr[0:]); size > maxPacket {
+			return nil, 0, fmt.Errorf("%w: packet of %d bytes", ErrProtocol, size)
 		}
+		n = int(be.Uint32(c.hdr[0:]))
 		switch be.Uint32(c.hdr[4:]) {
 		case commandChannel:
 			r, err := c.command(n)
@@ -303,14 +305,24 @@ func (c *Conn) next(data bool) (r *Reader, n int, err error) {
 	}
 }
 
+// growChunk is the most a command's buffer grows by before the bytes
+// that fill it arrived: a header's length alone never makes c allocate
+// more than that beyond what the server actually sent.
+const growChunk = 64 << 10
+
 // command reads a command packet's payload of n bytes.
 func (c *Conn) command(n int) (*Reader, error) {
-	if cap(c.cmd) < n {
-		c.cmd = make([]byte, n)
-	}
-	c.cmd = c.cmd[:n]
-	if _, err := io.ReadFull(c.br, c.cmd); err != nil {
-		return nil, err
+	c.cmd = c.cmd[:0]
+	for len(c.cmd) < n {
+		if cap(c.cmd) == len(c.cmd) {
+			grown := make([]byte, len(c.cmd), len(c.cmd)+min(n-len(c.cmd), max(len(c.cmd), growChunk)))
+			c.cmd = grown[:copy(grown, c.cmd)]
+		}
+		m := min(n, cap(c.cmd))
+		if _, err := io.ReadFull(c.br, c.cmd[len(c.cmd):m]); err != nil {
+			return nil, err
+		}
+		c.cmd = c.cmd[:m]
 	}
 	c.r.Reset(c.cmd)
 	return &c.r, nil

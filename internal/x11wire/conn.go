@@ -28,6 +28,16 @@ var (
 	ErrRefused = errors.New("x11wire: connection refused by the X server")
 )
 
+// ErrProtocol is wrapped by the error of a connection whose server sent
+// something this package cannot take, such as a reply longer than
+// maxReply: the connection is broken from then on.
+var ErrProtocol = errors.New("x11wire: protocol error")
+
+// maxReply bounds the bytes after a reply's header (and a GenericEvent's)
+// this package accepts: 1 GiB, more than an image of a 16384x16384 screen.
+// The length field could claim 16 GiB.
+const maxReply = 1 << 30
+
 // ErrNoReply is returned by Wait for a sequence number that was not
 // registered as expecting a reply, or whose reply the server skipped.
 var ErrNoReply = errors.New("x11wire: no reply for this request")
@@ -141,6 +151,12 @@ func parseDisplay(name string) (display, error) {
 // Dial connects to the X display name (as in $DISPLAY: ":1", "unix:1",
 // "host:0.0", "tcp/host:1") and reads the connection setup.
 func Dial(ctx context.Context, name string) (*Conn, error) {
+	return dialWrap(ctx, name, nil)
+}
+
+// dialWrap is Dial, with the socket wrapped by wrap when it is not nil (the
+// corpus recorder of the fuzz tests keeps what the server sent).
+func dialWrap(ctx context.Context, name string, wrap func(net.Conn) net.Conn) (*Conn, error) {
 	d, err := parseDisplay(name)
 	if err != nil {
 		return nil, err
@@ -165,6 +181,9 @@ func Dial(ctx context.Context, name string) (*Conn, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("x11wire: display %s: %w", name, err)
+	}
+	if wrap != nil {
+		nc = wrap(nc)
 	}
 	c := &Conn{nc: nc, raw: rawconn.Wrap(nc)}
 	if err := c.setup(ctx, name, d, cookie(ip, d.num)); err != nil {
@@ -206,6 +225,12 @@ func (c *Conn) setup(ctx context.Context, name string, d display, auth []byte) e
 	if _, err := io.ReadFull(c.nc, rest); err != nil {
 		return fmt.Errorf("x11wire: display %s: setup: %w", name, err)
 	}
+	return c.parseSetup(name, d, h, rest)
+}
+
+// parseSetup decodes the server's answer to the connection setup: its
+// 8-byte header h and the rest.
+func (c *Conn) parseSetup(name string, d display, h [8]byte, rest []byte) error {
 	switch h[0] {
 	case 0: // failed
 		reason := string(rest[:min(int(h[1]), len(rest))])
@@ -400,7 +425,10 @@ func (c *Conn) readPacket() error {
 		}
 		c.hdrN += n
 		if c.hdrN == 32 {
-			c.startPacket()
+			if err := c.startPacket(); err != nil {
+				c.readErr = err
+				return err
+			}
 		}
 	}
 	for c.extra > 0 {
@@ -422,7 +450,7 @@ func (c *Conn) readPacket() error {
 }
 
 // startPacket decodes a complete header.
-func (c *Conn) startPacket() {
+func (c *Conn) startPacket() error {
 	h := &c.hdr
 	c.cur, c.extra, c.extraOff = nil, 0, 0
 	switch h[0] {
@@ -430,14 +458,27 @@ func (c *Conn) startPacket() {
 		c.lastSeq = c.full(le.Uint16(h[2:]))
 	case 1: // reply
 		c.lastSeq = c.full(le.Uint16(h[2:]))
-		c.extra = int(le.Uint32(h[4:])) * 4
+		if err := c.extraLen(h); err != nil {
+			return err
+		}
 		if p := &c.pend[c.lastSeq%pendN]; p.seq == c.lastSeq && !p.done {
 			c.cur = p
 			p.n = c.extra
 		}
 	case 35: // GenericEvent
-		c.extra = int(le.Uint32(h[4:])) * 4
+		return c.extraLen(h)
 	}
+	return nil
+}
+
+// extraLen sets the bytes that follow header h from its length field.
+func (c *Conn) extraLen(h *[32]byte) error {
+	words := le.Uint32(h[4:])
+	if uint64(words)*4 > maxReply {
+		return fmt.Errorf("%w: packet %d of %d bytes (at most %d)", ErrProtocol, h[0], uint64(words)*4, maxReply)
+	}
+	c.extra = int(words) * 4
+	return nil
 }
 
 // finishPacket dispatches a packet read to the end.

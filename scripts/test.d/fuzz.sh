@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# A short fuzzing run of every fuzz target on top of its seed corpus
+# (testdata/fuzz; plain `go test` already replays the corpus): FUZZTIME
+# each (default 10s), one target at a time, as fuzzing uses every core.
+# Fails if a target's list (scripts/fuzz-targets.sh) misses a `func Fuzz`,
+# or a run finds a failing input (written to the package's testdata/fuzz:
+# fix the bug and commit the input as a corpus entry).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export PATH=$PATH:/usr/local/go/bin
+source scripts/fuzz-targets.sh
+
+# Every func Fuzz of the module is listed.
+listed=$(printf '%s\n' "${fuzz_targets[@]}" | awk '{print $2}' | sort)
+found=$(grep -rhoE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]+' . | sed 's/^func //' | sort)
+if [ "$listed" != "$found" ]; then
+	echo "fuzz: scripts/fuzz-targets.sh and the func Fuzz of the module differ:"
+	diff <(echo "$listed") <(echo "$found") || true
+	exit 1
+fi
+
+for t in "${fuzz_targets[@]}"; do
+	set -- $t
+	echo "-- fuzz $2 in $1 for ${FUZZTIME:-10s}"
+	go test -run '^$' -fuzz "^$2\$" -fuzztime "${FUZZTIME:-10s}" "$1"
+done

@@ -13,5 +13,4 @@ fuzz_targets=(
 	"./backend/testsrc FuzzParseAddr"
 	"./backend/x11 FuzzParseAddr"
 	"./cabi FuzzParseKinds"
-	"./internal/jpegdec FuzzDecode"
 )

@@ -44,7 +44,10 @@ func BarAt(x, w int, k uint64) int {
 
 type videoSource struct {
 	sched
-	v       format.Video
+	v       format.Video // what the source delivers
+	rv      format.Video // what it renders: v, or I420 for MJPEG
+	jpeg    *jpegEncoder // MJPEG: encodes the rendered frame
+	scratch []byte       // MJPEG: the rendered I420 frame
 	kind    backend.Kind
 	pool    *pool.Pool
 	size    int
@@ -70,8 +73,8 @@ func openVideo(cfg backend.Config, p params, kind backend.Kind, def format.Video
 	if v.FrameRate.IsZero() {
 		v.FrameRate = def.FrameRate
 	}
-	if !slices.Contains(VideoFormats, v.PixelFormat) {
-		return nil, fmt.Errorf("testsrc: pixel format %v (have %v): %w", v.PixelFormat, VideoFormats, backend.ErrNotSupported)
+	if !slices.Contains(VideoFormats, v.PixelFormat) && !slices.Contains(EncodedFormats, v.PixelFormat) {
+		return nil, fmt.Errorf("testsrc: pixel format %v (have %v %v): %w", v.PixelFormat, VideoFormats, EncodedFormats, backend.ErrNotSupported)
 	}
 	if !sizes.Contains(v.Width, v.Height) {
 		return nil, fmt.Errorf("testsrc: size %dx%d (want even sizes within %v): %w", v.Width, v.Height, sizes, backend.ErrNotSupported)
@@ -80,15 +83,25 @@ func openVideo(cfg backend.Config, p params, kind backend.Kind, def format.Video
 		return nil, fmt.Errorf("testsrc: frame rate %v: %w", v.FrameRate, backend.ErrNotSupported)
 	}
 	n := max(cfg.Buffers, 2)
-	size := v.PixelFormat.FrameSize(v.Width, v.Height)
+	rv := v
+	if v.PixelFormat == format.MJPEG {
+		rv.PixelFormat = format.I420
+	}
+	size := rv.PixelFormat.FrameSize(v.Width, v.Height)
 	s := &videoSource{
-		v: v, kind: kind, size: size, static: p.static, noStamp: p.noStamp, lose: p.lose, obs: cfg.Observer,
-		planes:  v.PixelFormat.NumPlanes(),
+		v: v, rv: rv, kind: kind, size: size, static: p.static, noStamp: p.noStamp, lose: p.lose, obs: cfg.Observer,
+		planes:  rv.PixelFormat.NumPlanes(),
 		painted: make(map[*byte]bool),
 		pool:    pool.New(pool.WithMaxBytes(int64(n) * int64(size+size/4+256))),
 	}
 	if s.obs == nil {
 		s.obs = backend.NopObserver{}
+	}
+	if v.PixelFormat == format.MJPEG {
+		s.scratch = make([]byte, size)
+		s.jpeg = newJPEGEncoder(rv, p.quality)
+		s.size = s.jpeg.maxSize()
+		s.pool = pool.New(pool.WithMaxBytes(int64(n) * int64(s.size+s.size/4+256)))
 	}
 	s.sched.init(v.FrameRate.Interval(), cfg.Unpaced)
 	s.buildBase()
@@ -105,7 +118,7 @@ func (s *videoSource) Close() error { s.sched.close(); return nil }
 func (s *videoSource) buildBase() {
 	w := s.v.Width
 	px := func(x int) int { return (x % w) * 8 / w }
-	pf := s.v.PixelFormat
+	pf := s.rv.PixelFormat
 	for p := 0; p < s.planes; p++ {
 		bpl, _ := pf.PlaneSize(p, w, 2)
 		row := make([]byte, 2*bpl)
@@ -194,7 +207,19 @@ func (s *videoSource) Read(ctx context.Context, b *backend.Buffer) error {
 			continue
 		}
 		b.Video = s.v
-		s.render(pb.Bytes(), k, b)
+		if s.jpeg != nil {
+			var raw backend.Buffer
+			raw.Video = s.rv
+			s.render(s.scratch, k, &raw)
+			n, err := s.jpeg.encode(pb.Bytes(), &raw)
+			if err != nil {
+				pb.Release()
+				return fmt.Errorf("testsrc: MJPEG frame %d: %w", k, err)
+			}
+			b.Planes[0], b.NumPlanes, b.Strides[0] = pb.Bytes()[:n:n], 1, 0
+		} else {
+			s.render(pb.Bytes(), k, b)
+		}
 		b.Timestamp = ts
 		b.DeviceTimestamp = ts - s.sched.origin
 		b.Sequence = k
@@ -206,7 +231,7 @@ func (s *videoSource) Read(ctx context.Context, b *backend.Buffer) error {
 // render paints frame k into data and fills b's plane views.
 func (s *videoSource) render(data []byte, k uint64, b *backend.Buffer) {
 	w, h := s.v.Width, s.v.Height
-	pf := s.v.PixelFormat
+	pf := s.rv.PixelFormat
 	shift := 0
 	if !s.static {
 		shift = int(k*Speed%uint64(w)) &^ 1

@@ -23,7 +23,12 @@
 // delivery alone), "?lose=N" (the device is lost after N frames: Read fails
 // with backend.ErrDeviceLost), "testsrc:camera?webcam=1" (the camera
 // offers only what a typical USB 2 webcam does: YUYV at 640x480 and
-// 320x240, MJPEG at those and at 1280x720 and 1920x1080, all at 30 fps).
+// 320x240, MJPEG at those and at 1280x720 and 1920x1080, all at 30 fps),
+// "?corrupt=N" (every Nth MJPEG frame, those with k%N == N-1, is cut to
+// half its length, as a camera's frame after a USB hiccup), "?ring=N"
+// (MJPEG: frames 0 to N-1 are encoded when the source opens and repeated,
+// frame k being a copy of frame k%N with its stamp, so delivering a frame
+// costs no encoding and allocates nothing).
 //
 // Every video frame carries its index in the top rows: 32 blocks, most
 // significant bit first, white for 1 and black for 0 (see DecodeIndex). The
@@ -111,6 +116,8 @@ func (Backend) Devices(context.Context) ([]backend.Device, error) {
 type params struct {
 	quality int  // MJPEG quality
 	webcam  bool // offer only webcamCaps
+	corrupt int  // MJPEG: truncate every corrupt-th frame
+	ring    int  // MJPEG: pre-encode this many frames and repeat them
 	freq    float64
 	static  bool
 	noStamp bool
@@ -142,6 +149,16 @@ func parseAddr(addr string) (string, params, error) {
 			p.lose, err = strconv.ParseInt(v, 10, 64)
 		case "webcam":
 			p.webcam, err = strconv.ParseBool(v)
+		case "ring":
+			p.ring, err = strconv.Atoi(v)
+			if err == nil && (p.ring < 1 || p.ring > 1000) {
+				err = fmt.Errorf("out of range 1..1000")
+			}
+		case "corrupt":
+			p.corrupt, err = strconv.Atoi(v)
+			if err == nil && p.corrupt < 1 {
+				err = fmt.Errorf("must be at least 1")
+			}
 		case "quality":
 			p.quality, err = strconv.Atoi(v)
 			if err == nil && (p.quality < 1 || p.quality > 100) {
@@ -172,13 +189,26 @@ func (Backend) Open(ctx context.Context, addr string, cfg backend.Config) (backe
 			if !webcamSupports(cfg.Video) {
 				return nil, fmt.Errorf("testsrc: the webcam does not offer %v (it has %v): %w", cfg.Video, webcamCaps, backend.ErrNotSupported)
 			}
-			return openVideo(cfg, p, backend.KindCamera, format.Video{Width: 640, Height: 480, PixelFormat: format.YUYV, FrameRate: format.FPS(30)})
+			return video(openVideo(cfg, p, backend.KindCamera, format.Video{Width: 640, Height: 480, PixelFormat: format.YUYV, FrameRate: format.FPS(30)}))
 		}
-		return openVideo(cfg, p, backend.KindCamera, format.Video{Width: 640, Height: 480, PixelFormat: format.I420, FrameRate: format.FPS(30)})
+		return video(openVideo(cfg, p, backend.KindCamera, format.Video{Width: 640, Height: 480, PixelFormat: format.I420, FrameRate: format.FPS(30)}))
 	case "screen":
-		return openVideo(cfg, p, backend.KindDisplay, format.Video{Width: 1920, Height: 1080, PixelFormat: format.BGRX, FrameRate: format.FPS(30)})
+		return video(openVideo(cfg, p, backend.KindDisplay, format.Video{Width: 1920, Height: 1080, PixelFormat: format.BGRX, FrameRate: format.FPS(30)}))
 	case "microphone":
-		return openAudio(cfg, p)
+		a, err := openAudio(cfg, p)
+		if err != nil {
+			return nil, err
+		}
+		return a, nil
 	}
 	return nil, fmt.Errorf("testsrc: no device %q (have camera, screen, microphone): %w", dev, backend.ErrNotFound)
+}
+
+// video gives a failed openVideo's error with a nil Source, not a nil
+// *videoSource in a non-nil interface.
+func video(s *videoSource, err error) (backend.Source, error) {
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }

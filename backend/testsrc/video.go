@@ -47,6 +47,8 @@ type videoSource struct {
 	v       format.Video // what the source delivers
 	rv      format.Video // what it renders: v, or I420 for MJPEG
 	jpeg    *jpegEncoder // MJPEG: encodes the rendered frame
+	corrupt int          // MJPEG: truncate every corrupt-th frame
+	ring    []ringFrame  // MJPEG ?ring=N: the pre-encoded frames
 	scratch []byte       // MJPEG: the rendered I420 frame
 	kind    backend.Kind
 	pool    *pool.Pool
@@ -89,7 +91,7 @@ func openVideo(cfg backend.Config, p params, kind backend.Kind, def format.Video
 	}
 	size := rv.PixelFormat.FrameSize(v.Width, v.Height)
 	s := &videoSource{
-		v: v, rv: rv, kind: kind, size: size, static: p.static, noStamp: p.noStamp, lose: p.lose, obs: cfg.Observer,
+		v: v, rv: rv, corrupt: p.corrupt, kind: kind, size: size, static: p.static, noStamp: p.noStamp, lose: p.lose, obs: cfg.Observer,
 		planes:  rv.PixelFormat.NumPlanes(),
 		painted: make(map[*byte]bool),
 		pool:    pool.New(pool.WithMaxBytes(int64(n) * int64(size+size/4+256))),
@@ -105,6 +107,11 @@ func openVideo(cfg backend.Config, p params, kind backend.Kind, def format.Video
 	}
 	s.sched.init(v.FrameRate.Interval(), cfg.Unpaced)
 	s.buildBase()
+	if s.jpeg != nil && p.ring > 0 {
+		if err := s.encodeRing(p.ring); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -112,7 +119,51 @@ func (s *videoSource) Info() backend.Info {
 	return backend.Info{Kind: s.kind, Video: s.v, Mode: "synthetic"}
 }
 
-func (s *videoSource) Close() error { s.sched.close(); return nil }
+// Close gives the ring's frames back (those lent out stay valid until they
+// are released).
+func (s *videoSource) Close() error {
+	s.sched.close()
+	for _, f := range s.ring {
+		f.buf.Release()
+	}
+	s.ring = nil
+	return nil
+}
+
+// ringFrame is a pre-encoded MJPEG frame: n bytes of buf.
+type ringFrame struct {
+	buf *pool.Buffer
+	n   int
+}
+
+// encodeRing encodes frames 0..n-1 into buffers of their own.
+func (s *videoSource) encodeRing(n int) error {
+	for k := range uint64(n) {
+		pb, err := pool.New().Get(s.size)
+		if err != nil {
+			return err
+		}
+		m, err := s.encodeFrame(pb.Bytes(), k)
+		if err != nil {
+			return fmt.Errorf("testsrc: MJPEG frame %d: %w", k, err)
+		}
+		s.ring = append(s.ring, ringFrame{pb, m})
+	}
+	return nil
+}
+
+// encodeFrame renders frame k and encodes it into dst, cut short when k
+// is one of the corrupt frames; it returns the length.
+func (s *videoSource) encodeFrame(dst []byte, k uint64) (int, error) {
+	var raw backend.Buffer
+	raw.Video = s.rv
+	s.render(s.scratch, k, &raw)
+	n, err := s.jpeg.encode(dst, &raw)
+	if s.corrupt > 0 && k%uint64(s.corrupt) == uint64(s.corrupt-1) {
+		n /= 2
+	}
+	return n, err
+}
 
 // buildBase renders one pattern row of width 2w per plane.
 func (s *videoSource) buildBase() {
@@ -192,6 +243,15 @@ func (s *videoSource) Read(ctx context.Context, b *backend.Buffer) error {
 		if s.lose >= 0 && int64(k) >= s.lose {
 			return fmt.Errorf("testsrc: device lost after %d frames (lose=%d): %w", k, s.lose, backend.ErrDeviceLost)
 		}
+		if s.ring != nil {
+			f := s.ring[k%uint64(len(s.ring))]
+			f.buf.Retain()
+			b.Video = s.v
+			b.Planes[0], b.NumPlanes = f.buf.Bytes()[:f.n:f.n], 1
+			b.Timestamp, b.DeviceTimestamp, b.Sequence = ts, ts-s.sched.origin, k
+			b.Releaser = f.buf
+			return nil
+		}
 		pb, err := s.pool.Get(s.size)
 		if err != nil {
 			if s.sched.unpaced {
@@ -208,10 +268,7 @@ func (s *videoSource) Read(ctx context.Context, b *backend.Buffer) error {
 		}
 		b.Video = s.v
 		if s.jpeg != nil {
-			var raw backend.Buffer
-			raw.Video = s.rv
-			s.render(s.scratch, k, &raw)
-			n, err := s.jpeg.encode(pb.Bytes(), &raw)
+			n, err := s.encodeFrame(pb.Bytes(), k)
 			if err != nil {
 				pb.Release()
 				return fmt.Errorf("testsrc: MJPEG frame %d: %w", k, err)

@@ -296,3 +296,28 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecode decodes a 320x240 4:2:2 frame encoded by ffmpeg with each
+// decoder; bench/mjpeg.sh measures HD clips beside ffmpeg and pion.
+func BenchmarkDecode(b *testing.B) {
+	data, err := os.ReadFile("testdata/corpus/ffmpeg-422-320x240.jpg")
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, err := jpegdec.ParseHeader(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dst := h.TightPlanes(make([]byte, h.FrameSize()))
+	for _, d := range []jpegdec.Decoder{turbo(b), jpegdec.NewPure()} {
+		b.Run(d.Mode(), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(h.FrameSize()))
+			for b.Loop() {
+				if err := d.Decode(data, h, dst); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

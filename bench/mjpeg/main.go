@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command mjpeg measures the CPU time per frame of decoding an MJPEG clip
 // (JPEGs back to back, as ffmpeg's mjpeg muxer writes them) with
 // miniav's decoders and with pion/mediadevices' MJPEG decoder, each on one

@@ -164,6 +164,8 @@ type config struct {
 	intrinsics *Intrinsics
 	clonePool  *pool.Pool
 	pull       bool
+	decode     bool // WithDecode
+	pureGo     bool // WithPureGoDecode
 }
 
 // Option configures a stream.

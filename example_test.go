@@ -48,7 +48,7 @@ func ExampleOpen() {
 func ExampleOpen_errors() {
 	_, err := miniav.Open(context.Background(), "v4l2-typo:/dev/video0")
 	fmt.Println(errors.Is(err, miniav.ErrNotFound))
-	_, err = miniav.Open(context.Background(), "testsrc:camera", miniav.WithVideo(format.Video{PixelFormat: format.MJPEG}))
+	_, err = miniav.Open(context.Background(), "testsrc:camera", miniav.WithVideo(format.Video{PixelFormat: format.H264}))
 	fmt.Println(errors.Is(err, miniav.ErrNotSupported))
 	// Output:
 	// true

@@ -29,8 +29,17 @@ type Info struct {
 	Pull bool
 	// ZeroCopy is true when frames are the device's own memory.
 	ZeroCopy bool
-	// Mode describes the backend's capture path ("mmap", "mit-shm", ...).
+	// Mode describes the backend's capture path ("mmap", "mit-shm", ...),
+	// followed by "+decode:turbojpeg" or "+decode:image/jpeg" when the
+	// stream decodes.
 	Mode string
+	// Decode is true when the stream decodes the device's MJPEG frames
+	// (WithDecode, or chosen because the device offers the requested size
+	// and rate only as MJPEG). Video then has the decoded layout (I420
+	// unless I422 or GRAY8 was asked for; each frame's VideoView has the
+	// layout of its JPEG), and SourceVideo the device's format.
+	Decode      bool
+	SourceVideo format.Video
 }
 
 // Drops counts dropped frames by reason, indexed by backend.DropReason.
@@ -101,6 +110,7 @@ type Stream struct {
 	frames *framePool
 	policy Policy
 	in     *Intrinsics
+	dec    *decoder // nil unless the stream decodes
 
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
@@ -139,11 +149,15 @@ func open(ctx context.Context, id string, b backend.Backend, addr string, c conf
 	if cfg.Buffers == 0 {
 		cfg.Buffers = c.queue + 2
 	}
-	src, err := b.Open(ctx, addr, cfg)
+	src, auto, err := openSource(ctx, b, addr, cfg, c)
 	if err != nil {
 		return nil, err
 	}
 	si := src.Info()
+	var dec *decoder
+	if (c.decode || auto) && si.Video.PixelFormat == format.MJPEG {
+		dec = newDecoder(c, si.Video, cfg.Buffers+c.queue, cfg.Logger)
+	}
 	clones := c.clonePool
 	if clones == nil {
 		clones = pool.New(pool.WithMaxBytes(DefaultClonePoolBytes))
@@ -159,8 +173,15 @@ func open(ctx context.Context, id string, b backend.Backend, addr string, c conf
 		frames:  &framePool{acct: acct, clones: clones},
 		policy:  c.policy,
 		in:      c.intrinsics,
+		dec:     dec,
 		done:    make(chan struct{}),
 		stopped: make(chan struct{}),
+	}
+	if dec != nil {
+		s.info.Decode, s.info.SourceVideo = true, si.Video
+		s.info.Video = decodedVideo(si.Video, c.cfg.Video)
+		s.info.ZeroCopy = false
+		s.info.Mode += "+" + decodeMode(dec.dec)
 	}
 	s.ctx, s.cancel = context.WithCancelCause(ctx)
 	s.detach = series.Attach(s)
@@ -317,19 +338,31 @@ func (s *Stream) run() {
 }
 
 // capture reads the next buffer from the source into a pooled frame and
-// counts it (and any sequence gap before it).
+// counts it (and any sequence gap before it). A decoding stream decodes
+// it, and reads on past frames that do not decode, counting them.
 func (s *Stream) capture() (Frame, error) {
 	o := s.frames.get()
-	if err := s.src.Read(s.ctx, &o.buf); err != nil {
-		o.buf = backend.Buffer{}
-		s.frames.put(o)
-		return Frame{}, err
+	for {
+		if err := s.src.Read(s.ctx, &o.buf); err != nil {
+			o.buf = backend.Buffer{}
+			s.frames.put(o)
+			return Frame{}, err
+		}
+		s.account(&o.buf)
+		if s.dec == nil || o.buf.Video.PixelFormat != format.MJPEG {
+			break
+		}
+		if r, ok := s.dec.decode(&o.buf); ok {
+			break
+		} else {
+			o.buf = backend.Buffer{}
+			s.acct.Dropped(r, 1)
+		}
 	}
 	o.kind, o.in = VideoFrame, s.in
 	if s.info.Kind.Audio() {
 		o.kind = AudioFrame
 	}
-	s.account(&o.buf)
 	return o.publish(), nil
 }
 
@@ -421,6 +454,9 @@ func (s *Stream) finish(err error) {
 	}
 	if cerr := s.src.Close(); cerr != nil && err == nil && !closed {
 		err = cerr
+	}
+	if s.dec != nil {
+		s.dec.close()
 	}
 	if requested {
 		// Stopped on request: what is queued is released now. When the

@@ -90,7 +90,7 @@ func TestOpenErrors(t *testing.T) {
 		{"nosuchbackend:/dev/video0", nil, miniav.ErrNotFound},
 		{"camera", nil, miniav.ErrNotFound},
 		{"", nil, miniav.ErrNotFound},
-		{"testsrc:camera", []miniav.Option{miniav.WithVideo(format.Video{PixelFormat: format.MJPEG})}, miniav.ErrNotSupported},
+		{"testsrc:camera", []miniav.Option{miniav.WithVideo(format.Video{PixelFormat: format.H264})}, miniav.ErrNotSupported},
 		{"testsrc:camera", []miniav.Option{miniav.WithVideo(format.Video{Width: 641, Height: 480})}, miniav.ErrNotSupported},
 		{"testsrc:camera", []miniav.Option{miniav.WithVideo(format.Video{FrameRate: format.FPS(100000)})}, miniav.ErrNotSupported},
 		{"testsrc:microphone", []miniav.Option{miniav.WithAudio(format.Audio{SampleFormat: format.S24})}, miniav.ErrNotSupported},

@@ -13,4 +13,5 @@ fuzz_targets=(
 	"./backend/testsrc FuzzParseAddr"
 	"./backend/x11 FuzzParseAddr"
 	"./cabi FuzzParseKinds"
+	"./internal/jpegdec FuzzDecode"
 )

@@ -9,6 +9,8 @@ pkgs=(
 	xvfb                                  # X11 backend tests
 	pulseaudio pulseaudio-utils sox       # audio backend tests (daemon, paplay/pacat, tone WAVs)
 	qemu-system-x86 busybox-static cpio kmod xz-utils  # V4L2 tests in a VM with vivid
+	make binutils                         # v4l2loopback built for the VM's kernel (MJPEG on a real V4L2 node)
+	libturbojpeg0                         # MJPEG decoding: internal/jpegdec loads TurboJPEG at run time
 	chromium                              # browser tests (examples, wasm)
 	gcc libc6-dev                         # cgo (miniaudio, pion/mediadevices, the C ABI and its C test client)
 	pkg-config libx11-dev libxext-dev     # pion/mediadevices' X11 screen driver (-tags miniav_pionx11)

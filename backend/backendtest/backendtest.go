@@ -5,8 +5,8 @@
 // the raw backend.Source and through miniav.Open (channel and pull
 // streams):
 //
-//   - Open with a context already cancelled fails with context.Canceled
-//     and leaves nothing behind;
+//   - Open with a context already cancelled fails with context.Canceled,
+//     returns a nil Source and leaves nothing behind;
 //   - Info matches the first frame: kind, size, pixel format, plane count,
 //     strides and byte counts, or sample format, rate, channels and bytes
 //     per sample frame;

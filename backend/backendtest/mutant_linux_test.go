@@ -50,6 +50,7 @@ var mutants = []mutant{
 	{"read-after-close", "camera", "Source/Close", "Read after Close returned a frame", false},
 	{"close-twice-errors", "camera", "Source/Close", "Close is idempotent", false},
 	{"open-ignores-ctx", "camera", "Source/OpenCancelled", "Open with a cancelled context succeeded", false},
+	{"typed-nil-on-error", "camera", "Source/OpenCancelled", "returned a non-nil Source", false},
 	{"seq-backwards", "camera", "Source/Frames", "want at least", false},
 	{"seq-backwards", "camera", "Pull/Frames", "want at least", false},
 	{"seq-overlap", "microphone", "Source/Frames", "want at least", false},
@@ -242,6 +243,10 @@ func (mutantBackend) Open(ctx context.Context, addr string, cfg backend.Config) 
 		ctx = context.Background()
 	}
 	inner, err := testsrc.Backend{}.Open(ctx, dev, cfg)
+	if err != nil && name == "typed-nil-on-error" {
+		var m *mutantSource
+		return m, err
+	}
 	if err != nil {
 		return nil, err
 	}

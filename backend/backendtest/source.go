@@ -91,6 +91,11 @@ func (k *kit) sourceOpenCancelled(t *testing.T) {
 	if !isCanceled(err) {
 		t.Fatalf("Open with a cancelled context: %v, want an error matching context.Canceled", err)
 	}
+	if src != nil {
+		// A nil pointer in a non-nil interface: a caller that closes
+		// what a failed Open returned would crash.
+		t.Fatalf("failed Open returned a non-nil Source (%T) with its error", src)
+	}
 }
 
 // sourceFrames: Info matches the first buffer; sequence numbers and

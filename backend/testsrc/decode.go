@@ -21,7 +21,7 @@ func DecodeIndex(v format.Video, planes [][]byte, strides []int) (uint32, bool) 
 		var luma byte
 		p, s := planes[0], strides[0]
 		switch v.PixelFormat {
-		case format.I420, format.NV12, format.GRAY8:
+		case format.I420, format.I422, format.NV12, format.GRAY8:
 			luma = p[y*s+x]
 		case format.YUYV:
 			luma = p[y*s+2*x]

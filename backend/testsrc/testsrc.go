@@ -12,12 +12,23 @@
 //	                    8 to 384 kHz (default 440 Hz, 48000 Hz, mono, S16,
 //	                    10 ms periods)
 //
+// The camera also delivers MJPEG: the pattern rendered in
+// I420 and encoded per frame with image/jpeg (4:2:0, "?quality=N",
+// default 90), so decoded frames carry the pattern and its index stamp.
+//
 // Parameters follow the ID after "?": "testsrc:microphone?freq=1000",
 // "testsrc:camera?static=1" (the bars do not move, so a recycled buffer
 // only needs its index stamp redrawn), "?stamp=0" (no index stamp; with
 // static=1 a frame costs no rendering at all, for benchmarks that measure
 // delivery alone), "?lose=N" (the device is lost after N frames: Read fails
-// with backend.ErrDeviceLost).
+// with backend.ErrDeviceLost), "testsrc:camera?webcam=1" (the camera
+// offers only what a typical USB 2 webcam does: YUYV at 640x480 and
+// 320x240, MJPEG at those and at 1280x720 and 1920x1080, all at 30 fps),
+// "?corrupt=N" (every Nth MJPEG frame, those with k%N == N-1, is cut to
+// half its length, as a camera's frame after a USB hiccup), "?ring=N"
+// (MJPEG: frames 0 to N-1 are encoded when the source opens and repeated,
+// frame k being a copy of frame k%N with its stamp, so delivering a frame
+// costs no encoding and allocates nothing).
 //
 // Every video frame carries its index in the top rows: 32 blocks, most
 // significant bit first, white for 1 and black for 0 (see DecodeIndex). The
@@ -32,6 +43,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -40,6 +52,29 @@ import (
 )
 
 func init() { backend.Register(Backend{}) }
+
+// webcamCaps: raw YUYV only at small sizes, MJPEG up to 1080p, as USB 2
+// webcams do.
+var webcamCaps = []format.VideoCaps{
+	{PixelFormat: format.YUYV, Size: format.Discrete(640, 480), FrameRates: []format.Rational{format.FPS(30)}},
+	{PixelFormat: format.YUYV, Size: format.Discrete(320, 240), FrameRates: []format.Rational{format.FPS(30)}},
+	{PixelFormat: format.MJPEG, Size: format.Discrete(1920, 1080), FrameRates: []format.Rational{format.FPS(30)}},
+	{PixelFormat: format.MJPEG, Size: format.Discrete(1280, 720), FrameRates: []format.Rational{format.FPS(30)}},
+	{PixelFormat: format.MJPEG, Size: format.Discrete(640, 480), FrameRates: []format.Rational{format.FPS(30)}},
+	{PixelFormat: format.MJPEG, Size: format.Discrete(320, 240), FrameRates: []format.Rational{format.FPS(30)}},
+}
+
+// webcamSupports reports whether one of the webcam's formats fits v, with
+// the webcam's defaults for zero fields (YUYV 640x480 at 30 fps).
+func webcamSupports(v format.Video) bool {
+	if v.PixelFormat == 0 {
+		v.PixelFormat = format.YUYV
+	}
+	if v.Width == 0 && v.Height == 0 {
+		v.Width, v.Height = 640, 480
+	}
+	return slices.ContainsFunc(webcamCaps, func(c format.VideoCaps) bool { return c.Supports(v) })
+}
 
 // Name is the backend's scheme.
 const Name = "testsrc"
@@ -63,7 +98,7 @@ var sizes = format.SizeRange{MinWidth: 2, MaxWidth: 7680, StepWidth: 2, MinHeigh
 // Devices implements backend.Backend.
 func (Backend) Devices(context.Context) ([]backend.Device, error) {
 	var cam []format.VideoCaps
-	for _, p := range VideoFormats {
+	for _, p := range append(slices.Clip(VideoFormats), EncodedFormats...) {
 		cam = append(cam, format.VideoCaps{PixelFormat: p, Size: sizes, MinRate: format.FPS(1), MaxRate: format.FPS(1000)})
 	}
 	scr := []format.VideoCaps{
@@ -79,6 +114,10 @@ func (Backend) Devices(context.Context) ([]backend.Device, error) {
 }
 
 type params struct {
+	quality int  // MJPEG quality
+	webcam  bool // offer only webcamCaps
+	corrupt int  // MJPEG: truncate every corrupt-th frame
+	ring    int  // MJPEG: pre-encode this many frames and repeat them
 	freq    float64
 	static  bool
 	noStamp bool
@@ -108,6 +147,23 @@ func parseAddr(addr string) (string, params, error) {
 			p.noStamp = !on
 		case "lose":
 			p.lose, err = strconv.ParseInt(v, 10, 64)
+		case "webcam":
+			p.webcam, err = strconv.ParseBool(v)
+		case "ring":
+			p.ring, err = strconv.Atoi(v)
+			if err == nil && (p.ring < 1 || p.ring > 1000) {
+				err = fmt.Errorf("out of range 1..1000")
+			}
+		case "corrupt":
+			p.corrupt, err = strconv.Atoi(v)
+			if err == nil && p.corrupt < 1 {
+				err = fmt.Errorf("must be at least 1")
+			}
+		case "quality":
+			p.quality, err = strconv.Atoi(v)
+			if err == nil && (p.quality < 1 || p.quality > 100) {
+				err = fmt.Errorf("out of range 1..100")
+			}
 		default:
 			err = fmt.Errorf("unknown parameter")
 		}
@@ -129,11 +185,30 @@ func (Backend) Open(ctx context.Context, addr string, cfg backend.Config) (backe
 	}
 	switch dev {
 	case "camera":
-		return openVideo(cfg, p, backend.KindCamera, format.Video{Width: 640, Height: 480, PixelFormat: format.I420, FrameRate: format.FPS(30)})
+		if p.webcam {
+			if !webcamSupports(cfg.Video) {
+				return nil, fmt.Errorf("testsrc: the webcam does not offer %v (it has %v): %w", cfg.Video, webcamCaps, backend.ErrNotSupported)
+			}
+			return video(openVideo(cfg, p, backend.KindCamera, format.Video{Width: 640, Height: 480, PixelFormat: format.YUYV, FrameRate: format.FPS(30)}))
+		}
+		return video(openVideo(cfg, p, backend.KindCamera, format.Video{Width: 640, Height: 480, PixelFormat: format.I420, FrameRate: format.FPS(30)}))
 	case "screen":
-		return openVideo(cfg, p, backend.KindDisplay, format.Video{Width: 1920, Height: 1080, PixelFormat: format.BGRX, FrameRate: format.FPS(30)})
+		return video(openVideo(cfg, p, backend.KindDisplay, format.Video{Width: 1920, Height: 1080, PixelFormat: format.BGRX, FrameRate: format.FPS(30)}))
 	case "microphone":
-		return openAudio(cfg, p)
+		a, err := openAudio(cfg, p)
+		if err != nil {
+			return nil, err
+		}
+		return a, nil
 	}
 	return nil, fmt.Errorf("testsrc: no device %q (have camera, screen, microphone): %w", dev, backend.ErrNotFound)
+}
+
+// video gives a failed openVideo's error with a nil Source, not a nil
+// *videoSource in a non-nil interface.
+func video(s *videoSource, err error) (backend.Source, error) {
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }

@@ -1,8 +1,11 @@
 package testsrc_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"image"
+	"image/jpeg"
 	"math"
 	"testing"
 	"time"
@@ -179,5 +182,74 @@ func TestDevicesDescribeFormats(t *testing.T) {
 	cam := ds[0]
 	if !cam.Video[0].Supports(format.Video{Width: 640, Height: 480, PixelFormat: format.I420, FrameRate: format.FPS(30)}) {
 		t.Fatalf("camera caps %v", cam.Video)
+	}
+}
+
+// MJPEG frames are JPEGs of the I420 pattern: decoded, they carry the
+// frame index and the bars' luma (within the encoder's error).
+func TestMJPEG(t *testing.T) {
+	const w, h = 320, 96
+	src := openSrc(t, "camera?quality=95", backend.Config{Video: format.Video{Width: w, Height: h, PixelFormat: format.MJPEG, FrameRate: format.FPS(1000)}, Unpaced: true})
+	if v := src.Info().Video; v.PixelFormat != format.MJPEG || v.Width != w {
+		t.Fatalf("info %v", v)
+	}
+	for k := uint64(0); k < 3; k++ {
+		var b backend.Buffer
+		if err := src.Read(context.Background(), &b); err != nil {
+			t.Fatal(err)
+		}
+		data := b.Planes[0]
+		if b.NumPlanes != 1 || len(data) < 100 || data[0] != 0xFF || data[1] != 0xD8 || data[len(data)-2] != 0xFF || data[len(data)-1] != 0xD9 {
+			t.Fatalf("frame %d: %d planes, %d bytes: not a JPEG", k, b.NumPlanes, len(data))
+		}
+		img, err := jpeg.Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("frame %d: %v", k, err)
+		}
+		m, ok := img.(*image.YCbCr)
+		if !ok || m.SubsampleRatio != image.YCbCrSubsampleRatio420 || m.Rect.Dx() != w || m.Rect.Dy() != h {
+			t.Fatalf("frame %d: %T %v", k, img, img.Bounds())
+		}
+		v := format.Video{Width: w, Height: h, PixelFormat: format.I420}
+		got, ok := testsrc.DecodeIndex(v, [][]byte{m.Y}, []int{m.YStride})
+		if !ok || uint64(got) != k {
+			t.Fatalf("frame %d: stamp %d %v", k, got, ok)
+		}
+		for _, x := range []int{20, 100, 200, 300} {
+			y := h - 8
+			want := int(testsrc.BarYUV(testsrc.BarAt(x, w, k))[0])
+			// Away from bar edges the decoded luma is within a few levels.
+			if testsrc.BarAt(x-4, w, k) != testsrc.BarAt(x+4, w, k) {
+				continue
+			}
+			if d := int(m.Y[y*m.YStride+x]) - want; d > 3 || d < -3 {
+				t.Errorf("frame %d column %d: luma %d, want %d", k, x, m.Y[y*m.YStride+x], want)
+			}
+		}
+		b.Releaser.ReleaseBuffer(b.Token)
+	}
+}
+
+// The webcam offers raw YUYV only at small sizes and MJPEG up to 1080p.
+func TestWebcamCaps(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		v  format.Video
+		ok bool
+	}{
+		{format.Video{}, true},
+		{format.Video{Width: 640, Height: 480, PixelFormat: format.YUYV, FrameRate: format.FPS(30)}, true},
+		{format.Video{Width: 1280, Height: 720, PixelFormat: format.MJPEG, FrameRate: format.FPS(30)}, true},
+		{format.Video{Width: 1280, Height: 720, PixelFormat: format.YUYV}, false},
+		{format.Video{Width: 1920, Height: 1080, PixelFormat: format.MJPEG, FrameRate: format.FPS(60)}, false},
+		{format.Video{Width: 640, Height: 480, PixelFormat: format.I420}, false},
+	} {
+		s, err := testsrc.Backend{}.Open(ctx, "camera?webcam=1", backend.Config{Video: c.v})
+		if c.ok != (err == nil) || (err != nil && !errors.Is(err, backend.ErrNotSupported)) {
+			t.Errorf("%v: %v", c.v, err)
+		}
+		if err == nil {
+			s.Close()
+		}
 	}
 }

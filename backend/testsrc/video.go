@@ -44,7 +44,12 @@ func BarAt(x, w int, k uint64) int {
 
 type videoSource struct {
 	sched
-	v       format.Video
+	v       format.Video // what the source delivers
+	rv      format.Video // what it renders: v, or I420 for MJPEG
+	jpeg    *jpegEncoder // MJPEG: encodes the rendered frame
+	corrupt int          // MJPEG: truncate every corrupt-th frame
+	ring    []ringFrame  // MJPEG ?ring=N: the pre-encoded frames
+	scratch []byte       // MJPEG: the rendered I420 frame
 	kind    backend.Kind
 	pool    *pool.Pool
 	size    int
@@ -70,8 +75,8 @@ func openVideo(cfg backend.Config, p params, kind backend.Kind, def format.Video
 	if v.FrameRate.IsZero() {
 		v.FrameRate = def.FrameRate
 	}
-	if !slices.Contains(VideoFormats, v.PixelFormat) {
-		return nil, fmt.Errorf("testsrc: pixel format %v (have %v): %w", v.PixelFormat, VideoFormats, backend.ErrNotSupported)
+	if !slices.Contains(VideoFormats, v.PixelFormat) && !slices.Contains(EncodedFormats, v.PixelFormat) {
+		return nil, fmt.Errorf("testsrc: pixel format %v (have %v %v): %w", v.PixelFormat, VideoFormats, EncodedFormats, backend.ErrNotSupported)
 	}
 	if !sizes.Contains(v.Width, v.Height) {
 		return nil, fmt.Errorf("testsrc: size %dx%d (want even sizes within %v): %w", v.Width, v.Height, sizes, backend.ErrNotSupported)
@@ -80,18 +85,33 @@ func openVideo(cfg backend.Config, p params, kind backend.Kind, def format.Video
 		return nil, fmt.Errorf("testsrc: frame rate %v: %w", v.FrameRate, backend.ErrNotSupported)
 	}
 	n := max(cfg.Buffers, 2)
-	size := v.PixelFormat.FrameSize(v.Width, v.Height)
+	rv := v
+	if v.PixelFormat == format.MJPEG {
+		rv.PixelFormat = format.I420
+	}
+	size := rv.PixelFormat.FrameSize(v.Width, v.Height)
 	s := &videoSource{
-		v: v, kind: kind, size: size, static: p.static, noStamp: p.noStamp, lose: p.lose, obs: cfg.Observer,
-		planes:  v.PixelFormat.NumPlanes(),
+		v: v, rv: rv, corrupt: p.corrupt, kind: kind, size: size, static: p.static, noStamp: p.noStamp, lose: p.lose, obs: cfg.Observer,
+		planes:  rv.PixelFormat.NumPlanes(),
 		painted: make(map[*byte]bool),
 		pool:    pool.New(pool.WithMaxBytes(int64(n) * int64(size+size/4+256))),
 	}
 	if s.obs == nil {
 		s.obs = backend.NopObserver{}
 	}
+	if v.PixelFormat == format.MJPEG {
+		s.scratch = make([]byte, size)
+		s.jpeg = newJPEGEncoder(rv, p.quality)
+		s.size = s.jpeg.maxSize()
+		s.pool = pool.New(pool.WithMaxBytes(int64(n) * int64(s.size+s.size/4+256)))
+	}
 	s.sched.init(v.FrameRate.Interval(), cfg.Unpaced)
 	s.buildBase()
+	if s.jpeg != nil && p.ring > 0 {
+		if err := s.encodeRing(p.ring); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -99,13 +119,57 @@ func (s *videoSource) Info() backend.Info {
 	return backend.Info{Kind: s.kind, Video: s.v, Mode: "synthetic"}
 }
 
-func (s *videoSource) Close() error { s.sched.close(); return nil }
+// Close gives the ring's frames back (those lent out stay valid until they
+// are released).
+func (s *videoSource) Close() error {
+	s.sched.close()
+	for _, f := range s.ring {
+		f.buf.Release()
+	}
+	s.ring = nil
+	return nil
+}
+
+// ringFrame is a pre-encoded MJPEG frame: n bytes of buf.
+type ringFrame struct {
+	buf *pool.Buffer
+	n   int
+}
+
+// encodeRing encodes frames 0..n-1 into buffers of their own.
+func (s *videoSource) encodeRing(n int) error {
+	for k := range uint64(n) {
+		pb, err := pool.New().Get(s.size)
+		if err != nil {
+			return err
+		}
+		m, err := s.encodeFrame(pb.Bytes(), k)
+		if err != nil {
+			return fmt.Errorf("testsrc: MJPEG frame %d: %w", k, err)
+		}
+		s.ring = append(s.ring, ringFrame{pb, m})
+	}
+	return nil
+}
+
+// encodeFrame renders frame k and encodes it into dst, cut short when k
+// is one of the corrupt frames; it returns the length.
+func (s *videoSource) encodeFrame(dst []byte, k uint64) (int, error) {
+	var raw backend.Buffer
+	raw.Video = s.rv
+	s.render(s.scratch, k, &raw)
+	n, err := s.jpeg.encode(dst, &raw)
+	if s.corrupt > 0 && k%uint64(s.corrupt) == uint64(s.corrupt-1) {
+		n /= 2
+	}
+	return n, err
+}
 
 // buildBase renders one pattern row of width 2w per plane.
 func (s *videoSource) buildBase() {
 	w := s.v.Width
 	px := func(x int) int { return (x % w) * 8 / w }
-	pf := s.v.PixelFormat
+	pf := s.rv.PixelFormat
 	for p := 0; p < s.planes; p++ {
 		bpl, _ := pf.PlaneSize(p, w, 2)
 		row := make([]byte, 2*bpl)
@@ -179,6 +243,15 @@ func (s *videoSource) Read(ctx context.Context, b *backend.Buffer) error {
 		if s.lose >= 0 && int64(k) >= s.lose {
 			return fmt.Errorf("testsrc: device lost after %d frames (lose=%d): %w", k, s.lose, backend.ErrDeviceLost)
 		}
+		if s.ring != nil {
+			f := s.ring[k%uint64(len(s.ring))]
+			f.buf.Retain()
+			b.Video = s.v
+			b.Planes[0], b.NumPlanes = f.buf.Bytes()[:f.n:f.n], 1
+			b.Timestamp, b.DeviceTimestamp, b.Sequence = ts, ts-s.sched.origin, k
+			b.Releaser = f.buf
+			return nil
+		}
 		pb, err := s.pool.Get(s.size)
 		if err != nil {
 			if s.sched.unpaced {
@@ -194,7 +267,16 @@ func (s *videoSource) Read(ctx context.Context, b *backend.Buffer) error {
 			continue
 		}
 		b.Video = s.v
-		s.render(pb.Bytes(), k, b)
+		if s.jpeg != nil {
+			n, err := s.encodeFrame(pb.Bytes(), k)
+			if err != nil {
+				pb.Release()
+				return fmt.Errorf("testsrc: MJPEG frame %d: %w", k, err)
+			}
+			b.Planes[0], b.NumPlanes, b.Strides[0] = pb.Bytes()[:n:n], 1, 0
+		} else {
+			s.render(pb.Bytes(), k, b)
+		}
 		b.Timestamp = ts
 		b.DeviceTimestamp = ts - s.sched.origin
 		b.Sequence = k
@@ -206,7 +288,7 @@ func (s *videoSource) Read(ctx context.Context, b *backend.Buffer) error {
 // render paints frame k into data and fills b's plane views.
 func (s *videoSource) render(data []byte, k uint64, b *backend.Buffer) {
 	w, h := s.v.Width, s.v.Height
-	pf := s.v.PixelFormat
+	pf := s.rv.PixelFormat
 	shift := 0
 	if !s.static {
 		shift = int(k*Speed%uint64(w)) &^ 1

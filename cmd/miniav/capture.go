@@ -30,7 +30,7 @@ type captureFlags struct {
 	device, fmtStr, out, policy, metricsAddr, region string
 	frames, queue                                    int
 	duration                                         time.Duration
-	cursor, unpaced, quiet, raw                      bool
+	cursor, unpaced, quiet, raw, decode              bool
 }
 
 func captureCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -40,6 +40,7 @@ func captureCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&c.device, "device", "", "device ID (default: the default camera, or testsrc:camera when there is none; see 'miniav devices')")
 	fs.StringVar(&c.fmtStr, "format", "", `format: video "640x480@30 I420", audio "48000 2ch s16" (default: the device's)`)
 	fs.StringVar(&c.out, "o", "", "output: .y4m video, .wav audio, .png snapshot (name-%04d.png for one file per frame), - for stdout (y4m or WAV, for pipes into ffmpeg), null for none (default "+DefaultOutput+" for video, miniav-capture.wav for audio)")
+	fs.BoolVar(&c.decode, "decode", false, "decode MJPEG frames into planes (y4m and png outputs and stdout decode by themselves; .mjpeg and .avi keep them compressed)")
 	fs.BoolVar(&c.raw, "raw", false, "write bare planes (video, tightly packed in the stream's pixel format, printed on stderr) or samples (audio) instead of y4m/WAV")
 	fs.IntVar(&c.frames, "frames", 0, "stop after this many frames (audio: buffers)")
 	fs.DurationVar(&c.duration, "duration", 0, "stop after this long (default 3s when -frames is not given)")
@@ -112,6 +113,11 @@ func capture(ctx context.Context, c captureFlags, stdout, stderr io.Writer) erro
 		if audio {
 			c.out = "miniav-capture.wav"
 		}
+	}
+	if !audio && (c.decode || wantsPictures(c.out, c.raw)) {
+		// A device delivering MJPEG is decoded for outputs of pictures;
+		// WithDecode leaves raw frames as they are.
+		opts = append(opts, miniav.WithDecode())
 	}
 	var mc *metrics.Collector
 	if c.metricsAddr != "" {
@@ -257,3 +263,17 @@ func serveMetrics(addr string, c *metrics.Collector) (stop func(), bound string,
 }
 
 func ext(path string) string { return strings.ToLower(filepath.Ext(path)) }
+
+// wantsPictures reports whether output out takes decoded frames: y4m,
+// png and the y4m stream on stdout do; .mjpeg, .avi, null and -raw take
+// the frames as the device sends them.
+func wantsPictures(out string, raw bool) bool {
+	if raw {
+		return false
+	}
+	switch e := ext(out); {
+	case out == outStdout, e == ".y4m", e == ".png":
+		return true
+	}
+	return false
+}

@@ -49,7 +49,7 @@ func newWriter(path string, info miniav.Info, raw bool, stdout io.Writer) (write
 		if audio {
 			return newWAV(path, out, info.Audio)
 		}
-		return newY4M(path, out, info.Video)
+		return newY4M(path, out, info.Video, info.Decode)
 	}
 	switch e := ext(path); {
 	case e == ".wav" && audio, e == ".y4m" && !audio:
@@ -67,11 +67,22 @@ func newWriter(path string, info miniav.Info, raw bool, stdout io.Writer) (write
 		if audio {
 			return newWAV(path, f, info.Audio)
 		}
-		return newY4M(path, f, info.Video)
+		return newY4M(path, f, info.Video, info.Decode)
 	case e == ".png" && !audio:
 		return &pngWriter{pattern: path}, nil
+	case (e == ".mjpeg" || e == ".mjpg") && !audio:
+		if err := checkMJPEG(path, info.Video); err != nil {
+			return nil, err
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		return &mjpegWriter{out: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
+	case e == ".avi" && !audio:
+		return newAVI(path, info.Video)
 	default:
-		kind := "video (.y4m, .png)"
+		kind := "video (.y4m, .png, .mjpeg, .avi)"
 		if audio {
 			kind = "audio (.wav)"
 		}
@@ -112,6 +123,10 @@ func (r *rawWriter) write(f miniav.Frame) error {
 		return err
 	}
 	v := f.Video()
+	if v.PixelFormat.Compressed() {
+		_, err := r.w.Write(v.Plane(0)) // MJPEG: the JPEGs back to back
+		return err
+	}
 	for p := range v.NumPlanes() {
 		bpl, rows := v.PixelFormat.PlaneSize(p, v.Width, v.Height)
 		plane, stride := v.Plane(p), v.Stride(p)
@@ -135,12 +150,14 @@ func flushClose(w *bufio.Writer, out io.Closer) error {
 	return out.Close()
 }
 
-// y4mWriter writes YUV4MPEG2: I420 and GRAY8 as they are, everything else
-// converted through RGBA.
+// y4mWriter writes YUV4MPEG2: I420, I422 and GRAY8 as they are,
+// everything else converted through RGBA to I420.
 type y4mWriter struct {
 	out  io.WriteCloser
 	w    *bufio.Writer
-	v    format.Video
+	v    format.Video // the stream's format; the header's layout is the first frame's
+	full bool         // full-range samples (decoded JPEGs)
+	hdr  bool         // header written
 	rgba *image.RGBA
 	yuv  []byte
 }
@@ -152,22 +169,41 @@ func checkY4M(path string, v format.Video) error {
 	return nil
 }
 
-func newY4M(path string, out io.WriteCloser, v format.Video) (*y4mWriter, error) {
+func newY4M(path string, out io.WriteCloser, v format.Video, full bool) (*y4mWriter, error) {
 	if err := checkY4M(path, v); err != nil {
 		out.Close()
 		return nil, err
 	}
-	rate := v.FrameRate
+	return &y4mWriter{out: out, w: bufio.NewWriterSize(out, 1<<20), v: v, full: full}, nil
+}
+
+// y4mDirect reports whether frames of pf go into y4m as they are.
+func y4mDirect(pf format.PixelFormat) bool {
+	return pf == format.I420 || pf == format.I422 || pf == format.GRAY8
+}
+
+// header writes the stream header for frames like v: a decoding stream
+// learns its layout (4:2:0, 4:2:2 or grey) from its first JPEG.
+func (y *y4mWriter) header(v format.Video) {
+	rate := y.v.FrameRate
 	if rate.IsZero() {
 		rate = format.FPS(30)
 	}
+	y.v.PixelFormat = v.PixelFormat
 	c := "420jpeg"
-	if v.PixelFormat == format.GRAY8 {
+	switch v.PixelFormat {
+	case format.GRAY8:
 		c = "mono"
+	case format.I422:
+		c = "422"
 	}
-	w := &y4mWriter{out: out, w: bufio.NewWriterSize(out, 1<<20), v: v}
-	fmt.Fprintf(w.w, "YUV4MPEG2 W%d H%d F%d:%d Ip A1:1 C%s\n", v.Width, v.Height, rate.Num, rate.Den, c)
-	return w, nil
+	if y.full && y4mDirect(v.PixelFormat) {
+		// Decoded JPEGs are full-range (JFIF) YCbCr; ffmpeg reads the
+		// range from this extension.
+		c += " XCOLORRANGE=FULL"
+	}
+	fmt.Fprintf(y.w, "YUV4MPEG2 W%d H%d F%d:%d Ip A1:1 C%s\n", y.v.Width, y.v.Height, rate.Num, rate.Den, c)
+	y.hdr = true
 }
 
 func (y *y4mWriter) write(f miniav.Frame) error {
@@ -175,30 +211,40 @@ func (y *y4mWriter) write(f miniav.Frame) error {
 	if v.Width != y.v.Width || v.Height != y.v.Height {
 		return fmt.Errorf("y4m: frame size changed to %dx%d mid-stream", v.Width, v.Height)
 	}
+	if !y.hdr {
+		y.header(v.Video)
+	}
+	if y4mDirect(y.v.PixelFormat) && v.PixelFormat != y.v.PixelFormat {
+		return fmt.Errorf("y4m: a %v frame in a %v stream", v.PixelFormat, y.v.PixelFormat)
+	}
 	y.w.WriteString("FRAME\n")
-	switch v.PixelFormat {
-	case format.I420, format.GRAY8:
+	if y4mDirect(v.PixelFormat) {
 		for p := range v.NumPlanes() {
 			bpl, rows := v.PixelFormat.PlaneSize(p, v.Width, v.Height)
 			for r := range rows {
 				y.w.Write(v.Plane(p)[r*v.Stride(p) : r*v.Stride(p)+bpl])
 			}
 		}
-	default:
-		if y.rgba == nil {
-			y.rgba = image.NewRGBA(image.Rect(0, 0, v.Width, v.Height))
-			y.yuv = make([]byte, format.I420.FrameSize(v.Width, v.Height))
-		}
-		if err := v.ToRGBA(y.rgba); err != nil {
-			return err
-		}
-		rgbaToI420(y.yuv, y.rgba)
-		y.w.Write(y.yuv)
+		return nil
 	}
+	if y.rgba == nil {
+		y.rgba = image.NewRGBA(image.Rect(0, 0, v.Width, v.Height))
+		y.yuv = make([]byte, format.I420.FrameSize(v.Width, v.Height))
+	}
+	if err := v.ToRGBA(y.rgba); err != nil {
+		return err
+	}
+	rgbaToI420(y.yuv, y.rgba)
+	y.w.Write(y.yuv)
 	return nil
 }
 
-func (y *y4mWriter) close() error { return flushClose(y.w, y.out) }
+func (y *y4mWriter) close() error {
+	if !y.hdr {
+		y.header(y.v) // no frames: a header alone is still a y4m stream
+	}
+	return flushClose(y.w, y.out)
+}
 
 // rgbaToI420 converts to full-range (JPEG) YCbCr 4:2:0, as C420jpeg says.
 func rgbaToI420(dst []byte, src *image.RGBA) {

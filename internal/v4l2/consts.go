@@ -3,6 +3,7 @@ package v4l2
 // Buffer types (enum v4l2_buf_type).
 const (
 	BufTypeVideoCapture       = 1
+	BufTypeVideoOutput        = 2
 	BufTypeVideoCaptureMPlane = 9
 )
 

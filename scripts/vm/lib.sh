@@ -8,6 +8,10 @@
 #   <kver>.<format>/modules.order  "<top-module> <file.ko>" lines in load order
 #   <kver>.<format>/package        the Debian package name and version it came from
 #   <kver>.<format>/ok             written last: the directory is complete
+#   <kver>.<format>/v4l2loopback.ko  built from Debian's v4l2loopback-dkms
+#                                  source against the kernel's headers (tests
+#                                  insmod it in the guest), or
+#   <kver>.<format>/v4l2loopback.err why it could not be built
 
 # shellcheck disable=SC2034 # used by the scripts that source this file
 vm_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -134,6 +138,57 @@ vm_build() {
 		done
 	fi
 	vm_log "kernel artifacts ready in $((SECONDS - t0)) s: $(du -sh "$dir" | cut -f1)"
+}
+
+# vm_loopback KDIR KPKG builds v4l2loopback.ko for the kernel of KPKG into
+# KDIR once (under the cache lock): Debian's v4l2loopback-dkms source,
+# compiled against that kernel's headers packages, downloaded and unpacked
+# into a scratch tree (nothing is installed). It takes about 3 s. A failure
+# is written to KDIR/v4l2loopback.err and not retried for an hour.
+vm_loopback() {
+	local kdir=$1 kpkg=$2 kver=${2#linux-image-}
+	kver=${kver%-unsigned}
+	[ -e "$kdir/v4l2loopback.ko" ] && return 0
+	[ -n "$(find "$kdir/v4l2loopback.err" -mmin -60 2>/dev/null)" ] && return 1
+	(
+		flock 9
+		[ -e "$kdir/v4l2loopback.ko" ] && exit 0
+		rm -f "$kdir/v4l2loopback.err"
+		vm_build_loopback "$kdir" "$kver" 2>"$kdir/v4l2loopback.log" || {
+			{ echo "building v4l2loopback for $kver failed:"; tail -n 5 "$kdir/v4l2loopback.log"; } >"$kdir/v4l2loopback.err"
+			exit 1
+		}
+		rm -f "$kdir/v4l2loopback.log"
+	) 9>"$vm_cache_root/.lock"
+}
+
+vm_build_loopback() {
+	local kdir=$1 kver=$2 t0=$SECONDS
+	local flavour=${kver##*-} abi=${kver%-*}
+	for c in apt-get dpkg make gcc-12 strip; do
+		command -v "$c" >/dev/null || { echo "$c not found (run scripts/vm/setup.sh as root)" >&2; return 1; }
+	done
+	local tmp
+	tmp=$(mktemp -d "$vm_cache_root/.loopback.XXXXXX") || return 1
+	# shellcheck disable=SC2064
+	trap "rm -rf '$tmp'" RETURN
+	local aptopt=()
+	[ "$(id -u)" = 0 ] && aptopt=(-o APT::Sandbox::User=root)
+	local kbuild
+	kbuild=linux-kbuild-$(echo "$abi" | cut -d. -f1,2)
+	(cd "$tmp" && apt-get download -qq "${aptopt[@]}" "linux-headers-$kver" "linux-headers-$abi-common" "$kbuild" v4l2loopback-dkms) >&2 || return 1
+	local deb
+	for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$tmp/root" || return 1; done
+	local hdr=$tmp/root/usr/src/linux-headers-$kver
+	# The flavour's Makefile includes the common one by its installed path.
+	sed -i "s|include /usr/src/|include $tmp/root/usr/src/|" "$hdr/Makefile" || return 1
+	local src
+	src=$(ls -d "$tmp"/root/usr/src/v4l2loopback-*/ | head -n 1)
+	[ -n "$src" ] || { echo "no v4l2loopback source in the package" >&2; return 1; }
+	make -s -C "$hdr" M="${src%/}" modules >&2 || return 1
+	strip --strip-debug "$src/v4l2loopback.ko" || return 1
+	mv "$src/v4l2loopback.ko" "$kdir/v4l2loopback.ko.tmp" && mv "$kdir/v4l2loopback.ko.tmp" "$kdir/v4l2loopback.ko"
+	vm_log "v4l2loopback for $kver ($flavour) built in $((SECONDS - t0)) s"
 }
 
 vm_busybox() {

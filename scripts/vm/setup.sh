@@ -11,7 +11,8 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 
-pkgs=(qemu-system-x86 busybox-static cpio kmod xz-utils)
+# make, gcc and binutils build v4l2loopback against the VM kernel's headers.
+pkgs=(qemu-system-x86 busybox-static cpio kmod xz-utils make gcc binutils)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

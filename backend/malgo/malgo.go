@@ -60,6 +60,16 @@ func newContext(p params, logf malgo.LogProc) (*malgo.AllocatedContext, malgo.Ba
 	}
 	var errs []error
 	for _, b := range p.backends {
+		if b == maPulse {
+			// miniaudio leaks a context whose connection fails: try
+			// the server first (pulseprobe_linux.go).
+			if err := pulseReachable(p.server); err != nil {
+				if len(p.backends) == 1 {
+					errs = append(errs, err)
+				}
+				continue
+			}
+		}
 		c, err := malgo.InitContext([]malgo.Backend{b}, cfg, logf)
 		if err == nil {
 			return c, b, nil

@@ -118,6 +118,8 @@ type run struct {
 	clones  *pool.Pool
 	metrics *metrics.Collector
 	stop    atomic.Bool
+	stopMu  sync.Mutex
+	maxStop map[string]time.Duration // by target: the longest a reader took to return after its stream was stopped
 
 	mu      sync.Mutex
 	x       *xvfb.Server  // nil while killed or when the run has no Xvfb
@@ -141,6 +143,17 @@ func (r *run) classify(where string, err error, allowed ...error) string {
 	r.t.Errorf("%s: error matches no sentinel: %v (%T)", where, err, err)
 	r.counts.add("errors/"+where+"/UNMATCHED", 1)
 	return "UNMATCHED"
+}
+
+// stopLatency records how long a reader took to return after its stream
+// was stopped.
+func (r *run) stopLatency(target string, d time.Duration) {
+	r.stopMu.Lock()
+	defer r.stopMu.Unlock()
+	if r.maxStop == nil {
+		r.maxStop = map[string]time.Duration{}
+	}
+	r.maxStop[target] = max(r.maxStop[target], d)
 }
 
 // target is a kind of stream the workers open.
@@ -261,6 +274,7 @@ type session struct {
 	tg          target
 	pull        bool
 	s           *miniav.Stream
+	slow        time.Duration // a consumer this slow per frame makes the queue policies act
 	received    uint64
 	releaseErrs uint64
 	held        []held // released while the stream runs
@@ -279,6 +293,9 @@ func (ss *session) run() {
 	r, rng := ss.r, ss.rng
 	id, opts, fault := ss.tg.make(rng, r)
 	ss.pull = rng.IntN(3) == 0
+	if rng.IntN(3) == 0 {
+		ss.slow = time.Duration(1+rng.IntN(60)) * time.Millisecond
+	}
 	opts = append(opts, miniav.WithLogger(quiet), miniav.WithMetrics(r.metrics), miniav.WithName(ss.tg.name), miniav.WithClonePool(r.clones))
 	mode := "channel"
 	if ss.pull {
@@ -316,16 +333,14 @@ func (ss *session) run() {
 	lifetime := time.Duration(100+rng.IntN(2500)) * time.Millisecond
 	maxFrames := 1 + rng.IntN(60)
 	var stoppedAt atomic.Int64
+	if end == 3 {
+		lifetime *= 3
+	}
 	stopper := time.AfterFunc(lifetime, func() {
 		stoppedAt.Store(time.Now().UnixNano())
-		switch end {
-		case 1:
+		if end == 1 {
 			cancel()
-		case 3:
-			time.Sleep(2 * lifetime)
-			stoppedAt.Store(time.Now().UnixNano())
-			s.Close()
-		default:
+		} else {
 			s.Close()
 		}
 	})
@@ -360,7 +375,9 @@ func (ss *session) run() {
 		}
 	}
 	if at := stoppedAt.Load(); at != 0 {
-		if d := time.Since(time.Unix(0, at)); d > 10*time.Second {
+		d := time.Since(time.Unix(0, at))
+		r.stopLatency(ss.tg.name+"/"+mode+"/"+endName, d)
+		if d > 10*time.Second {
 			r.t.Errorf("%s (%s): the reader returned %v after the stream was stopped", id, mode, d)
 		}
 	}
@@ -407,6 +424,9 @@ func (ss *session) frame(f miniav.Frame) {
 		if k, ok := testsrc.DecodeIndex(v.Video, planes, strides); !ok || k != uint32(f.Sequence()) {
 			r.t.Errorf("testsrc frame %d carries index %d (readable %v)", f.Sequence(), k, ok)
 		}
+	}
+	if ss.slow > 0 {
+		time.Sleep(time.Duration(rng.Int64N(int64(ss.slow))))
 	}
 	h := hold(f, ss.tg.name)
 	switch p := rng.IntN(100); {
@@ -753,6 +773,16 @@ func (r *run) report(seed uint64, dur time.Duration) {
 	for _, k := range r.counts.keys() {
 		fmt.Fprintf(&b, "| %s | %d |\n", k, r.counts.get(k))
 	}
+	r.stopMu.Lock()
+	var stops []string
+	for k := range r.maxStop {
+		stops = append(stops, k)
+	}
+	sort.Strings(stops)
+	for _, k := range stops {
+		fmt.Fprintf(&b, "| longest return of a reader after stop (ms)/%s | %d |\n", k, r.maxStop[k].Milliseconds())
+	}
+	r.stopMu.Unlock()
 	fmt.Fprintf(&b, "| total streams opened | %d |\n| total frames received | %d |\n| total faults injected | %d |\n",
 		r.counts.sum("streams opened/"), r.counts.sum("frames/"), r.counts.sum("faults/"))
 	r.t.Logf("figures:\n%s", b.String())

@@ -179,8 +179,7 @@ func (b Backend) devices(p params) []backend.Device {
 		capture, playback, err := enumerate(cc.c, cc.b)
 		if err != nil { // the server may have restarted: start over once
 			delete(enumCtx.m, key)
-			cc.c.Uninit()
-			cc.c.Free()
+			freeContext(cc.c)
 			continue
 		}
 		return b.describe(cc.c, cc.b, capture, playback)
@@ -506,8 +505,7 @@ func (s *source) open(addr string, p params, a format.Audio, buffers int, logger
 		s.probe = func() error {
 			c, _, err := newContext(probe, nil)
 			if err == nil {
-				c.Uninit()
-				c.Free()
+				freeContext(c)
 			}
 			return err
 		}

@@ -424,8 +424,7 @@ func uninit(dev *malgo.Device, c *malgo.AllocatedContext) {
 		dev.Uninit()
 	}
 	if c != nil {
-		c.Uninit()
-		c.Free()
+		freeContext(c)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -376,7 +377,7 @@ func (ss *session) run() {
 	}
 	if at := stoppedAt.Load(); at != 0 {
 		d := time.Since(time.Unix(0, at))
-		r.stopLatency(ss.tg.name+"/"+mode+"/"+endName, d)
+		r.stopLatency(ss.tg.name, d)
 		if d > 10*time.Second {
 			r.t.Errorf("%s (%s): the reader returned %v after the stream was stopped", id, mode, d)
 		}
@@ -582,6 +583,30 @@ func (r *run) startPulse() {
 	r.mu.Unlock()
 }
 
+// freeze stops the X server (x) or the audio daemon for d, then lets it
+// go on.
+func (r *run) freeze(x bool, d time.Duration) {
+	r.mu.Lock()
+	pid := 0
+	if x && r.x != nil {
+		pid = r.x.Pid()
+	} else if !x && r.p != nil {
+		pid = r.p.Pid()
+	}
+	r.mu.Unlock()
+	if pid == 0 {
+		return
+	}
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		r.t.Errorf("SIGSTOP %d: %v", pid, err)
+		return
+	}
+	time.Sleep(d)
+	if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
+		r.t.Errorf("SIGCONT %d: %v", pid, err)
+	}
+}
+
 // conduct kills and restarts the servers at random moments until deadline.
 func (r *run) conduct(rng *rand.Rand, deadline time.Time) {
 	var kinds []string
@@ -594,6 +619,14 @@ func (r *run) conduct(rng *rand.Rand, deadline time.Time) {
 	if len(kinds) == 2 {
 		kinds = append(kinds, "SIGKILL both")
 	}
+	// Freezes: the server stops answering (SIGSTOP) for the down time,
+	// then resumes (SIGCONT), as a hung or swapped-out server would.
+	if r.display != "" {
+		kinds = append(kinds, "SIGSTOP Xvfb")
+	}
+	if r.paddr != "" {
+		kinds = append(kinds, "SIGSTOP PulseAudio")
+	}
 	for {
 		healthy := time.Duration(1000+rng.IntN(4000)) * time.Millisecond
 		down := time.Duration(rng.IntN(1500)) * time.Millisecond
@@ -604,6 +637,10 @@ func (r *run) conduct(rng *rand.Rand, deadline time.Time) {
 		time.Sleep(healthy)
 		k := kinds[rng.IntN(len(kinds))]
 		r.counts.add("faults/"+k, 1)
+		if strings.HasPrefix(k, "SIGSTOP") {
+			r.freeze(k == "SIGSTOP Xvfb", 2*down)
+			continue
+		}
 		x, p := k != "SIGKILL PulseAudio", k != "SIGKILL Xvfb"
 		if x {
 			r.killX()

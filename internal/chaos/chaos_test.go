@@ -767,7 +767,10 @@ func TestChaos(t *testing.T) {
 		r.counts.add("end/pool buffers outstanding/"+name, uint64(st.Outstanding))
 	}
 	r.checkMetrics()
-	before.check(t, 10*time.Second)
+	fds, shm, gs := before.check(t, 10*time.Second)
+	r.counts.add("end/file descriptors left", uint64(fds))
+	r.counts.add("end/SysV segments left", uint64(shm))
+	r.counts.add("end/goroutines left", uint64(gs))
 	if r.counts.get("checks/corrupted frames") != 0 {
 		t.Errorf("%d frames changed while held", r.counts.get("checks/corrupted frames"))
 	}

@@ -28,8 +28,9 @@ func snapshot() leaks {
 }
 
 // check fails t if, within d, the process still holds descriptors,
-// segments or goroutines it did not hold at the snapshot.
-func (l leaks) check(t *testing.T, d time.Duration) {
+// segments or goroutines it did not hold at the snapshot, and returns how
+// many of each.
+func (l leaks) check(t *testing.T, d time.Duration) (fdsLeft, shmLeft, goroutinesLeft int) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	var fds, shm []string
@@ -53,9 +54,11 @@ func (l leaks) check(t *testing.T, d time.Duration) {
 		}
 		if time.Now().After(deadline) {
 			t.Errorf("leak: goroutines left at the end: %v", err)
+			goroutinesLeft = strings.Count(err.Error(), "Goroutine ")
 			break
 		}
 	}
+	return len(fds), len(shm), goroutinesLeft
 }
 
 // extra is the multiset difference now − before.

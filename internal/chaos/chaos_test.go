@@ -636,11 +636,17 @@ func (r *run) conduct(rng *rand.Rand, deadline time.Time) {
 		}
 		time.Sleep(healthy)
 		k := kinds[rng.IntN(len(kinds))]
-		r.counts.add("faults/"+k, 1)
 		if strings.HasPrefix(k, "SIGSTOP") {
-			r.freeze(k == "SIGSTOP Xvfb", 2*down)
+			d, what := 2*down, k+" (0-3 s)"
+			if rng.IntN(4) == 0 {
+				// past the backends' own timeouts (malgo's Close: 5 s)
+				d, what = 5*time.Second+2*down/3, k+" (5-6 s)"
+			}
+			r.counts.add("faults/"+what, 1)
+			r.freeze(k == "SIGSTOP Xvfb", d)
 			continue
 		}
+		r.counts.add("faults/"+k, 1)
 		x, p := k != "SIGKILL PulseAudio", k != "SIGKILL Xvfb"
 		if x {
 			r.killX()

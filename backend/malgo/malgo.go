@@ -60,6 +60,16 @@ func newContext(p params, logf malgo.LogProc) (*malgo.AllocatedContext, malgo.Ba
 	}
 	var errs []error
 	for _, b := range p.backends {
+		if b == maPulse {
+			// miniaudio leaks a context whose connection fails: try
+			// the server first (pulseprobe_linux.go).
+			if err := pulseReachable(p.server); err != nil {
+				if len(p.backends) == 1 {
+					errs = append(errs, err)
+				}
+				continue
+			}
+		}
 		c, err := malgo.InitContext([]malgo.Backend{b}, cfg, logf)
 		if err == nil {
 			return c, b, nil
@@ -169,8 +179,7 @@ func (b Backend) devices(p params) []backend.Device {
 		capture, playback, err := enumerate(cc.c, cc.b)
 		if err != nil { // the server may have restarted: start over once
 			delete(enumCtx.m, key)
-			cc.c.Uninit()
-			cc.c.Free()
+			freeContext(cc.c)
 			continue
 		}
 		return b.describe(cc.c, cc.b, capture, playback)
@@ -496,8 +505,7 @@ func (s *source) open(addr string, p params, a format.Audio, buffers int, logger
 		s.probe = func() error {
 			c, _, err := newContext(probe, nil)
 			if err == nil {
-				c.Uninit()
-				c.Free()
+				freeContext(c)
 			}
 			return err
 		}

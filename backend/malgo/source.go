@@ -395,8 +395,11 @@ func (s *source) free() {
 }
 
 // Close implements backend.Source. It uninitialises the device and its
-// context (giving up after closeTimeout) and returns the slots' buffers to
-// the pool, except those lent out: they go back when released.
+// context and returns the slots' buffers to the pool, except those lent
+// out: they go back when released. If miniaudio has not returned within
+// closeTimeout (an audio server that stopped answering), Close returns an
+// error matching backend.ErrDeviceLost and the rest happens when miniaudio
+// returns.
 func (s *source) Close() error {
 	if !s.closing.CompareAndSwap(false, true) {
 		return nil
@@ -404,12 +407,26 @@ func (s *source) Close() error {
 	if s.tick != nil {
 		s.tick.Stop()
 	}
-	var err error
 	if s.dev != nil {
-		err = bounded(closeTimeout, func() { uninit(s.dev, s.mctx) })
-	}
-	if err != nil {
-		return fmt.Errorf("malgo: %s: close: %w", s.info.Mode, err)
+		done := make(chan struct{})
+		go func() {
+			uninit(s.dev, s.mctx)
+			close(done)
+		}()
+		t := time.NewTimer(closeTimeout)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			// miniaudio still waits for the audio system (a PulseAudio
+			// server that stopped answering): the slots are given back
+			// once it lets go of the device, not before, and not never.
+			go func() {
+				<-done
+				s.free()
+			}()
+			return fmt.Errorf("malgo: %s: close: %w (%v): %w", s.info.Mode, errTimeout, closeTimeout, backend.ErrDeviceLost)
+		}
 	}
 	s.free()
 	return nil
@@ -424,8 +441,7 @@ func uninit(dev *malgo.Device, c *malgo.AllocatedContext) {
 		dev.Uninit()
 	}
 	if c != nil {
-		c.Uninit()
-		c.Free()
+		freeContext(c)
 	}
 }
 

@@ -46,9 +46,10 @@
 // backend.ErrDeviceLost (the server kills the stream; it is opened without
 // moving), as does the server closing the connection; the default source
 // and pulse:loopback follow the server's default instead. An unknown
-// source gives backend.ErrNotFound, an unreachable server
-// backend.ErrNotFound too, and a format the server refuses
-// backend.ErrNotSupported.
+// source gives backend.ErrNotFound, an unreachable server (or one that
+// breaks the connection during the handshake) backend.ErrNotFound too, a
+// server that goes away later during Open backend.ErrDeviceLost, and a
+// format the server refuses backend.ErrNotSupported.
 package pulse
 
 // Name is the backend's scheme.

@@ -83,19 +83,39 @@ func parseAddr(addr string) (source, server string, err error) {
 	return source, q.Get("server"), nil
 }
 
-// dial connects with a bounded handshake. A server that cannot be reached
-// is backend.ErrNotFound.
-func dial(ctx context.Context, server string) (*pulsewire.Conn, error) {
-	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+// dial connects with a bounded handshake. A server that cannot be reached,
+// or breaks the connection during the handshake, is backend.ErrNotFound.
+func dial(parent context.Context, server string) (*pulsewire.Conn, error) {
+	ctx, cancel := context.WithTimeout(parent, dialTimeout)
 	defer cancel()
 	c, err := pulsewire.Dial(ctx, server, clientName)
 	if err != nil {
 		if ctx.Err() == nil && unreachable(err) {
 			return nil, fmt.Errorf("pulse: no sound server at %v: %w: %w", pulsewire.Addresses(server), err, backend.ErrNotFound)
 		}
-		return nil, fmt.Errorf("pulse: %w", err)
+		if perr := parent.Err(); perr != nil {
+			return nil, perr
+		}
+		// A server that accepted the connection but broke it, or did not
+		// finish the handshake within dialTimeout, is no server either.
+		return nil, fmt.Errorf("pulse: no working sound server at %v: %w: %w", pulsewire.Addresses(server), err, backend.ErrNotFound)
 	}
 	return c, nil
+}
+
+// openFailed is the error of a request of Open that failed without an
+// answer from the server: ctx's error once it is done, else the connection
+// broke or the server killed the request (it went away during Open),
+// backend.ErrDeviceLost, or another refusal, backend.ErrNotSupported.
+func openFailed(ctx context.Context, what string, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	var se *pulsewire.ServerError
+	if errors.As(err, &se) && se.Code != pulsewire.ErrCodeKilled {
+		return fmt.Errorf("pulse: %s: the server refused: %w: %w", what, err, backend.ErrNotSupported)
+	}
+	return fmt.Errorf("pulse: %s: the connection to the server broke: %w: %w", what, err, backend.ErrDeviceLost)
 }
 
 func unreachable(err error) bool {
@@ -215,7 +235,7 @@ func open(ctx context.Context, c *pulsewire.Conn, name string, a format.Audio, c
 	if a.SampleFormat == 0 || a.Channels == 0 || a.SampleRate == 0 {
 		si, err := c.ServerInfo()
 		if err != nil {
-			return nil, fmt.Errorf("pulse: server info: %w", err)
+			return nil, openFailed(ctx, "server info", err)
 		}
 		if a.SampleFormat == 0 {
 			if a.SampleFormat = fromPulse(si.SampleSpec.Format); a.SampleFormat == 0 {
@@ -266,10 +286,7 @@ func open(ctx context.Context, c *pulsewire.Conn, name string, a format.Audio, c
 	case errors.As(err, &se) && se.Code == pulsewire.ErrCodeBusy:
 		return nil, fmt.Errorf("pulse: recording %q: %v: %w", name, err, backend.ErrBusy)
 	case err != nil:
-		if cerr := ctx.Err(); cerr != nil {
-			return nil, cerr
-		}
-		return nil, fmt.Errorf("pulse: create record stream: %w", err)
+		return nil, openFailed(ctx, "create record stream", err)
 	}
 	mode := fmt.Sprintf("pulse native protocol: %s (server fragment %d B, source latency %v)", rs.Source, rs.FragSize, rs.Latency)
 	return newSource(c, backend.Info{Kind: kind, Audio: a, Mode: mode}, cfg.Observer), nil

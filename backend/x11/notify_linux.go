@@ -58,7 +58,7 @@ func watch(ctx context.Context, disp string) (<-chan struct{}, error) {
 	go func() {
 		select {
 		case <-ctx.Done():
-			c.Close() // the loop sees the connection close
+			closeNow(c) // the loop sees the connection close
 			<-loopDone
 		case <-loopDone: // the X server went away
 			c.Close() // returns once xgb's writer is done

@@ -511,7 +511,7 @@ func (s *source) shutdown() {
 	if s.w != nil {
 		s.w.Close()
 	}
-	s.conn.Close()
+	closeNow(s.conn)
 	s.wg.Wait()
 }
 

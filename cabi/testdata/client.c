@@ -428,6 +428,103 @@ static void *wait_event(void *arg) {
 	return NULL;
 }
 
+struct frame_waiter {
+	miniav_stream_t s;
+	int status;
+	double returned_ms;
+};
+
+/* wait_frame waits for frames without a timeout until the stream fails. */
+static void *wait_frame(void *arg) {
+	struct frame_waiter *a = arg;
+	miniav_frame_t f;
+	while ((a->status = miniav_next_frame(a->s, -1, &f)) == MINIAV_OK) {
+		miniav_frame_release(&f);
+	}
+	a->returned_ms = now_ms();
+	return NULL;
+}
+
+/* NULL arguments, stale and foreign handles, double releases and a close
+   while another thread waits: every misuse is refused with a status, and
+   (under AddressSanitizer, see asan_test.go) never touches memory it must
+   not. */
+static void test_misuse(void) {
+	miniav_stream_t s = 0;
+	miniav_stream_info_t in;
+	miniav_stream_stats_t st;
+	miniav_frame_t f;
+	CHECK_STATUS(miniav_open("testsrc:camera", NULL, 0, 0, NULL), MINIAV_ERR_INVALID);
+	CHECK_STATUS(miniav_devices_json(NULL), MINIAV_ERR_INVALID);
+	CHECK(strcmp(miniav_status_name(-12345), "MINIAV_ERR_UNKNOWN") == 0, "unknown status name %s", miniav_status_name(-12345));
+	CHECK_STATUS(miniav_open("testsrc:camera", "160x120@1 gray8", 2, MINIAV_POLICY_DROP_OLDEST, &s), MINIAV_OK);
+	CHECK_STATUS(miniav_stream_info(s, NULL), MINIAV_ERR_INVALID);
+	CHECK_STATUS(miniav_stream_stats(s, NULL), MINIAV_ERR_INVALID);
+	CHECK_STATUS(miniav_next_frame(s, 0, NULL), MINIAV_ERR_INVALID);
+	CHECK_STATUS(miniav_stream_info(UINT64_MAX, &in), MINIAV_ERR_INVALID);
+	CHECK_STATUS(miniav_stream_stats(s + 1000, &st), MINIAV_ERR_INVALID);
+	CHECK_STATUS(miniav_next_frame(0, 0, &f), MINIAV_ERR_INVALID);
+	CHECK(f.planes[0] == NULL && f.handle == 0, "frame set by a failed next_frame");
+
+	/* A frame handle forged from a live one, released twice, and stale
+	   copies of it after its stream closed. */
+	CHECK_STATUS(miniav_next_frame(s, 5000, &f), MINIAV_OK);
+	miniav_frame_t forged = f, copy = f;
+	forged.handle += 1000;
+	CHECK_STATUS(miniav_frame_release(&forged), MINIAV_ERR_RELEASED);
+	CHECK_STATUS(miniav_stream_stats(s, &st), MINIAV_OK);
+	CHECK(st.outstanding == 1, "outstanding %" PRId64 " after a forged release", st.outstanding);
+	CHECK(f.planes[0][0] == copy.planes[0][0], "plane readable"); /* still lent */
+
+	/* Close while another thread waits without a timeout (1 fps: the next
+	   frame is a second away): the waiter returns CLOSED at once. */
+	struct frame_waiter w = {.s = s};
+	pthread_t tw;
+	pthread_create(&tw, NULL, wait_frame, &w);
+	sleep_ms(100);
+	double closed = now_ms();
+	CHECK_STATUS(miniav_close(s), MINIAV_OK);
+	pthread_join(tw, NULL);
+	CHECK_STATUS(w.status, MINIAV_ERR_CLOSED);
+	CHECK(w.returned_ms - closed < 2000, "next_frame returned %.1f ms after close", w.returned_ms - closed);
+
+	/* The frame held across close is still valid; then stale everywhere. */
+	CHECK(f.lengths[0] == 160 * 120 && stamp(&f) == (int64_t)(uint32_t)f.sequence, "held frame after close");
+	CHECK_STATUS(miniav_frame_release(&f), MINIAV_OK);
+	CHECK_STATUS(miniav_frame_release(&f), MINIAV_ERR_RELEASED);
+	CHECK_STATUS(miniav_frame_release(&copy), MINIAV_ERR_RELEASED);
+	CHECK_STATUS(miniav_frame_release(&copy), MINIAV_ERR_RELEASED);
+	CHECK_STATUS(miniav_stream_info(s, &in), MINIAV_ERR_CLOSED);
+	CHECK_STATUS(miniav_next_frame(s, -1, &f), MINIAV_ERR_CLOSED); /* does not block */
+	CHECK_STATUS(miniav_close(s), MINIAV_OK);
+	CHECK_STATUS(miniav_watch_close(s), MINIAV_ERR_INVALID);
+
+	/* Many threads race next_frame, release and close on one stream. */
+	CHECK_STATUS(miniav_open("testsrc:camera", "160x120@200 gray8", 2, MINIAV_POLICY_DROP_OLDEST, &s), MINIAV_OK);
+	struct frame_waiter ws[4];
+	pthread_t ts[4];
+	for (int i = 0; i < 4; i++) {
+		ws[i] = (struct frame_waiter){.s = s};
+		pthread_create(&ts[i], NULL, wait_frame, &ws[i]);
+	}
+	sleep_ms(150);
+	CHECK_STATUS(miniav_close(s), MINIAV_OK);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(ts[i], NULL);
+		CHECK_STATUS(ws[i].status, MINIAV_ERR_CLOSED);
+	}
+
+#ifdef MINIAV_ASAN_CANARY
+	/* The sanitizer's own check: read one byte past a string the library
+	   allocated. The run must fail with heap-buffer-overflow. */
+	char *js = NULL;
+	CHECK_STATUS(miniav_devices_json(&js), MINIAV_OK);
+	volatile char past = js[strlen(js) + 1];
+	printf("canary read %d\n", past);
+	miniav_free(js);
+#endif
+}
+
 static void test_watch(void) {
 	char ev[4096];
 	miniav_watch_t w = 0;
@@ -539,6 +636,7 @@ int main(void) {
 	test_errors();
 	test_threads();
 	test_watch();
+	test_misuse();
 	if (failures > 0) {
 		fprintf(stderr, "FAIL %d of %d checks\n", failures, checks);
 		return 1;

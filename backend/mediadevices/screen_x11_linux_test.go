@@ -90,7 +90,7 @@ func TestScreenX11(t *testing.T) {
 		if n == 0 {
 			first = f.Timestamp()
 		} else if n == 5 {
-			if d := f.Timestamp() - first; d < 200*time.Millisecond || d > 600*time.Millisecond {
+			if d := f.Timestamp() - first; d < 150*time.Millisecond || d > 600*time.Millisecond {
 				t.Errorf("5 intervals at 20 fps took %v", d)
 			}
 		}

@@ -154,7 +154,7 @@ for entry in "${tests[@]}"; do
 	fi
 done
 
-echo "== cabi: miniav.dll and its C client under wine"
+echo "== cabi: miniav.dll and its C client (mingw) under wine"
 if ! go test -count=1 -v -run '^TestCClientUnderWine$' ./cabi; then fails=$((fails + 1)); fi
 
 [ $fails = 0 ] || { echo "wine.sh: $fails failed"; exit 1; }

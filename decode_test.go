@@ -18,6 +18,9 @@ var mjpegSmall = format.Video{Width: 320, Height: 96, PixelFormat: format.MJPEG,
 
 func needTurbo(t *testing.T) {
 	t.Helper()
+	if !jpegdec.HasTurbo {
+		t.Skip("skipping: this build has no TurboJPEG (it needs cgo on Linux, macOS or FreeBSD); the pure-Go decoder's tests run")
+	}
 	d, err := jpegdec.NewTurbo()
 	if err != nil {
 		testenv.Missing(t, "TurboJPEG: %v", err)

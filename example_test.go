@@ -28,8 +28,12 @@ func ExampleOpen() {
 	fmt.Println("format:", s.Info().Video)
 	n := 0
 	for f := range s.Frames() {
-		v := f.Video()
-		fmt.Println("frame", f.Sequence(), "luma bytes", len(v.Plane(0)), "stride", v.Stride(0))
+		if n < 3 {
+			v := f.Video()
+			fmt.Println("frame", f.Sequence(), "luma bytes", len(v.Plane(0)), "stride", v.Stride(0))
+		}
+		// A frame already queued when cancel is called may still arrive;
+		// it is released like any other.
 		f.Release()
 		if n++; n == 3 {
 			cancel() // stops capture and closes Frames

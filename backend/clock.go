@@ -8,8 +8,8 @@ var epoch = time.Now()
 
 // Now returns the current time on the process-wide epoch that every
 // stream's timestamps use, so camera, screen and audio frames align. It is
-// monotonic.
-func Now() time.Duration { return time.Since(epoch) }
+// monotonic, and fine-grained (well under a millisecond) on every OS.
+func Now() time.Duration { return now() }
 
 // Epoch returns the wall-clock time of the epoch, to turn a timestamp into
 // wall time: Epoch().Add(ts).

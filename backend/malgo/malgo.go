@@ -479,6 +479,12 @@ func (s *source) open(addr string, p params, a format.Audio, buffers int, logger
 	}
 	dev, err := malgo.InitDevice(c.Context, dc, malgo.DeviceCallbacks{Data: s.onData, Stop: s.onStop})
 	if err != nil {
+		if dc.DeviceType == malgo.Loopback && errors.Is(err, malgo.ErrInvalidArgs) {
+			// The output exists (it was just listed) but the audio system
+			// will not capture it: Wine 8's WASAPI grants the loopback
+			// client and then refuses its capture service.
+			return fmt.Errorf("malgo: %s: open %s: the audio system refused loopback capture (%v): %w", backendName(be), name, err, backend.ErrNotSupported)
+		}
 		return fmt.Errorf("malgo: %s: open %s: %v: %w", backendName(be), name, err, openErr(err))
 	}
 	s.dev, s.mctx = dev, c

@@ -169,17 +169,17 @@ func TestContinuity(t *testing.T) {
 func TestOverrun(t *testing.T) {
 	pulse.Shared(t)
 	for _, pull := range []bool{false, true} {
-		t.Run(fmt.Sprintf("pull=%v", pull), func(t *testing.T) { testOverrun(t, pull) })
+		t.Run(fmt.Sprintf("pull=%v", pull), func(t *testing.T) { testOverrun(t, "malgo:loopback", pull) })
 	}
 }
 
-func testOverrun(t *testing.T, pull bool) {
+func testOverrun(t *testing.T, id string, pull bool) {
 	a := format.Audio{SampleRate: 48000, Channels: 2, SampleFormat: format.F32, PeriodFrames: 480}
 	opts := []miniav.Option{miniav.WithAudio(a), miniav.WithPolicy(miniav.Block), miniav.WithQueue(2)}
 	if pull {
 		opts = append(opts, miniav.WithPull())
 	}
-	s, err := miniav.Open(context.Background(), "malgo:loopback", opts...)
+	s, err := miniav.Open(context.Background(), id, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

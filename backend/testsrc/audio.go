@@ -88,7 +88,7 @@ func (s *audioSource) Read(ctx context.Context, b *backend.Buffer) error {
 		b.Audio = s.a
 		b.Frames = s.a.PeriodFrames
 		b.Timestamp = ts
-		b.DeviceTimestamp = ts - s.sched.origin
+		b.DeviceTimestamp = s.sched.deviceTime(k)
 		b.Sequence = first
 		b.Releaser = pb
 		return nil

@@ -66,8 +66,20 @@ func (s *sched) next(ctx context.Context) (uint64, time.Duration, error) {
 	}
 	k := s.k
 	s.k++
+	// A timer may fire a little before the due time on the epoch's clock
+	// (on Windows the runtime's timers and QueryPerformanceCounter are
+	// different clocks): a frame is never stamped later than it was made.
+	if now := backend.Now(); due > now {
+		due = now
+	}
 	return k, due, nil
 }
+
+// deviceTime is tick k on the synthetic device's own clock: k·interval, as a
+// camera or sound card stamps samples by its crystal, not by when the host
+// read them. Unpaced it still advances by one interval a tick, so device
+// timestamps increase even where the host clock is coarse (Windows).
+func (s *sched) deviceTime(k uint64) time.Duration { return time.Duration(k) * s.interval }
 
 // waitFreed waits for a released buffer (unpaced mode with every buffer
 // held by the consumer).

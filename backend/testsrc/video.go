@@ -248,7 +248,7 @@ func (s *videoSource) Read(ctx context.Context, b *backend.Buffer) error {
 			f.buf.Retain()
 			b.Video = s.v
 			b.Planes[0], b.NumPlanes = f.buf.Bytes()[:f.n:f.n], 1
-			b.Timestamp, b.DeviceTimestamp, b.Sequence = ts, ts-s.sched.origin, k
+			b.Timestamp, b.DeviceTimestamp, b.Sequence = ts, s.sched.deviceTime(k), k
 			b.Releaser = f.buf
 			return nil
 		}
@@ -278,7 +278,7 @@ func (s *videoSource) Read(ctx context.Context, b *backend.Buffer) error {
 			s.render(pb.Bytes(), k, b)
 		}
 		b.Timestamp = ts
-		b.DeviceTimestamp = ts - s.sched.origin
+		b.DeviceTimestamp = s.sched.deviceTime(k)
 		b.Sequence = k
 		b.Releaser = pb
 		return nil

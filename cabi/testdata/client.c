@@ -20,6 +20,10 @@
 #include <string.h>
 #include <time.h>
 
+#ifdef _WIN32
+#include <windows.h>
+#endif
+
 #include "miniav.h"
 
 static int checks, failures;
@@ -377,10 +381,26 @@ static void plug(const char *devices) {
 	char tmp[4096];
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	FILE *f = fopen(tmp, "w");
-	if (f == NULL || fputs(devices, f) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
+	if (f == NULL || fputs(devices, f) < 0 || fclose(f) != 0) {
+		perror(tmp);
+		exit(2);
+	}
+#ifdef _WIN32
+	/* Windows' rename fails when the target exists, and replacing fails
+	   while the library has the file open to read it: retry. */
+	for (int i = 0; !MoveFileExA(tmp, path, MOVEFILE_REPLACE_EXISTING); i++) {
+		if (i == 200) {
+			fprintf(stderr, "%s: MoveFileEx: error %lu\n", path, (unsigned long)GetLastError());
+			exit(2);
+		}
+		Sleep(10);
+	}
+#else
+	if (rename(tmp, path) != 0) {
 		perror(path);
 		exit(2);
 	}
+#endif
 }
 
 /* next_test_event waits for the next event of the cabitest backend and

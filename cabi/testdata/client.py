@@ -230,7 +230,11 @@ class Watch(unittest.TestCase):
         while not got and time.monotonic() < deadline:
             time.sleep(0.01)
         plug()
-        time.sleep(0.3)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any(
+                e.op == "removed" and e.device["backend"] == "cabitest" for e in got):
+            time.sleep(0.01)
+        time.sleep(0.05)  # into the next_event that only close ends
         closed = time.monotonic()
         w.close()
         t.join(5)

@@ -66,9 +66,9 @@ func decodeWithFFmpeg(t *testing.T, ffmpeg string, w, h int, args ...string) []u
 // read every frame, in order, at the stream's size and rate; -raw on
 // stdout gives the same JPEGs for a pipe.
 func TestCaptureMJPEGFiles(t *testing.T) {
-	ffprobe := testenv.LookPath(t, "ffprobe")
-	ffmpeg := testenv.LookPath(t, "ffmpeg")
-	dir := t.TempDir()
+	ffprobe := lookFF(t, "ffprobe")
+	ffmpeg := lookFF(t, "ffmpeg")
+	dir := testenv.TempDir(t)
 	for _, name := range []string{"clip.avi", "clip.mjpeg"} {
 		path := filepath.Join(dir, name)
 		code, _, stderr := runCLI(t, "capture", "-format", "320x240@25 mjpeg", "-frames", "12", "-unpaced", "-policy", "block", "-o", path)
@@ -134,7 +134,7 @@ func TestDecodeFlag(t *testing.T) {
 			t.Errorf("frame %d carries index %d", k, got)
 		}
 	}
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	for _, args := range [][]string{
 		{"-format", "160x96 i420", "-o", filepath.Join(dir, "x.avi")},
 		{"-format", "160x96 mjpeg", "-decode", "-o", filepath.Join(dir, "x.mjpeg")},

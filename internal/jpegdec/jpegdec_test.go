@@ -40,6 +40,9 @@ func corpus(t testing.TB) []sample {
 
 func turbo(t testing.TB) *jpegdec.Turbo {
 	t.Helper()
+	if !jpegdec.HasTurbo {
+		t.Skip("skipping: this build has no TurboJPEG (it needs cgo on Linux, macOS or FreeBSD)")
+	}
 	d, err := jpegdec.NewTurbo()
 	if err != nil {
 		testenv.Missing(t, "TurboJPEG: %v (apt-get install libturbojpeg0, build with cgo)", err)

@@ -70,6 +70,10 @@ import (
 	"github.com/miniav-go/miniav/format"
 )
 
+// HasTurbo reports whether this build can use TurboJPEG at all; NewTurbo
+// still fails when the library is not installed.
+const HasTurbo = true
+
 var loadTurbo = sync.OnceValue(func() error {
 	if rc := C.mjtj_load(); rc != 0 {
 		return fmt.Errorf("cannot load libturbojpeg (install libturbojpeg0), code %d: %w", int(rc), ErrUnavailable)

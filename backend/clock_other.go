@@ -1,0 +1,7 @@
+//go:build !windows
+
+package backend
+
+import "time"
+
+func now() time.Duration { return time.Since(epoch) }

@@ -1,0 +1,9 @@
+//go:build !windows
+
+package testenv
+
+import "os"
+
+const needOwnRemove = false
+
+func removeAll(dir string) error { return os.RemoveAll(dir) }

@@ -39,8 +39,8 @@ var (
 		&pDrawIconEx:          user32.NewProc("DrawIconEx"),
 	}
 	pBitBlt, pCreateCompatibleDC, pCreateDIBSection, pDeleteDC, pDeleteObject, pGdiFlush, pSelectObject uintptr
-	pGetDC, pGetWindowDC, pReleaseDC, pGetWindowRect, pGetWindowTextW, pEnumDisplayMonitors              uintptr
-	pGetMonitorInfoW, pGetSystemMetrics, pGetCursorInfo, pGetIconInfo, pDrawIconEx                       uintptr
+	pGetDC, pGetWindowDC, pReleaseDC, pGetWindowRect, pGetWindowTextW, pEnumDisplayMonitors             uintptr
+	pGetMonitorInfoW, pGetSystemMetrics, pGetCursorInfo, pGetIconInfo, pDrawIconEx                      uintptr
 
 	loadOnce sync.Once
 	loadErr  error

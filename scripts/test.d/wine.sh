@@ -123,6 +123,8 @@ tests=(
 	"./internal/testenv nocgo"
 	"./internal/jpegdec nocgo"
 	"./cmd/miniav nocgo"
+	"./backend/gdi nocgo"
+	"./backend/all nocgo"
 	"./backend/malgo cgo ^(TestCallbackAllocs|TestHandoff|TestRing|TestNull|TestNullBackendValue|TestWASAPI.*)$"
 	"./backend/mediadevices cgo"
 )

@@ -4,12 +4,12 @@
 # them) against pion/mediadevices' screen driver (kbinani/screenshot, a new
 # image per frame). BenchmarkScreen in backend/gdi, built with GOOS=windows
 # CGO_ENABLED=0 and run under wine with the project's prefix
-# (scripts/wine/env.sh): FRAMES (200) unpaced frames per run, ROUNDS (5)
+# (scripts/wine/env.sh): FRAMES (100) unpaced frames per run, ROUNDS (3)
 # runs, medians. CPU is the Windows process's own (GetProcessTimes: every
 # thread, GC included; the X server's work behind Wine's BitBlt is the same
 # for both and not counted). Under Wine absolute figures mean little: the
 # ratio is what counts.
-# Usage: [FRAMES=200] [ROUNDS=5] bench/gdi.sh
+# Usage: [FRAMES=100] [ROUNDS=3] bench/gdi.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/go/bin
@@ -24,7 +24,7 @@ read -r dnum <"$fifo"
 export DISPLAY=:$dnum
 GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go test -c -o "$work/gdi.exe" ./backend/gdi
 wine cmd /c exit >/dev/null 2>&1 || true # Wine's desktop boots before the timed runs
-frames=${FRAMES:-200} rounds=${ROUNDS:-5}
+frames=${FRAMES:-100} rounds=${ROUNDS:-3}
 out=$(cd backend/gdi && wine "$work/gdi.exe" -test.run '^$' -test.bench '^BenchmarkScreen$' \
 	-test.benchtime "${frames}x" -test.count "$rounds" 2>&1 | tr -d '\r')
 grep -q '^PASS' <<<"$out" || { echo "$out"; echo "bench/gdi.sh: the benchmark failed" >&2; exit 1; }

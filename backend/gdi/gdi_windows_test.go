@@ -202,7 +202,7 @@ func TestPacing(t *testing.T) {
 	src := open(t, "gdi:", backend.Config{Region: winRect, Video: format.Video{FrameRate: format.FPS(30)}})
 	var first, last time.Duration
 	n := 0
-	var prevSeq uint64
+	var firstSeq, prevSeq uint64
 	for {
 		var b backend.Buffer
 		if err := src.Read(context.Background(), &b); err != nil {
@@ -210,7 +210,7 @@ func TestPacing(t *testing.T) {
 		}
 		b.Releaser.ReleaseBuffer(b.Token)
 		if n == 0 {
-			first = b.Timestamp
+			first, firstSeq = b.Timestamp, b.Sequence
 		} else if b.Sequence <= prevSeq {
 			t.Fatalf("sequence %d after %d", b.Sequence, prevSeq)
 		}
@@ -220,10 +220,18 @@ func TestPacing(t *testing.T) {
 			break
 		}
 	}
-	fps := float64(n-1) / (last - first).Seconds()
-	t.Logf("%d frames in %v: %.2f fps (sequence 0..%d)", n, last-first, fps, prevSeq)
-	if fps < 29 || fps > 31 {
-		t.Fatalf("%.2f fps, want 30 ± 1", fps)
+	span := (last - first).Seconds()
+	// The rate of the frames' ticks (sequence numbers over their
+	// timestamps) is the schedule's; frames a loaded machine made late skip
+	// ticks, so the delivered rate may fall a little below it.
+	rate := float64(prevSeq-firstSeq) / span
+	delivered := float64(n-1) / span
+	t.Logf("%d frames in %.3f s: %.2f fps by sequence over timestamps, %.2f fps delivered (%d ticks skipped)", n, span, rate, delivered, prevSeq-firstSeq+1-uint64(n))
+	if rate < 29 || rate > 31 {
+		t.Fatalf("%.2f fps by sequence over timestamps, want 30 ± 1", rate)
+	}
+	if delivered < 27 || delivered > 31 {
+		t.Fatalf("%.2f fps delivered, want 27 to 31", delivered)
 	}
 }
 

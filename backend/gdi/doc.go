@@ -30,7 +30,12 @@
 // A window frame has the size the window had at Open. A window that is
 // destroyed ends the stream with ErrDeviceLost.
 //
-// Info.Mode is "gdi bitblt". DXGI Desktop Duplication is not implemented.
+// DXGI Desktop Duplication is not implemented. Open probes for it once per
+// process (D3D11CreateDevice, then IDXGIOutput1::DuplicateOutput on the
+// first output) and Info.Mode reports the GDI path and why:
+// "gdi bitblt (DXGI duplication unavailable: IDXGIOutput1::DuplicateOutput:
+// HRESULT 0x80004001)" under Wine 8 (E_NOTIMPL), or "gdi bitblt (DXGI
+// duplication available, not implemented)".
 package gdi
 
 // Name is the scheme of the backend's device IDs.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -95,7 +96,7 @@ func TestDisplayRegion(t *testing.T) {
 	w := newWindow(t, "miniav gdi region", winRect)
 	region := winRect.Inset(-10)
 	src := open(t, "gdi:", backend.Config{Region: region, Unpaced: true})
-	if in := src.Info(); in.Kind != backend.KindDisplay || in.Video.Width != region.Dx() || in.Video.Height != region.Dy() || !in.ZeroCopy || !strings.HasPrefix(in.Mode, "gdi bitblt") {
+	if in := src.Info(); in.Kind != backend.KindDisplay || in.Video.Width != region.Dx() || in.Video.Height != region.Dy() || !in.ZeroCopy || !strings.HasPrefix(in.Mode, "gdi bitblt (") {
 		t.Fatalf("info %+v", in)
 	}
 	expectPixels(t, src, w, image.Pt(10, 10))
@@ -333,4 +334,19 @@ func TestContractDisplay(t *testing.T) {
 func TestContractWindow(t *testing.T) {
 	w := newWindow(t, "miniav gdi contract window", winRect)
 	backendtest.Run(t, windowID(w), backendtest.NoDeviceTimestamps())
+}
+
+// DXGI duplication is probed at Open and the GDI fallback reported in
+// Info.Mode. Wine 8 has no DuplicateOutput, so under Wine (MINIAV_WINE=1,
+// set by scripts/test.d/wine.sh) the mode must say it is unavailable.
+func TestModeReportsDXGI(t *testing.T) {
+	needDesktop(t)
+	mode := open(t, "gdi:", backend.Config{}).Info().Mode
+	t.Logf("Info.Mode: %s", mode)
+	if !strings.HasPrefix(mode, "gdi bitblt (DXGI duplication ") {
+		t.Fatalf("mode %q", mode)
+	}
+	if os.Getenv("MINIAV_WINE") != "" && !strings.HasPrefix(mode, "gdi bitblt (DXGI duplication unavailable: ") {
+		t.Fatalf("under Wine the mode is %q, want DXGI duplication unavailable", mode)
+	}
 }

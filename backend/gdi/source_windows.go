@@ -117,7 +117,7 @@ func (Backend) Open(ctx context.Context, a string, cfg backend.Config) (backend.
 		Kind:     kind,
 		Video:    format.Video{PixelFormat: format.BGRX, Width: s.w, Height: s.h, FrameRate: rate},
 		ZeroCopy: true,
-		Mode:     "gdi bitblt",
+		Mode:     captureMode(),
 	}
 	return s, nil
 }

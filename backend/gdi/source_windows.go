@@ -59,7 +59,7 @@ func (Backend) Open(ctx context.Context, a string, cfg backend.Config) (backend.
 	if rate.Num <= 0 || rate.Den <= 0 || rate.Float() > 1000 || rate.Float() < 1e-3 {
 		return nil, fmt.Errorf("gdi: frame rate %v (want 0.001 to 1000): %w", rate, backend.ErrNotSupported)
 	}
-	s := &source{window: p.window, cursor: cfg.Cursor}
+	s := &source{window: windows.HWND(p.window), cursor: cfg.Cursor}
 	kind := backend.KindDisplay
 	if s.window != 0 {
 		kind = backend.KindWindow

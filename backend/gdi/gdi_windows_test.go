@@ -38,13 +38,14 @@ func open(t testing.TB, id string, cfg backend.Config) backend.Source {
 }
 
 // probes are points of the window (window coordinates) whose colour is
-// known: each quadrant's centre and points two pixels inside its corners.
+// known: each quadrant's centre and its four corner pixels, so that a
+// frame off by one pixel fails.
 func probes(r image.Rectangle) []image.Point {
 	w, h := r.Dx(), r.Dy()
 	var ps []image.Point
 	for _, q := range []image.Rectangle{image.Rect(0, 0, w/2, h/2), image.Rect(w/2, 0, w, h/2), image.Rect(0, h/2, w/2, h), image.Rect(w/2, h/2, w, h)} {
 		ps = append(ps, image.Pt((q.Min.X+q.Max.X)/2, (q.Min.Y+q.Max.Y)/2),
-			q.Min.Add(image.Pt(2, 2)), image.Pt(q.Max.X-3, q.Min.Y+2), image.Pt(q.Min.X+2, q.Max.Y-3), q.Max.Sub(image.Pt(3, 3)))
+			q.Min, image.Pt(q.Max.X-1, q.Min.Y), image.Pt(q.Min.X, q.Max.Y-1), q.Max.Sub(image.Pt(1, 1)))
 	}
 	return ps
 }

@@ -5,7 +5,7 @@
 //
 // Registering touches no hardware: devices are enumerated and opened only
 // when asked. The exception is macOS and Windows with cgo, where cameras and
-// screens come from pion/mediadevices (backend/mediadevices), whose drivers
+// screens also come from pion/mediadevices (backend/mediadevices), whose drivers
 // enumerate their devices when the program starts. Programs that want a smaller binary (or no cgo) import the
 // backends they need instead.
 //

@@ -27,8 +27,11 @@
 // gap in the sequence numbers). Timestamps are backend.Now
 // (QueryPerformanceCounter) at the BitBlt; there is no device clock.
 //
-// A window frame has the size the window had at Open. A window that is
-// destroyed ends the stream with ErrDeviceLost.
+// A window is captured whole (its window DC, frame included) at its
+// current size: when it was resized, the section about to be filled (one
+// not lent out) is made again at the new size, so frames change size with
+// the window (Buffer.Video says each frame's) while Info has the size at
+// Open. A window that is destroyed ends the stream with ErrDeviceLost.
 //
 // DXGI Desktop Duplication is not implemented. Open probes for it once per
 // process (D3D11CreateDevice, then IDXGIOutput1::DuplicateOutput on the

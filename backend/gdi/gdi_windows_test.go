@@ -21,6 +21,7 @@ var (
 	procSetCursorPos = user32.NewProc("SetCursorPos")
 	procLoadCursorW  = user32.NewProc("LoadCursorW")
 	procSetCursor    = user32.NewProc("SetCursor")
+	procSetWindowPos = user32.NewProc("SetWindowPos")
 )
 
 func open(t testing.TB, id string, cfg backend.Config) backend.Source {
@@ -78,7 +79,12 @@ func expectPixels(t *testing.T, src backend.Source, w *testWindow, off image.Poi
 		if b.Strides[0] != b.Video.Width*4 || len(b.Planes[0]) != b.Video.Width*b.Video.Height*4 || b.Video.PixelFormat != format.BGRX {
 			t.Fatalf("frame %v stride %d, %d bytes", b.Video, b.Strides[0], len(b.Planes[0]))
 		}
-		bad := mismatches(w, &b, off)
+		var bad []string
+		if fit := w.r.Sub(w.r.Min).Add(off); !fit.In(image.Rect(0, 0, b.Video.Width, b.Video.Height)) {
+			bad = []string{fmt.Sprintf("frame %dx%d does not hold the window at %v", b.Video.Width, b.Video.Height, fit)}
+		} else {
+			bad = mismatches(w, &b, off)
+		}
 		b.Releaser.ReleaseBuffer(b.Token)
 		if len(bad) == 0 {
 			t.Logf("%d probes of the window match exactly", len(probes(w.r)))
@@ -153,6 +159,30 @@ func TestWindow(t *testing.T) {
 		}
 		expectPixels(t, src, w, image.Point{})
 		src.Close()
+	}
+}
+
+// A resized window is captured at its new size.
+func TestWindowResize(t *testing.T) {
+	w := newWindow(t, "miniav gdi resize", winRect)
+	src := open(t, windowID(w), backend.Config{Unpaced: true})
+	expectPixels(t, src, w, image.Point{})
+	const swpNoMove, swpNoZOrder = 0x0002, 0x0004
+	w.r = image.Rect(winRect.Min.X, winRect.Min.Y, winRect.Min.X+310, winRect.Min.Y+90)
+	if r, _, err := syscall.SyscallN(procSetWindowPos.Addr(), uintptr(w.hwnd), 0, 0, 0, 310, 90, swpNoMove|swpNoZOrder); r == 0 {
+		t.Fatalf("SetWindowPos: %v", err)
+	}
+	expectPixels(t, src, w, image.Point{})
+	if in := src.Info(); in.Video.Width != winRect.Dx() || in.Video.Height != winRect.Dy() {
+		t.Fatalf("Info changed to %v", in.Video)
+	}
+	var b backend.Buffer
+	if err := src.Read(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	b.Releaser.ReleaseBuffer(b.Token)
+	if b.Video.Width != 310 || b.Video.Height != 90 || b.Strides[0] != 310*4 {
+		t.Fatalf("frame after the resize: %v, stride %d", b.Video, b.Strides[0])
 	}
 }
 

@@ -135,11 +135,24 @@ func (s *source) grab(i int) error {
 		if !windows.IsWindow(s.window) {
 			return s.lost()
 		}
+		// The window's current size; a section of another size (it is not
+		// lent out) is made again at that size.
+		var wr rect
+		if getWindowRect(s.window, &wr) {
+			if r := wr.image(); !r.Empty() && (r.Dx() != d.w || r.Dy() != d.h) {
+				nd, err := newDIB(r.Dx(), r.Dy())
+				if err != nil {
+					return fmt.Errorf("gdi: window %#x resized to %dx%d: %v", uintptr(s.window), r.Dx(), r.Dy(), err)
+				}
+				d.free()
+				*d = nd
+			}
+		}
 		dc := getWindowDC(s.window)
 		if dc == 0 {
 			return s.lost()
 		}
-		err := bitBlt(d.dc, 0, 0, s.w, s.h, dc, 0, 0, srccopy|captureblt)
+		err := bitBlt(d.dc, 0, 0, d.w, d.h, dc, 0, 0, srccopy|captureblt)
 		releaseDC(s.window, dc)
 		if err != nil {
 			if !windows.IsWindow(s.window) {
@@ -152,7 +165,7 @@ func (s *source) grab(i int) error {
 		if dc == 0 {
 			return fmt.Errorf("gdi: GetDC(NULL) failed: %w", backend.ErrDeviceLost)
 		}
-		err := bitBlt(d.dc, 0, 0, s.w, s.h, dc, s.region.Min.X, s.region.Min.Y, srccopy|captureblt)
+		err := bitBlt(d.dc, 0, 0, d.w, d.h, dc, s.region.Min.X, s.region.Min.Y, srccopy|captureblt)
 		releaseDC(0, dc)
 		if err != nil {
 			return fmt.Errorf("gdi: screen: %v", err)
@@ -220,10 +233,12 @@ func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
 		s.free.put(i)
 		return err
 	}
+	d := &s.dibs[i]
 	b.Video = s.info.Video
+	b.Video.Width, b.Video.Height = d.w, d.h
 	b.NumPlanes = 1
-	b.Strides[0] = s.w * 4
-	b.Planes[0] = s.dibs[i].mem
+	b.Strides[0] = d.w * 4
+	b.Planes[0] = d.mem
 	b.Timestamp = ts
 	b.Sequence = seq
 	b.Releaser = s

@@ -188,10 +188,11 @@ func hotspot(c windows.Handle) (int, int) {
 
 // dib is a top-down 32-bit DIB section selected into its own memory DC.
 type dib struct {
-	dc  uintptr
-	bmp uintptr
-	old uintptr
-	mem []byte
+	dc   uintptr
+	bmp  uintptr
+	old  uintptr
+	mem  []byte
+	w, h int
 }
 
 func newDIB(w, h int) (dib, error) {
@@ -214,7 +215,7 @@ func newDIB(w, h int) (dib, error) {
 		return d, fmt.Errorf("CreateDIBSection %dx%d: %v", w, h, errnoOr(err))
 	}
 	old, _, _ := syscall.SyscallN(pSelectObject, dc, bmp)
-	d = dib{dc: dc, bmp: bmp, old: old, mem: unsafe.Slice((*byte)(bits), w*h*4)}
+	d = dib{dc: dc, bmp: bmp, old: old, mem: unsafe.Slice((*byte)(bits), w*h*4), w: w, h: h}
 	return d, nil
 }
 

@@ -126,7 +126,8 @@ func registerClass() error {
 		inst, _, _ := syscall.SyscallN(procGetModuleHandleW.Addr(), 0)
 		className = windows.StringToUTF16Ptr("miniavGDITest")
 		arrow, _, _ := syscall.SyscallN(user32.NewProc("LoadCursorW").Addr(), 0, 32512) // IDC_ARROW
-		wc := wndClassEx{WndProc: windows.NewCallback(wndProc), Instance: windows.Handle(inst), ClassName: className, Cursor: windows.Handle(arrow)}
+		wc := wndClassEx{WndProc: windows.NewCallback(wndProc), Instance: windows.Handle(inst), ClassName: className, Cursor: windows.Handle(arrow),
+			Style: 0x0001 | 0x0002} // CS_VREDRAW|CS_HREDRAW: a resize repaints every quadrant
 		wc.Size = uint32(unsafe.Sizeof(wc))
 		if r, _, err := syscall.SyscallN(procRegisterClassExW.Addr(), uintptr(unsafe.Pointer(&wc))); r == 0 {
 			classErr = fmt.Errorf("RegisterClassExW: %v", err)

@@ -12,6 +12,7 @@ fuzz_targets=(
 	"./backend FuzzSplitID"
 	"./backend/testsrc FuzzParseAddr"
 	"./backend/x11 FuzzParseAddr"
+	"./backend/gdi FuzzParseAddr"
 	"./cabi FuzzParseKinds"
 	"./internal/jpegdec FuzzDecode"
 )

@@ -5,12 +5,18 @@
 //
 // Registering touches no hardware: devices are enumerated and opened only
 // when asked. The exception is macOS and Windows with cgo, where cameras and
-// screens come from pion/mediadevices (backend/mediadevices), whose drivers
+// screens also come from pion/mediadevices (backend/mediadevices), whose drivers
 // enumerate their devices when the program starts. Programs that want a smaller binary (or no cgo) import the
 // backends they need instead.
+//
+// On Windows the default display is gdi's (devices.Default takes the first
+// backend by name whose device is marked default, and "gdi" comes before
+// "mediadevices"), so screens are captured by the native GDI path rather than
+// pion's screen driver.
 package all
 
 import (
+	_ "github.com/miniav-go/miniav/backend/gdi"      // Windows screen and window capture (GDI), pure Go; nothing registered elsewhere
 	_ "github.com/miniav-go/miniav/backend/malgo"    // audio through miniaudio (cgo); nothing registered without cgo
 	_ "github.com/miniav-go/miniav/backend/pulse"    // audio from a PulseAudio or PipeWire server, pure Go; not on js/wasm
 	_ "github.com/miniav-go/miniav/backend/testsrc"  // synthetic camera, screen and microphone

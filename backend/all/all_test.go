@@ -22,6 +22,9 @@ func TestRegistersEveryBackend(t *testing.T) {
 			want = append(want, "v4l2")
 		}
 	}
+	if runtime.GOOS == "windows" {
+		want = append(want, "gdi")
+	}
 	if runtime.GOOS == "js" {
 		want = append(want, "webmedia")
 	} else {

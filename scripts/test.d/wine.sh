@@ -6,6 +6,9 @@
 # loops into the null sink "winesink", so WASAPI capture of its monitor is
 # checked against a known frequency. Then the C ABI's miniav.dll and its C
 # client (mingw) run against testsrc under wine (cabi's TestCClientUnderWine).
+# backend/gdi's tests paint a Win32 window of known colours on Wine's
+# desktop and capture it; backend/all, built with cgo, checks that the
+# default display is gdi's, not pion's screen driver's.
 # Results print like go test's: "ok  <pkg> <time>" or the output and FAIL.
 # With CI=true a missing Wine, Xvfb or PulseAudio fails the step.
 set -euo pipefail
@@ -123,6 +126,9 @@ tests=(
 	"./internal/testenv nocgo"
 	"./internal/jpegdec nocgo"
 	"./cmd/miniav nocgo"
+	"./backend/gdi nocgo"
+	"./backend/all nocgo"
+	"./backend/all cgo ^(TestRegistersEveryBackend|TestDefaultDisplayIsGDI)$"
 	"./backend/malgo cgo ^(TestCallbackAllocs|TestHandoff|TestRing|TestNull|TestNullBackendValue|TestWASAPI.*)$"
 	"./backend/mediadevices cgo"
 )

@@ -18,26 +18,45 @@ import (
 	"github.com/miniav-go/miniav/internal/testenv"
 )
 
-// Uploader opens an Uploader on a Vulkan adapter (with CI=true: Mesa's
-// lavapipe, "llvmpipe", or the test fails), closed when t ends. With no
-// adapter it skips outside CI.
-func Uploader(t testing.TB) *gpu.Uploader {
-	t.Helper()
+// Options are the uploader options tests use: the Vulkan backend, and with
+// CI=true Mesa's lavapipe ("llvmpipe") or nothing.
+func Options() []gpu.Option {
 	opts := []gpu.Option{gpu.WithVulkan()}
 	if testenv.InCI() {
 		opts = append(opts, gpu.WithAdapter("llvmpipe"))
 	}
-	u, err := gpu.NewUploader(context.Background(), opts...)
-	if err != nil {
-		testenv.Missing(t, "no Vulkan adapter (install mesa-vulkan-drivers and libvulkan1 for lavapipe): %v", err)
-	}
-	t.Cleanup(func() { u.Close() })
-	t.Logf("adapter %v, mode %v", u.Adapter(), u.Mode())
-	return u
+	return opts
 }
 
-// Released counts the buffers the synthetic source got back, per address.
-var Released sync.Map // string -> *atomic.Int64
+var (
+	sharedOnce sync.Once
+	shared     *gpu.Uploader
+	sharedErr  error
+)
+
+// Uploader returns the test binary's shared Uploader (see Options). With no
+// adapter it skips outside CI and fails with CI=true. It is shared because
+// wgpu-native v0.23's instance creation aborted (a GL probe panicking in
+// Rust) the third time a process created an instance; it is never
+// closed: wgpu leaves no goroutines, and the process ends.
+func Uploader(t testing.TB) *gpu.Uploader {
+	t.Helper()
+	sharedOnce.Do(func() { shared, sharedErr = gpu.NewUploader(context.Background(), Options()...) })
+	if sharedErr != nil {
+		testenv.Missing(t, "no Vulkan adapter (install mesa-vulkan-drivers and libvulkan1 for lavapipe): %v", sharedErr)
+	}
+	t.Logf("adapter %v, mode %v", shared.Adapter(), shared.Mode())
+	return shared
+}
+
+// released counts the buffers the synthetic source got back, per address.
+var released sync.Map // address after the scheme -> *atomic.Int64
+
+// Released is how many buffers the synthetic devices at addr got back.
+func Released(addr string) int64 {
+	c, _ := released.LoadOrStore(strings.TrimPrefix(addr, "gpusynth:"), new(atomic.Int64))
+	return c.(*atomic.Int64).Load()
+}
 
 // Scribble is the byte the synthetic source fills a buffer with when the
 // frame that lent it is released, so a reader of released memory sees it.
@@ -82,7 +101,7 @@ func (synth) Open(_ context.Context, addr string, cfg backend.Config) (backend.S
 	if err != nil {
 		return nil, fmt.Errorf("gpusynth:%s: %w", addr, backend.ErrNotFound)
 	}
-	c, _ := Released.LoadOrStore(addr, new(atomic.Int64))
+	c, _ := released.LoadOrStore(addr, new(atomic.Int64))
 	return &source{v: format.Video{PixelFormat: pf, Width: w, Height: h, FrameRate: format.FPS(1000)}, pad: pad, released: c.(*atomic.Int64), bufs: map[uint64][]byte{}}, nil
 }
 

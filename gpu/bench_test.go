@@ -41,18 +41,6 @@ func BenchmarkConvert720p(b *testing.B) {
 				im.Release()
 			}
 		})
-		b.Run(pf.String()+"/gpu-upload", func(b *testing.B) {
-			u := gputest.Uploader(b)
-			b.SetBytes(int64(f.Video().Len()))
-			for b.Loop() {
-				f.Retain()
-				im, err := u.Upload(f)
-				if err != nil {
-					b.Fatal(err)
-				}
-				im.Release()
-			}
-		})
 		f.Release()
 	}
 }

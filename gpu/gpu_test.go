@@ -300,7 +300,7 @@ func TestErrors(t *testing.T) {
 	if _, err := u.Upload(g); !errors.Is(err, miniav.ErrClosed) {
 		t.Errorf("upload after Close: %v, want ErrClosed", err)
 	}
-	// Not tested here: a NewUploader that finds no adapter (ErrNotFound).
-	// A third wgpu instance in one process aborted inside wgpu-native
-	// (a Rust panic in its GL probe), so tests create two at most.
+	if _, err := gpu.NewUploader(context.Background(), append(gputest.Options(), gpu.WithAdapter("no such adapter"))...); !errors.Is(err, miniav.ErrNotFound) {
+		t.Errorf("missing adapter: %v, want ErrNotFound", err)
+	}
 }

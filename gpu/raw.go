@@ -7,7 +7,8 @@ package gpu
 // cannot afford. The symbols come from the libwgpu_native.a that
 // github.com/cogentcore/webgpu/wgpu links into the same binary; the handles
 // are read from that binding's objects (see handle), whose layout is fixed
-// by the exact version go.mod pins and checked by TestRawHandles.
+// by the exact version go.mod pins (every GPU test goes through them: a
+// wrong handle would crash or give wrong pixels).
 
 /*
 #include <stdint.h>
@@ -42,6 +43,28 @@ WGPUBool wgpuDevicePoll(WGPUDevice, WGPUBool, void const *);
 void wgpuBufferMapAsync(WGPUBuffer, uint32_t, size_t, size_t, miniavMapCallback, void *);
 void const *wgpuBufferGetConstMappedRange(WGPUBuffer, size_t, size_t);
 void wgpuBufferUnmap(WGPUBuffer);
+
+typedef struct { const void *next; uint32_t sType; } miniavChained;
+typedef struct {
+	miniavChained chain;
+	uint32_t backends, flags, dx12ShaderCompiler, gles3MinorVersion;
+	const char *dxilPath, *dxcPath;
+} miniavInstanceExtras;
+typedef struct { const void *nextInChain; } miniavInstanceDescriptor;
+void *wgpuCreateInstance(miniavInstanceDescriptor const *);
+
+// miniav_instance creates an instance for the given backends with every
+// other field of the extras zeroed (wgpu-native's defaults). The binding's
+// CreateInstance leaves flags and gles3MinorVersion uninitialised, and a
+// garbage gles3MinorVersion aborts the process inside wgpu-native.
+static void *miniav_instance(uint32_t backends) {
+	miniavInstanceExtras ex;
+	memset(&ex, 0, sizeof ex);
+	ex.chain.sType = 0x00030006; // WGPUSType_InstanceExtras
+	ex.backends = backends;
+	miniavInstanceDescriptor d = {&ex};
+	return wgpuCreateInstance(&d);
+}
 
 static void miniav_write(void *q, void *b, uint64_t off, void *data, size_t n) {
 	wgpuQueueWriteBuffer((WGPUQueue)q, (WGPUBuffer)b, off, data, n);
@@ -92,6 +115,8 @@ import "C"
 import (
 	"fmt"
 	"unsafe"
+
+	"github.com/cogentcore/webgpu/wgpu"
 )
 
 // twoRefs is the layout of the binding's Buffer and Queue: the device's
@@ -110,6 +135,16 @@ func rawWrite(q, buf unsafe.Pointer, off int, data []byte) {
 		return
 	}
 	C.miniav_write(q, buf, C.uint64_t(off), unsafe.Pointer(unsafe.SliceData(data)), C.size_t(len(data)))
+}
+
+// newInstance creates a wgpu instance for backends, wrapped as the
+// binding's *wgpu.Instance (whose only field is the handle).
+func newInstance(backends wgpu.InstanceBackend) (*wgpu.Instance, error) {
+	ref := C.miniav_instance(C.uint32_t(backends))
+	if ref == nil {
+		return nil, fmt.Errorf("gpu: wgpuCreateInstance failed")
+	}
+	return (*wgpu.Instance)(unsafe.Pointer(&oneRef{ref: ref})), nil
 }
 
 func rawDispatch(dev, q, pipe, bind unsafe.Pointer, gx, gy int) {

@@ -113,7 +113,10 @@ func NewUploader(ctx context.Context, opts ...Option) (*Uploader, error) {
 		backends = wgpu.InstanceBackendVulkan
 	}
 	u := &Uploader{pools: map[imageKey][]*Image{}}
-	u.inst = wgpu.CreateInstance(&wgpu.InstanceDescriptor{Backends: backends})
+	var err error
+	if u.inst, err = newInstance(backends); err != nil {
+		return nil, err
+	}
 	rank := func(t wgpu.AdapterType) int {
 		switch t {
 		case wgpu.AdapterTypeDiscreteGPU:
@@ -146,7 +149,6 @@ func NewUploader(ctx context.Context, opts ...Option) (*Uploader, error) {
 		u.inst.Release()
 		return nil, fmt.Errorf("gpu: no WebGPU adapter matching %q (found %q): %w", c.adapter, seen, miniav.ErrNotFound)
 	}
-	var err error
 	if u.dev, err = u.adapter.RequestDevice(nil); err != nil {
 		u.release()
 		return nil, fmt.Errorf("gpu: opening a device on %v: %w", u.info, err)
@@ -259,6 +261,7 @@ type Image struct {
 // (one little-endian u32 per pixel: R | G<<8 | B<<16 | A<<24).
 func (im *Image) Buffer() *wgpu.Buffer { return im.out }
 
+// destroy frees im's GPU objects.
 func (im *Image) destroy() {
 	im.bind.Release()
 	for _, b := range []*wgpu.Buffer{im.src, im.params, im.out, im.staging} {

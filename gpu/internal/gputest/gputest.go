@@ -34,11 +34,10 @@ var (
 	sharedErr  error
 )
 
-// Uploader returns the test binary's shared Uploader (see Options). With no
-// adapter it skips outside CI and fails with CI=true. It is shared because
-// wgpu-native v0.23's instance creation aborted (a GL probe panicking in
-// Rust) the third time a process created an instance; it is never
-// closed: wgpu leaves no goroutines, and the process ends.
+// Uploader returns the test binary's shared Uploader (see Options), made
+// once so the tests do not each pay for a device. With no adapter it skips
+// outside CI and fails with CI=true. It is never closed: wgpu leaves no
+// goroutines, and the process ends.
 func Uploader(t testing.TB) *gpu.Uploader {
 	t.Helper()
 	sharedOnce.Do(func() { shared, sharedErr = gpu.NewUploader(context.Background(), Options()...) })

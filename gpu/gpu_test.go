@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"strings"
 	"testing"
 
 	"github.com/miniav-go/miniav"
@@ -134,7 +135,14 @@ func convertOne(t *testing.T, cs gpu.ColorSpace, y, u, v byte) []byte {
 // read-back RGBA equals the CPU reference byte for byte (and the core's
 // ToRGBA for BT.601 limited).
 func TestConvertMatchesCPU(t *testing.T) {
-	u := gputest.Uploader(t)
+	for _, u := range gputest.Uploaders(t) {
+		t.Run(modeName(u), func(t *testing.T) { convertMatchesCPU(t, u) })
+	}
+}
+
+func modeName(u *gpu.Uploader) string { return strings.Fields(u.Mode().String())[0] }
+
+func convertMatchesCPU(t *testing.T, u *gpu.Uploader) {
 	const w, h = 70, 46
 	got := make([]byte, 4*w*h)
 	want := make([]byte, 4*w*h)
@@ -177,7 +185,12 @@ func TestConvertMatchesCPU(t *testing.T) {
 // testsrc frames in every format it delivers: GPU equals the core's ToRGBA
 // on every frame, and the bar colours come out where BarAt says.
 func TestTestsrc(t *testing.T) {
-	u := gputest.Uploader(t)
+	for _, u := range gputest.Uploaders(t) {
+		t.Run(modeName(u), func(t *testing.T) { testsrcFrames(t, u) })
+	}
+}
+
+func testsrcFrames(t *testing.T, u *gpu.Uploader) {
 	const w, h = 320, 240
 	got := make([]byte, 4*w*h)
 	for _, pf := range []format.PixelFormat{format.I420, format.NV12, format.YUYV, format.UYVY, format.RGBA,
@@ -208,7 +221,12 @@ func TestTestsrc(t *testing.T) {
 // copy by then: the source overwrites the memory on release, and the
 // conversion still equals the original frame's.
 func TestSourceOverwrittenAfterUpload(t *testing.T) {
-	u := gputest.Uploader(t)
+	for _, u := range gputest.Uploaders(t) {
+		t.Run(modeName(u), func(t *testing.T) { sourceOverwritten(t, u) })
+	}
+}
+
+func sourceOverwritten(t *testing.T, u *gpu.Uploader) {
 	const w, h = 64, 48
 	addr := gputest.Addr(format.NV12, w, h, 8)
 	s := open(t, addr)
@@ -255,7 +273,12 @@ func TestSourceOverwrittenAfterUpload(t *testing.T) {
 
 // Steady state: upload, convert and release allocate nothing on the Go heap.
 func TestUploadAllocs(t *testing.T) {
-	u := gputest.Uploader(t)
+	for _, u := range gputest.Uploaders(t) {
+		t.Run(modeName(u), func(t *testing.T) { uploadAllocs(t, u) })
+	}
+}
+
+func uploadAllocs(t *testing.T, u *gpu.Uploader) {
 	for _, pf := range []format.PixelFormat{format.NV12, format.I420, format.YUYV, format.BGRX} {
 		s := open(t, gputest.Addr(pf, 128, 72, 3))
 		f := next(t, s)
@@ -302,5 +325,20 @@ func TestErrors(t *testing.T) {
 	}
 	if _, err := gpu.NewUploader(context.Background(), append(gputest.Options(), gpu.WithAdapter("no such adapter"))...); !errors.Is(err, miniav.ErrNotFound) {
 		t.Errorf("missing adapter: %v, want ErrNotFound", err)
+	}
+}
+
+// The mode asked for is the mode used; the default is the best the
+// adapter has (mapped where wgpu-native offers mappable storage buffers).
+func TestModes(t *testing.T) {
+	us := gputest.Uploaders(t)
+	for _, u := range us {
+		t.Logf("%v: %v", u.Adapter(), u.Mode())
+	}
+	if len(us) == 2 && (us[0].Mode() != gpu.ModeMapped || us[1].Mode() != gpu.ModeWriteBuffer) {
+		t.Errorf("modes %v and %v, want mapped and write-buffer", us[0].Mode(), us[1].Mode())
+	}
+	if gputest.Uploader(t).Adapter().Type == "cpu" && us[0].Mode() != gpu.ModeMapped {
+		t.Errorf("lavapipe has mappable storage buffers, but the default mode is %v", us[0].Mode())
 	}
 }

@@ -109,6 +109,22 @@ static int miniav_read(void *dev, void *q, void *src, void *staging, size_t n, v
 	wgpuBufferUnmap((WGPUBuffer)staging);
 	return 0;
 }
+
+void *wgpuBufferGetMappedRange(WGPUBuffer, size_t, size_t);
+
+// miniav_map_write maps n bytes of buf for writing, waiting until the GPU
+// is done with it, and returns the mapping, or NULL.
+static void *miniav_map_write(void *dev, void *buf, size_t n) {
+	int status = -1;
+	wgpuBufferMapAsync((WGPUBuffer)buf, 2, 0, n, map_done, &status); // WGPUMapMode_Write
+	wgpuDevicePoll((WGPUDevice)dev, 1, NULL);
+	if (status != 0) {
+		return NULL;
+	}
+	return wgpuBufferGetMappedRange((WGPUBuffer)buf, 0, n);
+}
+
+static void miniav_unmap(void *buf) { wgpuBufferUnmap((WGPUBuffer)buf); }
 */
 import "C"
 
@@ -157,3 +173,15 @@ func rawRead(dev, q, src, staging unsafe.Pointer, dst []byte) error {
 	}
 	return nil
 }
+
+// rawMapWrite maps the first n bytes of buf for writing (see
+// miniav_map_write); the slice is C memory, valid until rawUnmap.
+func rawMapWrite(dev, buf unsafe.Pointer, n int) ([]byte, error) {
+	p := C.miniav_map_write(dev, buf, C.size_t(n))
+	if p == nil {
+		return nil, fmt.Errorf("gpu: mapping the upload buffer for writing failed")
+	}
+	return unsafe.Slice((*byte)(p), n), nil
+}
+
+func rawUnmap(buf unsafe.Pointer) { C.miniav_unmap(buf) }

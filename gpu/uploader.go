@@ -16,8 +16,12 @@
 // over a frame's memory when the frame is released, and the converted
 // result still equals the original frame's.
 //
-// The zero-copy rungs (DMA-BUF import, VK_EXT_external_memory_host) are not
-// implemented: Mode reports the path in use.
+// Where the adapter has wgpu-native's MappablePrimaryBuffers (unified
+// memory, and lavapipe), the planes are instead copied straight into the
+// mapped storage buffer the shader reads (ModeMapped; the mapping waits
+// for the GPU to finish with the buffer), and the frame is released after
+// that copy. The zero-copy rungs (DMA-BUF import, VK_EXT_external_memory_host)
+// are not implemented: Mode reports the path in use.
 package gpu
 
 import (
@@ -41,11 +45,18 @@ const (
 	// ModeWriteBuffer: one CPU copy into wgpu's staging memory per plane
 	// (Queue.WriteBuffer), then one device copy.
 	ModeWriteBuffer Mode = iota + 1
+	// ModeMapped: the planes are copied straight into a mapped storage
+	// buffer the shader reads (wgpu-native's MappablePrimaryBuffers, on
+	// unified-memory and CPU adapters): one CPU copy, no device copy.
+	ModeMapped
 )
 
 func (m Mode) String() string {
-	if m == ModeWriteBuffer {
+	switch m {
+	case ModeWriteBuffer:
 		return "write-buffer (CPU copy into wgpu staging, then device copy)"
+	case ModeMapped:
+		return "mapped (one CPU copy into a mapped storage buffer, no device copy)"
 	}
 	return fmt.Sprintf("Mode(%d)", uint8(m))
 }
@@ -63,6 +74,7 @@ func (a Adapter) String() string { return a.Name + " (" + a.Type + ", " + a.Back
 type config struct {
 	vulkan  bool
 	adapter string
+	mode    Mode
 }
 
 // Option configures NewUploader.
@@ -76,6 +88,12 @@ func WithVulkan() Option { return func(c *config) { c.vulkan = true } }
 // name (case-insensitive), e.g. "llvmpipe" for Mesa's lavapipe.
 func WithAdapter(name string) Option { return func(c *config) { c.adapter = strings.ToLower(name) } }
 
+// WithMode forces an upload path instead of the best one the adapter
+// offers (ModeMapped where it has MappablePrimaryBuffers, else
+// ModeWriteBuffer). A path the adapter lacks makes NewUploader fail with
+// an error matching miniav.ErrNotSupported.
+func WithMode(m Mode) Option { return func(c *config) { c.mode = m } }
+
 // Uploader owns a WebGPU device, the conversion pipeline, and pools of GPU
 // buffers per frame layout. Its methods are safe for concurrent use; GPU
 // work is serialised.
@@ -88,6 +106,7 @@ type Uploader struct {
 	pipe     *wgpu.ComputePipeline
 	bgl      *wgpu.BindGroupLayout
 	info     Adapter
+	mode     Mode
 	pools    map[imageKey][]*Image
 	all      []*Image
 	closed   bool
@@ -149,7 +168,22 @@ func NewUploader(ctx context.Context, opts ...Option) (*Uploader, error) {
 		u.inst.Release()
 		return nil, fmt.Errorf("gpu: no WebGPU adapter matching %q (found %q): %w", c.adapter, seen, miniav.ErrNotFound)
 	}
-	if u.dev, err = u.adapter.RequestDevice(nil); err != nil {
+	var features []wgpu.FeatureName
+	mappable := u.adapter.HasFeature(wgpu.NativeFeatureMappablePrimaryBuffers)
+	switch {
+	case c.mode == ModeMapped && !mappable:
+		u.release()
+		return nil, fmt.Errorf("gpu: %v has no mappable storage buffers: %w", u.info, miniav.ErrNotSupported)
+	case c.mode == 0 && mappable, c.mode == ModeMapped:
+		u.mode = ModeMapped
+		features = append(features, wgpu.NativeFeatureMappablePrimaryBuffers)
+	case c.mode == 0, c.mode == ModeWriteBuffer:
+		u.mode = ModeWriteBuffer
+	default:
+		u.release()
+		return nil, fmt.Errorf("gpu: upload mode %v: %w", c.mode, miniav.ErrInvalid)
+	}
+	if u.dev, err = u.adapter.RequestDevice(&wgpu.DeviceDescriptor{RequiredFeatures: features}); err != nil {
 		u.release()
 		return nil, fmt.Errorf("gpu: opening a device on %v: %w", u.info, err)
 	}
@@ -173,7 +207,7 @@ func NewUploader(ctx context.Context, opts ...Option) (*Uploader, error) {
 func (u *Uploader) Adapter() Adapter { return u.info }
 
 // Mode reports the upload path in use.
-func (u *Uploader) Mode() Mode { return ModeWriteBuffer }
+func (u *Uploader) Mode() Mode { return u.mode }
 
 // Device is the uploader's WebGPU device, for the caller's own pipelines on
 // the converted images. It stays the uploader's: do not release it.
@@ -241,6 +275,7 @@ type Image struct {
 	Width, Height int
 	Format        format.PixelFormat
 	off           [3]int
+	size          int // of src
 	src, params   *wgpu.Buffer
 	out, staging  *wgpu.Buffer
 	bind          *wgpu.BindGroup
@@ -297,6 +332,19 @@ func (u *Uploader) Upload(f miniav.Frame) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	if u.mode == ModeMapped {
+		m, err := rawMapWrite(u.devRef, im.srcRef, im.size)
+		if err != nil {
+			u.put(im)
+			return nil, err
+		}
+		for i := range v.NumPlanes() {
+			copy(m[im.off[i]:], v.Plane(i))
+		}
+		rawUnmap(im.srcRef)
+		im.held, im.converted = true, false
+		return im, nil
+	}
 	for i := range v.NumPlanes() {
 		p := v.Plane(i)
 		n := len(p) &^ 3
@@ -325,6 +373,12 @@ func (u *Uploader) get(k imageKey, l layout) (*Image, error) {
 		im.off[i] = size
 		size += (n + 3) &^ 3
 	}
+	size = max(size, 4)
+	im.size = size
+	srcUsage := wgpu.BufferUsageStorage | wgpu.BufferUsageCopyDst
+	if u.mode == ModeMapped {
+		srcUsage = wgpu.BufferUsageStorage | wgpu.BufferUsageMapWrite
+	}
 	outSize := uint64(4 * k.w * k.h)
 	var err error
 	mk := func(size uint64, usage wgpu.BufferUsage) *wgpu.Buffer {
@@ -335,7 +389,7 @@ func (u *Uploader) get(k imageKey, l layout) (*Image, error) {
 		b, err = u.dev.CreateBuffer(&wgpu.BufferDescriptor{Size: size, Usage: usage})
 		return b
 	}
-	im.src = mk(uint64(max(size, 4)), wgpu.BufferUsageStorage|wgpu.BufferUsageCopyDst)
+	im.src = mk(uint64(size), srcUsage)
 	im.params = mk(paramsBytes, wgpu.BufferUsageUniform|wgpu.BufferUsageCopyDst)
 	im.out = mk(outSize, wgpu.BufferUsageStorage|wgpu.BufferUsageCopySrc)
 	im.staging = mk(outSize, wgpu.BufferUsageMapRead|wgpu.BufferUsageCopyDst)
@@ -424,8 +478,13 @@ func (im *Image) Release() error {
 		return fmt.Errorf("gpu: image released twice: %w", miniav.ErrReleased)
 	}
 	im.held = false
+	u.put(im)
+	return nil
+}
+
+// put gives im back to its pool. u.mu is held.
+func (u *Uploader) put(im *Image) {
 	if !u.closed {
 		u.pools[im.key] = append(u.pools[im.key], im)
 	}
-	return nil
 }

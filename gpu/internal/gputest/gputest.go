@@ -32,7 +32,28 @@ var (
 	sharedOnce sync.Once
 	shared     *gpu.Uploader
 	sharedErr  error
+	writeOnce  sync.Once
+	writeU     *gpu.Uploader
+	writeErr   error
 )
+
+// Uploaders returns the shared Uploader on the best path the adapter offers
+// and a shared one forced to ModeWriteBuffer (just the first where that is
+// the best path), so tests cover every path the adapter has.
+func Uploaders(t testing.TB) []*gpu.Uploader {
+	t.Helper()
+	u := Uploader(t)
+	if u.Mode() == gpu.ModeWriteBuffer {
+		return []*gpu.Uploader{u}
+	}
+	writeOnce.Do(func() {
+		writeU, writeErr = gpu.NewUploader(context.Background(), append(Options(), gpu.WithMode(gpu.ModeWriteBuffer))...)
+	})
+	if writeErr != nil {
+		t.Fatal(writeErr)
+	}
+	return []*gpu.Uploader{u, writeU}
+}
 
 // Uploader returns the test binary's shared Uploader (see Options), made
 // once so the tests do not each pay for a device. With no adapter it skips

@@ -143,10 +143,18 @@ func TestConvertMatchesCPU(t *testing.T) {
 func modeName(u *gpu.Uploader) string { return strings.Fields(u.Mode().String())[0] }
 
 func convertMatchesCPU(t *testing.T, u *gpu.Uploader) {
-	const w, h = 70, 46
+	for _, sz := range [][2]int{{70, 46}, {33, 21}} {
+		convertSize(t, u, sz[0], sz[1])
+	}
+}
+
+func convertSize(t *testing.T, u *gpu.Uploader, w, h int) {
 	got := make([]byte, 4*w*h)
 	want := make([]byte, 4*w*h)
 	for _, pf := range allFormats {
+		if w%2 == 1 && (pf == format.YUYV || pf == format.UYVY) {
+			continue // a packed 4:2:2 row has an even number of pixels
+		}
 		for _, pad := range []int{0, 13} {
 			s := open(t, gputest.Addr(pf, w, h, pad))
 			for _, cs := range spaces {
@@ -170,11 +178,11 @@ func convertMatchesCPU(t *testing.T, u *gpu.Uploader) {
 				}
 				im.Release()
 				if d := diff(got, want); d != "" {
-					t.Errorf("%v pad %d %v: GPU vs CPU reference: %s", pf, pad, cs, d)
+					t.Errorf("%dx%d %v pad %d %v: GPU vs CPU reference: %s", w, h, pf, pad, cs, d)
 				}
 				if core != nil {
 					if d := diff(got, core); d != "" {
-						t.Errorf("%v pad %d: GPU vs core ToRGBA: %s", pf, pad, d)
+						t.Errorf("%dx%d %v pad %d: GPU vs core ToRGBA: %s", w, h, pf, pad, d)
 					}
 				}
 			}

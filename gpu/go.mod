@@ -6,6 +6,7 @@ replace github.com/miniav-go/miniav => ../
 
 require (
 	github.com/cogentcore/webgpu v0.23.0
+	github.com/jezek/xgb v1.1.1
 	github.com/miniav-go/miniav v0.0.0
 	go.uber.org/goleak v1.3.0
 )

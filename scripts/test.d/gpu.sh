@@ -3,7 +3,8 @@
 # cgo): vet, then its tests with -race on Mesa's lavapipe (Vulkan on the
 # CPU; mesa-vulkan-drivers and libvulkan1 come from install-deps.sh). The
 # loader is pointed at lavapipe's ICD only, and with CI=true the tests fail
-# if no llvmpipe adapter is found instead of skipping.
+# if no llvmpipe adapter is found instead of skipping. TestX11Frames starts
+# its own Xvfb.
 set -euo pipefail
 cd "$(dirname "$0")/../../gpu"
 export PATH=$PATH:/usr/local/go/bin

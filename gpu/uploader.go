@@ -89,8 +89,8 @@ func WithVulkan() Option { return func(c *config) { c.vulkan = true } }
 func WithAdapter(name string) Option { return func(c *config) { c.adapter = strings.ToLower(name) } }
 
 // WithMode forces an upload path instead of the best one the adapter
-// offers (ModeMapped where it has MappablePrimaryBuffers, else
-// ModeWriteBuffer). A path the adapter lacks makes NewUploader fail with
+// offers (ModeMapped on integrated and CPU adapters with wgpu-native's
+// MappablePrimaryBuffers, else ModeWriteBuffer). A path the adapter lacks makes NewUploader fail with
 // an error matching miniav.ErrNotSupported.
 func WithMode(m Mode) Option { return func(c *config) { c.mode = m } }
 
@@ -174,7 +174,10 @@ func NewUploader(ctx context.Context, opts ...Option) (*Uploader, error) {
 	case c.mode == ModeMapped && !mappable:
 		u.release()
 		return nil, fmt.Errorf("gpu: %v has no mappable storage buffers: %w", u.info, miniav.ErrNotSupported)
-	case c.mode == 0 && mappable, c.mode == ModeMapped:
+	case c.mode == 0 && mappable && best > 0, c.mode == ModeMapped:
+		// By default only where host memory is the GPU's (integrated and
+		// CPU adapters): on a discrete GPU a mappable storage buffer lives
+		// in host memory and every shader read crosses the bus.
 		u.mode = ModeMapped
 		features = append(features, wgpu.NativeFeatureMappablePrimaryBuffers)
 	case c.mode == 0, c.mode == ModeWriteBuffer:

@@ -19,6 +19,7 @@ pkgs=(
 	ffmpeg                                # the command's pipe tests: ffprobe and ffmpeg read "miniav capture -o -"
 	libvpx-dev iproute2                   # publish/: VP8 through libvpx (cgo); ip for its loopback-only network namespace
 	wine wine64                           # the Windows build's tests, run under Wine (scripts/test.d/wine.sh)
+	mesa-vulkan-drivers libvulkan1        # gpu/: Mesa's lavapipe (Vulkan on the CPU) and the Vulkan loader wgpu-native dlopens
 )
 pkgs+=("$@")
 

@@ -1,0 +1,84 @@
+package gpu_test
+
+import (
+	"image"
+	"testing"
+
+	"github.com/jezek/xgb"
+	"github.com/jezek/xgb/xproto"
+
+	"github.com/miniav-go/miniav"
+	_ "github.com/miniav-go/miniav/backend/x11"
+	"github.com/miniav-go/miniav/gpu"
+	"github.com/miniav-go/miniav/gpu/internal/gputest"
+	"github.com/miniav-go/miniav/internal/xvfb"
+)
+
+// paint fills rectangles of the root window of display with colours.
+func paint(t *testing.T, display string) {
+	c, err := xgb.NewConnDisplay(display)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	root := xproto.Drawable(xproto.Setup(c).DefaultScreen(c).Root)
+	for i, rgb := range []uint32{0x404040, 0x112233, 0xff8000, 0x20e0a0, 0xc01060} {
+		gc, err := xproto.NewGcontextId(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := xproto.CreateGCChecked(c, gc, root, xproto.GcForeground, []uint32{rgb}).Check(); err != nil {
+			t.Fatal(err)
+		}
+		r := xproto.Rectangle{X: int16(37 * i), Y: int16(23 * i), Width: uint16(400 - 60*i), Height: uint16(300 - 40*i)}
+		if err := xproto.PolyFillRectangleChecked(c, root, gc, []xproto.Rectangle{r}).Check(); err != nil {
+			t.Fatal(err)
+		}
+		xproto.FreeGC(c, gc)
+	}
+}
+
+// Frames of the real X11 backend (Xvfb, coloured rectangles on the root
+// window) through every upload path: the GPU conversion equals the core's
+// ToRGBA on every frame, and the content is not uniform (so the comparison
+// means something).
+func TestX11Frames(t *testing.T) {
+	us := gputest.Uploaders(t)
+	x := xvfb.Start(t)
+	paint(t, x.Display)
+	for _, shm := range []string{"", "?shm=0"} {
+		s := open(t, "x11:"+x.Display+shm, miniav.WithRegion(image.Rect(3, 5, 3+301, 5+199)))
+		for _, u := range us {
+			for range 3 {
+				f := next(t, s)
+				v := f.Video()
+				want := coreRGBA(t, f)
+				got := make([]byte, len(want))
+				if v.Stride(0) != 4*v.Width {
+					t.Logf("x11%s: stride %d for %d pixels", shm, v.Stride(0), v.Width)
+				}
+				im, err := u.Upload(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := u.Convert(im, gpu.BT601Limited); err != nil {
+					t.Fatal(err)
+				}
+				if err := u.Read(im, got); err != nil {
+					t.Fatal(err)
+				}
+				im.Release()
+				if d := diff(got, want); d != "" {
+					t.Errorf("x11%s %v: %s", shm, u.Mode(), d)
+				}
+				levels := map[byte]bool{}
+				for i := 0; i < len(got); i += 4 {
+					levels[got[i]] = true
+				}
+				if len(levels) < 5 {
+					t.Errorf("x11%s: uniform frame (levels %v): nothing was compared", shm, levels)
+				}
+			}
+		}
+	}
+}

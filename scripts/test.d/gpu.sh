@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The gpu module (its own go.mod: wgpu-native through cogentcore/webgpu,
+# cgo): vet, then its tests with -race on Mesa's lavapipe (Vulkan on the
+# CPU; mesa-vulkan-drivers and libvulkan1 come from install-deps.sh). The
+# loader is pointed at lavapipe's ICD only, and with CI=true the tests fail
+# if no llvmpipe adapter is found instead of skipping. TestX11Frames starts
+# its own Xvfb.
+set -euo pipefail
+cd "$(dirname "$0")/../../gpu"
+export PATH=$PATH:/usr/local/go/bin
+
+icd=$(ls /usr/share/vulkan/icd.d/lvp_icd.*.json 2>/dev/null | head -n1 || true)
+if [ -z "$icd" ]; then
+	[ "${CI:-}" = true ] && { echo "gpu: no lavapipe ICD (mesa-vulkan-drivers)"; exit 1; }
+	echo "gpu: skipping, no lavapipe ICD (mesa-vulkan-drivers)"; exit 0
+fi
+export VK_ICD_FILENAMES=$icd
+# wgpu's Vulkan loader warns without it; a private one keeps the log clean.
+export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
+chmod 700 "$XDG_RUNTIME_DIR"
+go mod download
+go vet ./...
+go test -race -count=1 -timeout 10m ./...

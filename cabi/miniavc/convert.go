@@ -141,17 +141,19 @@ func list(kinds ...devices.Kind) ([]devices.Device, error) {
 	return ds, nil
 }
 
-// lookup returns device id of one of the kinds.
+// lookup returns device id of one of the kinds, its ID as given.
 func lookup(id *C.char, kinds ...devices.Kind) (devices.Device, error) {
 	if id == nil {
 		return devices.Device{}, fmt.Errorf("device id is NULL: %w", miniav.ErrInvalid)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), listTimeout)
 	defer cancel()
-	d, err := devices.Lookup(ctx, C.GoString(id))
+	s := C.GoString(id)
+	d, err := devices.Lookup(ctx, s)
 	if err != nil {
 		return d, err
 	}
+	d.ID = s // with its parameters ("?param"), which Lookup ignores
 	if !slices.Contains(kinds, d.Kind) {
 		return d, fmt.Errorf("device %s is a %s, not a %v: %w", d.ID, d.Kind, kinds, miniav.ErrNotFound)
 	}

@@ -149,11 +149,7 @@ func MiniAV_Audio_ConfigureFlat(h C.MiniAVAudioContextHandle, sf C.int, rate, ch
 
 //export MiniAV_Audio_StartCapture
 func MiniAV_Audio_StartCapture(h C.MiniAVAudioContextHandle, cb C.MiniAVBufferCallback, ud unsafe.Pointer) C.MiniAVResultCode {
-	c, code := getContext(modAudio, unsafe.Pointer(h), "MiniAV_Audio_StartCapture")
-	if c == nil {
-		return code
-	}
-	return c.start(cb, ud, "MiniAV_Audio_StartCapture")
+	return startCapture(modAudio, unsafe.Pointer(h), cb, ud, "MiniAV_Audio_StartCapture")
 }
 
 //export MiniAV_Audio_StopCapture

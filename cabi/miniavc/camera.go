@@ -117,11 +117,7 @@ func MiniAV_Camera_Configure(h C.MiniAVCameraContextHandle, id *C.char, fmtp uns
 
 //export MiniAV_Camera_StartCapture
 func MiniAV_Camera_StartCapture(h C.MiniAVCameraContextHandle, cb C.MiniAVBufferCallback, ud unsafe.Pointer) C.MiniAVResultCode {
-	c, code := getContext(modCamera, unsafe.Pointer(h), "MiniAV_Camera_StartCapture")
-	if c == nil {
-		return code
-	}
-	return c.start(cb, ud, "MiniAV_Camera_StartCapture")
+	return startCapture(modCamera, unsafe.Pointer(h), cb, ud, "MiniAV_Camera_StartCapture")
 }
 
 //export MiniAV_Camera_StopCapture

@@ -260,6 +260,15 @@ func (c *capCtx) stop() bool {
 	return !ended
 }
 
+// startCapture is every StartCapture.
+func startCapture(m module, h unsafe.Pointer, cb C.MiniAVBufferCallback, ud unsafe.Pointer, fn string) C.MiniAVResultCode {
+	c, code := getContext(m, h, fn)
+	if c == nil {
+		return code
+	}
+	return c.start(cb, ud, fn)
+}
+
 // stopCapture is every StopCapture.
 func stopCapture(m module, h unsafe.Pointer, fn string) C.MiniAVResultCode {
 	c, code := getContext(m, h, fn)

@@ -63,11 +63,7 @@ func MiniAV_Loopback_Configure(h C.MiniAVLoopbackContextHandle, id *C.char, ai *
 
 //export MiniAV_Loopback_StartCapture
 func MiniAV_Loopback_StartCapture(h C.MiniAVLoopbackContextHandle, cb C.MiniAVBufferCallback, ud unsafe.Pointer) C.MiniAVResultCode {
-	c, code := getContext(modLoopback, unsafe.Pointer(h), "MiniAV_Loopback_StartCapture")
-	if c == nil {
-		return code
-	}
-	return c.start(cb, ud, "MiniAV_Loopback_StartCapture")
+	return startCapture(modLoopback, unsafe.Pointer(h), cb, ud, "MiniAV_Loopback_StartCapture")
 }
 
 //export MiniAV_Loopback_StopCapture

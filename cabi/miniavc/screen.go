@@ -133,11 +133,7 @@ func MiniAV_Screen_GetConfiguredFormats(h C.MiniAVScreenContextHandle, v *C.Mini
 
 //export MiniAV_Screen_StartCapture
 func MiniAV_Screen_StartCapture(h C.MiniAVScreenContextHandle, cb C.MiniAVBufferCallback, ud unsafe.Pointer) C.MiniAVResultCode {
-	c, code := getContext(modScreen, unsafe.Pointer(h), "MiniAV_Screen_StartCapture")
-	if c == nil {
-		return code
-	}
-	return c.start(cb, ud, "MiniAV_Screen_StartCapture")
+	return startCapture(modScreen, unsafe.Pointer(h), cb, ud, "MiniAV_Screen_StartCapture")
 }
 
 //export MiniAV_Screen_StopCapture

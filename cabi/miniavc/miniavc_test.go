@@ -164,21 +164,29 @@ func TestCClient(t *testing.T) {
 
 // TestCClientSanitized runs the same program built with
 // -fsanitize=address,undefined: an invalid read or write of the buffers
-// the library hands out (or of the lists it allocates) fails it.
+// the library hands out (or of the lists it allocates) fails it. A canary
+// build that reads one byte past a device list must be stopped by ASan.
 func TestCClientSanitized(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("AddressSanitizer with the Go runtime is checked on linux")
 	}
-	cmd := exec.Command(buildClient(t, "client-asan", "-O1", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
-		"-fno-sanitize-recover=all"))
-	// LeakSanitizer does not scan Go memory (see cabi/asan_test.go).
-	cmd.Env = append(os.Environ(), append(patternEnv(), "ASAN_OPTIONS=detect_leaks=0:halt_on_error=1",
-		"UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")...)
+	flags := []string{"-O1", "-fno-omit-frame-pointer", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"}
+	env := append(os.Environ(), append(patternEnv(), "ASAN_OPTIONS=detect_leaks=0:halt_on_error=1",
+		"UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")...) // LeakSanitizer does not scan Go memory
+	cmd := exec.Command(buildClient(t, "client-asan", flags...))
+	cmd.Env = env
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("sanitized C client: %v\n%s", err, out)
 	}
 	passed(t, string(out))
+
+	canary := exec.Command(buildClient(t, "client-asan-canary", append(flags, "-DMINIAVC_ASAN_CANARY")...))
+	canary.Env = env
+	out, err = canary.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "ERROR: AddressSanitizer: heap-buffer-overflow") {
+		t.Fatalf("the canary's read past the device list went unnoticed (%v):\n%s", err, out)
+	}
 }
 
 // TestCClientX11 captures a private Xvfb through the screen functions:
@@ -194,4 +202,18 @@ func TestCClientX11(t *testing.T) {
 	cmd := exec.Command(bin, "x11")
 	cmd.Env = append(os.Environ(), append(patternEnv(), "DISPLAY="+x.Display)...)
 	passed(t, run(t, cmd))
+}
+
+// TestPythonClient drives the library from Python's ctypes (standard
+// library only), as the original's users of other FFIs do.
+func TestPythonClient(t *testing.T) {
+	_, path := buildLib(t)
+	py := testenv.LookPath(t, "python3")
+	cmd := exec.Command(py, filepath.Join("testdata", "client.py"))
+	cmd.Env = append(os.Environ(), append(patternEnv(), "MINIAVC_LIB="+path)...)
+	out := run(t, cmd)
+	if !strings.Contains(out, "\nOK") {
+		t.Fatalf("Python client did not pass:\n%s", out)
+	}
+	t.Log(strings.TrimSpace(out))
 }

@@ -300,6 +300,11 @@ static void test_camera(void) {
 	if (i >= 0) {
 		CHECK(strcmp(devs[i].name, "Test pattern camera") == 0, "name %s", devs[i].name);
 	}
+#ifdef MINIAVC_ASAN_CANARY
+	/* One byte past the list the library allocated: AddressSanitizer must
+	 * stop here, or it is not watching the library's allocations. */
+	printf("canary %d\n", ((volatile char *)devs)[n * sizeof *devs]);
+#endif
 	RC(MiniAV_FreeDeviceList(devs, n), MINIAV_SUCCESS);
 	RC(MiniAV_Camera_EnumerateDevices(NULL, &n), MINIAV_ERROR_INVALID_ARG);
 

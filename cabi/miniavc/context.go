@@ -35,7 +35,10 @@ const (
 	modLoopback
 )
 
-var moduleNames = [...]string{"camera", "screen", "audio", "loopback"}
+var (
+	moduleNames = [...]string{"camera", "screen", "audio", "loopback"}
+	moduleAPI   = [...]string{"Camera", "Screen", "Audio", "Loopback"} // as in MiniAV_Camera_...
+)
 
 // contexts are the tables of the modules' contexts. Handles are small
 // integers (never Go pointers) with bases 2^20 apart, so a handle of one
@@ -101,7 +104,7 @@ func getContext(m module, h unsafe.Pointer, fn string) (*capCtx, C.MiniAVResultC
 // createContext is every CreateContext: it stores a new handle in *out.
 func createContext(m module, out *unsafe.Pointer) C.MiniAVResultCode {
 	if out == nil {
-		return failf(C.MINIAV_ERROR_INVALID_ARG, "MiniAV_%s_CreateContext: out is NULL", moduleNames[m])
+		return failf(C.MINIAV_ERROR_INVALID_ARG, "MiniAV_%s_CreateContext: out is NULL", moduleAPI[m])
 	}
 	*out = C.miniavc_ptr(C.uint64_t(newContext(m)))
 	return C.MINIAV_SUCCESS
@@ -110,17 +113,18 @@ func createContext(m module, out *unsafe.Pointer) C.MiniAVResultCode {
 // destroyContext stops capture and forgets h. Buffers still held stay
 // valid until released.
 func destroyContext(m module, h unsafe.Pointer) C.MiniAVResultCode {
-	c, code := getContext(m, h, "DestroyContext")
+	fn := "MiniAV_" + moduleAPI[m] + "_DestroyContext"
+	c, code := getContext(m, h, fn)
 	if c == nil {
 		return code
 	}
 	if _, open, _ := contexts[m].Remove(uint64(C.miniavc_handle(h))); !open {
-		return failf(C.MINIAV_ERROR_INVALID_HANDLE, "DestroyContext: context %p was destroyed", h)
+		return failf(C.MINIAV_ERROR_INVALID_HANDLE, "%s: context %p was destroyed", fn, h)
 	}
 	c.stop()
 	if n := c.outstanding.Load(); n > 0 {
 		logger.Warn(fmt.Sprintf("MiniAV_%s_DestroyContext: %d buffers not released yet (they stay valid until MiniAV_ReleaseBuffer)",
-			moduleNames[m], n))
+			moduleAPI[m], n))
 	}
 	return C.MINIAV_SUCCESS
 }

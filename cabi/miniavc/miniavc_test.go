@@ -12,9 +12,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miniav-go/miniav/backend/testsrc"
 	"github.com/miniav-go/miniav/internal/cshared"
+	"github.com/miniav-go/miniav/internal/pulse"
 	"github.com/miniav-go/miniav/internal/testenv"
 	"github.com/miniav-go/miniav/internal/xvfb"
 )
@@ -216,4 +218,28 @@ func TestPythonClient(t *testing.T) {
 		t.Fatalf("Python client did not pass:\n%s", out)
 	}
 	t.Log(strings.TrimSpace(out))
+}
+
+// TestCClientPulse captures a private PulseAudio playing a 1 kHz tone into
+// its default output and its microphone's sink: loopback (by ID and the
+// default) and microphone capture must hear the tone (zero crossings within
+// 2%), with frame_count and info.num_frames both set; screen capture with
+// capture_audio must deliver the loopback's audio and the video to one
+// callback.
+func TestCClientPulse(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the private PulseAudio runs on linux")
+	}
+	bin := buildClient(t, "client")
+	srv := pulse.StartT(t)
+	const freq = 1000
+	wav := pulse.ToneWAV(t, freq, pulse.Rate, 2, 30*time.Second, 0.5)
+	for _, sink := range []string{pulse.Sink, pulse.MicSink} {
+		if err := srv.Play(sink, wav); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(bin, "pulse", fmt.Sprint(freq))
+	cmd.Env = append(os.Environ(), append(patternEnv(), "PULSE_SERVER="+srv.Addr)...)
+	passed(t, run(t, cmd))
 }

@@ -6,7 +6,9 @@
  *
  * The environment carries the testsrc pattern (from package testsrc, so
  * the program holds no copy of it). With "x11" it captures the X display
- * of $DISPLAY (an Xvfb started by the test) instead of the test pattern.
+ * of $DISPLAY (an Xvfb started by the test) instead of the test pattern;
+ * with "pulse HZ" it captures the private PulseAudio of $PULSE_SERVER, which
+ * plays a tone of HZ into its default output and its microphone.
  * It prints PASS, or FAIL lines and exits 1.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -285,6 +287,9 @@ static void on_log(MiniAVLogLevel level, const char *msg, void *ud) {
 	CHECK(ud == &logs, "log user_data %p", ud);
 	CHECK(level >= MINIAV_LOG_LEVEL_TRACE && level <= MINIAV_LOG_LEVEL_ERROR, "log level %d", level);
 	atomic_fetch_add(&logs, 1);
+	if (getenv("MINIAVC_PRINT_LOGS") != NULL) {
+		fprintf(stderr, "log %d: %s\n", level, msg);
+	}
 	if (strstr(msg, "nosuch:device") != NULL) {
 		atomic_fetch_add(&logs_with_id, 1);
 	}
@@ -697,6 +702,139 @@ static void test_device_change(void) {
 	RC(MiniAV_Audio_SetDeviceChangeCallback(NULL, NULL), MINIAV_SUCCESS);
 }
 
+/* With a private PulseAudio playing a tone into its default output and into
+ * the microphone's sink: loopback and microphone capture hear the tone, and
+ * screen capture with capture_audio delivers the loopback's audio buffers to
+ * the same callback as the video. */
+static struct {
+	atomic_int buffers, bad, video, audio;
+	atomic_int crossings, measured;
+	float peak, last; /* last: the last sample of the previous buffer */
+	MiniAVAudioFormat format;
+} tone;
+
+static void on_tone(const MiniAVBuffer *b, void *ud) {
+	(void)ud;
+	if (b->type == MINIAV_BUFFER_TYPE_VIDEO) {
+		atomic_fetch_add(&tone.video, 1);
+		MiniAV_ReleaseBuffer(b->internal_handle);
+		return;
+	}
+	atomic_fetch_add(&tone.audio, 1);
+	const MiniAVAudioInfo *in = &b->data.audio.info;
+	uint32_t frames = b->data.audio.frame_count;
+	int ok = b->type == MINIAV_BUFFER_TYPE_AUDIO && frames > 0 && in->num_frames == frames &&
+	         in->format == tone.format && in->channels == 2 && in->sample_rate == 48000 &&
+	         b->data_size_bytes == (size_t)frames * 2 * (in->format == MINIAV_AUDIO_FORMAT_F32 ? 4 : 2) &&
+	         b->data.audio.data != NULL;
+	if (!ok) {
+		atomic_fetch_add(&tone.bad, 1);
+		fprintf(stderr, "tone buffer: type %d frames %u/%u fmt %d %u Hz %u ch size %zu\n", b->type, frames,
+		        in->num_frames, in->format, in->sample_rate, in->channels, b->data_size_bytes);
+	} else if (atomic_fetch_add(&tone.buffers, 1) >= 20 && in->format == MINIAV_AUDIO_FORMAT_F32) {
+		/* past the start, where the tone may not be yet; crossings between
+		 * buffers count too */
+		const float *s = b->data.audio.data;
+		int c = 0;
+		for (uint32_t i = 0; i < frames; i++) {
+			c += (tone.last < 0) != (s[2 * i] < 0);
+			tone.last = s[2 * i];
+			tone.peak = fabsf(s[2 * i]) > tone.peak ? fabsf(s[2 * i]) : tone.peak;
+		}
+		atomic_fetch_add(&tone.crossings, c);
+		atomic_fetch_add(&tone.measured, (int)frames);
+	}
+	MiniAV_ReleaseBuffer(b->internal_handle);
+}
+
+static void reset_tone(void) {
+	atomic_store(&tone.buffers, 0), atomic_store(&tone.bad, 0), atomic_store(&tone.video, 0);
+	atomic_store(&tone.audio, 0), atomic_store(&tone.crossings, 0), atomic_store(&tone.measured, 0);
+	tone.peak = 0, tone.last = 0, tone.format = MINIAV_AUDIO_FORMAT_F32;
+}
+
+/* check_tone: freq Hz is 2*freq zero crossings a second. */
+static void check_tone(const char *what, int freq) {
+	int m = atomic_load(&tone.measured), c = atomic_load(&tone.crossings);
+	double want = 2.0 * freq * m / 48000;
+	CHECK(atomic_load(&tone.bad) == 0 && m >= 4800 && fabs(c - want) <= want * 0.02 + 4 && tone.peak > 0.1f,
+	      "%s: %d bad buffers, %d frames measured, %d zero crossings (want %.0f), peak %f", what, atomic_load(&tone.bad),
+	      m, c, want, tone.peak);
+	printf("%s: %d buffers, %d zero crossings in %d frames (%.0f expected), peak %.2f\n", what,
+	       atomic_load(&tone.buffers), c, m, want, tone.peak);
+}
+
+static void wait_measured(int frames) {
+	for (int i = 0; i < 500 && atomic_load(&tone.measured) < frames; i++) {
+		sleep_ms(10);
+	}
+}
+
+static void test_pulse(int freq) {
+	MiniAVDeviceInfo *devs = NULL;
+	uint32_t n = 0;
+	RC(MiniAV_Loopback_EnumerateTargets(MINIAV_LOOPBACK_TARGET_SYSTEM_AUDIO, &devs, &n), MINIAV_SUCCESS);
+	int found = -1;
+	for (uint32_t i = 0; i < n; i++) {
+		if (strstr(devs[i].device_id, "testsink.monitor") != NULL && strncmp(devs[i].device_id, "pulse:", 6) == 0) {
+			found = (int)i;
+		}
+	}
+	CHECK(found >= 0, "no pulse:...testsink.monitor among %u loopback targets", n);
+	char id[256] = "";
+	if (found >= 0) {
+		snprintf(id, sizeof id, "%s", devs[found].device_id);
+	}
+	MiniAV_FreeDeviceList(devs, n);
+
+	MiniAVAudioInfo want = {MINIAV_AUDIO_FORMAT_F32, 48000, 2, 480}, got;
+	MiniAVLoopbackContextHandle lc;
+	RC(MiniAV_Loopback_CreateContext(&lc), MINIAV_SUCCESS);
+	RC(MiniAV_Loopback_Configure(lc, id, &want), MINIAV_SUCCESS);
+	RC(MiniAV_Loopback_GetConfiguredFormat(lc, &got), MINIAV_SUCCESS);
+	CHECK(got.format == MINIAV_AUDIO_FORMAT_F32 && got.sample_rate == 48000 && got.channels == 2,
+	      "loopback format %d %u Hz %u ch", got.format, got.sample_rate, got.channels);
+	reset_tone();
+	RC(MiniAV_Loopback_StartCapture(lc, on_tone, NULL), MINIAV_SUCCESS);
+	wait_measured(24000);
+	RC(MiniAV_Loopback_StopCapture(lc), MINIAV_SUCCESS);
+	check_tone("loopback", freq);
+	RC(MiniAV_Loopback_Configure(lc, NULL, &want), MINIAV_SUCCESS); /* the default output's monitor */
+	RC(MiniAV_Loopback_DestroyContext(lc), MINIAV_SUCCESS);
+
+	MiniAVAudioContextHandle ac;
+	RC(MiniAV_Audio_CreateContext(&ac), MINIAV_SUCCESS);
+	RC(MiniAV_Audio_Configure(ac, NULL, &want), MINIAV_SUCCESS); /* the default microphone: testmic */
+	reset_tone();
+	RC(MiniAV_Audio_StartCapture(ac, on_tone, NULL), MINIAV_SUCCESS);
+	wait_measured(24000);
+	RC(MiniAV_Audio_StopCapture(ac), MINIAV_SUCCESS);
+	check_tone("microphone", freq);
+	RC(MiniAV_Audio_DestroyContext(ac), MINIAV_SUCCESS);
+
+	MiniAVScreenContextHandle sc;
+	RC(MiniAV_Screen_CreateContext(&sc), MINIAV_SUCCESS);
+	MiniAVVideoInfo v = {320, 180, MINIAV_PIXEL_FORMAT_BGRX32, 30, 1, MINIAV_OUTPUT_PREFERENCE_CPU};
+	RC(MiniAV_Screen_ConfigureDisplay(sc, "testsrc:screen", &v, true), MINIAV_SUCCESS);
+	MiniAVVideoInfo gv;
+	RC(MiniAV_Screen_GetConfiguredFormats(sc, &gv, &got), MINIAV_SUCCESS);
+	CHECK(got.sample_rate == 48000 && got.channels > 0 && got.format != MINIAV_AUDIO_FORMAT_UNKNOWN,
+	      "screen audio format %d %u Hz %u ch", got.format, got.sample_rate, got.channels);
+	reset_tone();
+	tone.format = got.format;
+	RC(MiniAV_Screen_StartCapture(sc, on_tone, NULL), MINIAV_SUCCESS);
+	for (int i = 0; i < 300 && (atomic_load(&tone.video) < 5 || atomic_load(&tone.audio) < 20); i++) {
+		sleep_ms(10);
+	}
+	RC(MiniAV_Screen_StopCapture(sc), MINIAV_SUCCESS);
+	CHECK(atomic_load(&tone.video) >= 5 && atomic_load(&tone.audio) >= 20 && atomic_load(&tone.bad) == 0,
+	      "screen with audio: %d video, %d audio buffers, %d bad", atomic_load(&tone.video), atomic_load(&tone.audio),
+	      atomic_load(&tone.bad));
+	printf("screen with audio: %d video and %d audio buffers on one callback\n", atomic_load(&tone.video),
+	       atomic_load(&tone.audio));
+	RC(MiniAV_Screen_DestroyContext(sc), MINIAV_SUCCESS);
+}
+
 int main(int argc, char **argv) {
 	load_bars("MINIAV_TEST_BARS", bars_yuv);
 	load_bars("MINIAV_TEST_RGB", bars_rgb);
@@ -706,6 +844,8 @@ int main(int argc, char **argv) {
 		char id[300];
 		snprintf(id, sizeof id, "x11:%s", getenv("DISPLAY"));
 		test_screen(id);
+	} else if (argc > 2 && strcmp(argv[1], "pulse") == 0) {
+		test_pulse(atoi(argv[2]));
 	} else {
 		test_common();
 		test_camera();

@@ -243,3 +243,49 @@ func TestCClientPulse(t *testing.T) {
 	cmd.Env = append(os.Environ(), append(patternEnv(), "PULSE_SERVER="+srv.Addr)...)
 	passed(t, run(t, cmd))
 }
+
+// TestCMake builds the library through miniav_c/CMakeLists.txt, the
+// replacement for the CMake folder MiniAV's Dart package builds, installs
+// it, and runs a program built against the installed headers and library.
+func TestCMake(t *testing.T) {
+	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
+		t.Skipf("the CMake project is driven on linux and darwin (GOOS=%s)", runtime.GOOS)
+	}
+	buildLib(t) // the Go build cache then holds every package
+	cmake := testenv.LookPath(t, "cmake")
+	gcc := testenv.LookPath(t, "gcc")
+	tmp := t.TempDir()
+	build, inst := filepath.Join(tmp, "build"), filepath.Join(tmp, "install")
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "PATH="+filepath.Join(runtime.GOROOT(), "bin")+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"GOEXPERIMENT=cgocheck2") // as lib.Build, so that the cache is shared
+	for _, args := range [][]string{
+		{"-S", "miniav_c", "-B", build, "-DMINIAV_SOURCE_DIR=" + root},
+		{"--build", build},
+		{"--install", build, "--prefix", inst},
+	} {
+		cmd := exec.Command(cmake, args...)
+		cmd.Env = env
+		run(t, cmd)
+	}
+	libdir := filepath.Join(inst, "lib")
+	if _, err := os.Stat(filepath.Join(libdir, cshared.Name("miniav_c"))); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(tmp, "version.c")
+	prog := "#include <stdio.h>\n#include \"miniav.h\"\nint main(void) {\n\tuint32_t a, b, c;\n" +
+		"\tif (MiniAV_GetVersion(&a, &b, &c) != MINIAV_SUCCESS) return 1;\n" +
+		"\tprintf(\"%u.%u.%u %s\\n\", a, b, c, MiniAV_GetVersionString());\n\treturn 0;\n}\n"
+	if err := os.WriteFile(src, []byte(prog), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(tmp, "version")
+	run(t, exec.Command(gcc, "-std=c11", "-Wall", "-Werror", "-I", filepath.Join(inst, "include"), src, "-L", libdir,
+		"-lminiav_c", "-Wl,-rpath,"+libdir, "-o", bin))
+	if out := run(t, exec.Command(bin)); !strings.HasPrefix(out, "0.7.0 0.7.0") {
+		t.Fatalf("version program printed %q", out)
+	}
+}

@@ -15,20 +15,23 @@ import (
 	"time"
 
 	"github.com/miniav-go/miniav/backend/testsrc"
+	"github.com/miniav-go/miniav/internal/cabitest"
 	"github.com/miniav-go/miniav/internal/cshared"
 	"github.com/miniav-go/miniav/internal/pulse"
 	"github.com/miniav-go/miniav/internal/testenv"
 	"github.com/miniav-go/miniav/internal/xvfb"
 )
 
-// The library the tests build: the documented drop-in, under its 0.7 name.
+// The library the tests build: the documented drop-in, under its 0.7 name,
+// with -tags miniav_cabitest, which adds the hot-plug test backend
+// (cabitest.go).
 var lib cshared.Lib
 
 func init() { atExit = append(atExit, lib.Remove) }
 
 func buildLib(t *testing.T) (dir, path string) {
 	t.Helper()
-	return lib.Build(t, ".", "miniav_c")
+	return lib.Build(t, ".", "miniav_c", "miniav_cabitest")
 }
 
 func run(t *testing.T, cmd *exec.Cmd) string {
@@ -126,6 +129,12 @@ func patternEnv() []string {
 	return []string{"MINIAV_TEST_BARS=" + strings.Join(yuv, " "), "MINIAV_TEST_RGB=" + strings.Join(rgb, " ")}
 }
 
+// hotplugEnv names the file through which the client plugs and unplugs
+// devices of the cabitest backend.
+func hotplugEnv(t *testing.T) string {
+	return cabitest.EnvVar + "=" + filepath.Join(t.TempDir(), "devices")
+}
+
 // buildClient compiles testdata/client.c against the headers and the
 // library, as a MiniAV program is built (-lminiav_c).
 func buildClient(t *testing.T, name string, extra ...string) string {
@@ -160,7 +169,7 @@ func passed(t *testing.T, out string) {
 // the screen, loopback and the unsupported modules.
 func TestCClient(t *testing.T) {
 	cmd := exec.Command(buildClient(t, "client"))
-	cmd.Env = append(os.Environ(), patternEnv()...)
+	cmd.Env = append(os.Environ(), append(patternEnv(), hotplugEnv(t))...)
 	passed(t, run(t, cmd))
 }
 
@@ -173,7 +182,7 @@ func TestCClientSanitized(t *testing.T) {
 		t.Skip("AddressSanitizer with the Go runtime is checked on linux")
 	}
 	flags := []string{"-O1", "-fno-omit-frame-pointer", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"}
-	env := append(os.Environ(), append(patternEnv(), "ASAN_OPTIONS=detect_leaks=0:halt_on_error=1",
+	env := append(os.Environ(), append(patternEnv(), hotplugEnv(t), "ASAN_OPTIONS=detect_leaks=0:halt_on_error=1",
 		"UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")...) // LeakSanitizer does not scan Go memory
 	cmd := exec.Command(buildClient(t, "client-asan", flags...))
 	cmd.Env = env

@@ -691,15 +691,85 @@ static void test_unsupported(void) {
 	RC(MiniAV_AudioOutput_Start(out), MINIAV_ERROR_NOT_SUPPORTED);
 }
 
+/* Device changes: the test backend "cabitest" lists the lines of the file
+ * $MINIAV_CABITEST_DEVICES; plugging is rewriting it. */
+static struct {
+	pthread_mutex_t mu;
+	int n;
+	MiniAVDeviceChangeEvent ev[16];
+	const MiniAVDeviceInfo *dev[16];
+} changes = {PTHREAD_MUTEX_INITIALIZER, 0, {0}, {0}};
+
 static void on_device(MiniAVDeviceChangeEvent ev, const MiniAVDeviceInfo *d, void *ud) {
-	(void)ev, (void)d, (void)ud;
+	CHECK(ud == &changes, "device change user_data");
+	pthread_mutex_lock(&changes.mu);
+	if (changes.n < 16) {
+		changes.ev[changes.n] = ev, changes.dev[changes.n] = d; /* read later, as Dart's listeners do */
+		changes.n++;
+	}
+	pthread_mutex_unlock(&changes.mu);
+}
+
+static void plug(const char *lines) {
+	const char *path = getenv("MINIAV_CABITEST_DEVICES");
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	fputs(lines, f);
+	fclose(f);
+	rename(tmp, path);
+}
+
+static int wait_changes(int n) {
+	for (int i = 0; i < 500; i++) {
+		pthread_mutex_lock(&changes.mu);
+		int got = changes.n;
+		pthread_mutex_unlock(&changes.mu);
+		if (got >= n) {
+			return got;
+		}
+		sleep_ms(10);
+	}
+	return changes.n;
 }
 
 static void test_device_change(void) {
+	if (getenv("MINIAV_CABITEST_DEVICES") == NULL) {
+		CHECK(0, "MINIAV_CABITEST_DEVICES is not set");
+		return;
+	}
+	plug("");
 	RC(MiniAV_Camera_SetDeviceChangeCallback(on_device, NULL), MINIAV_SUCCESS);
-	RC(MiniAV_Camera_SetDeviceChangeCallback(on_device, NULL), MINIAV_SUCCESS); /* replaces */
+	RC(MiniAV_Camera_SetDeviceChangeCallback(on_device, &changes), MINIAV_SUCCESS); /* replaces */
+	RC(MiniAV_Audio_SetDeviceChangeCallback(on_device, &changes), MINIAV_SUCCESS);
+	plug("camera cam1 Hot-plug camera\n");
+	int n = wait_changes(1);
+	plug("microphone mic1 Hot-plug microphone\n"); /* cam1 goes, mic1 comes */
+	n = wait_changes(3);
+	sleep_ms(100); /* nothing else may come */
+	pthread_mutex_lock(&changes.mu);
+	n = changes.n;
+	int cam_added = 0, cam_removed = 0, mic_added = 0;
+	for (int i = 0; i < n; i++) {
+		const MiniAVDeviceInfo *d = changes.dev[i];
+		if (changes.ev[i] == MINIAV_DEVICE_CHANGE_ADDED && strcmp(d->device_id, "cabitest:cam1") == 0 &&
+		    strcmp(d->name, "Hot-plug camera") == 0) {
+			cam_added++;
+		} else if (changes.ev[i] == MINIAV_DEVICE_CHANGE_REMOVED && strcmp(d->device_id, "cabitest:cam1") == 0) {
+			cam_removed++;
+		} else if (changes.ev[i] == MINIAV_DEVICE_CHANGE_ADDED && strcmp(d->device_id, "cabitest:mic1") == 0) {
+			mic_added++;
+		}
+	}
+	pthread_mutex_unlock(&changes.mu);
+	CHECK(n == 3 && cam_added == 1 && cam_removed == 1 && mic_added == 1,
+	      "%d events: camera added %d removed %d, microphone added %d", n, cam_added, cam_removed, mic_added);
 	RC(MiniAV_Camera_SetDeviceChangeCallback(NULL, NULL), MINIAV_SUCCESS);
 	RC(MiniAV_Audio_SetDeviceChangeCallback(NULL, NULL), MINIAV_SUCCESS);
+	plug("camera cam2\n");
+	sleep_ms(300);
+	CHECK(changes.n == n, "%d events after unsubscribing", changes.n - n);
+	printf("device changes: %d events (camera added and removed, microphone added), none after unsubscribing\n", n);
 }
 
 /* With a private PulseAudio playing a tone into its default output and into

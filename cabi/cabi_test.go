@@ -52,14 +52,7 @@ func patternEnv() []string {
 	}
 }
 
-func run(t *testing.T, cmd *exec.Cmd) string {
-	t.Helper()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, out)
-	}
-	return string(out)
-}
+var run = cshared.Run
 
 func TestCClient(t *testing.T) {
 	dir, _ := buildLib(t)

@@ -34,14 +34,7 @@ func buildLib(t *testing.T) (dir, path string) {
 	return lib.Build(t, ".", "miniav_c", "miniav_cabitest")
 }
 
-func run(t *testing.T, cmd *exec.Cmd) string {
-	t.Helper()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, out)
-	}
-	return string(out)
-}
+var run = cshared.Run
 
 // TestABI compiles testdata/abi.c, whose _Static_asserts state the sizes
 // and offsets of every public 0.7 struct on x86-64 and the enum values,

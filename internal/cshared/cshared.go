@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -84,4 +85,15 @@ func (l *Lib) Remove() {
 	if l.dir != "" {
 		os.RemoveAll(l.dir)
 	}
+}
+
+// Run runs cmd and returns its output, failing t (with the output) if it
+// fails.
+func Run(t testing.TB, cmd *exec.Cmd) string {
+	t.Helper()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, out)
+	}
+	return string(out)
 }

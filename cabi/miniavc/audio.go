@@ -180,18 +180,19 @@ func newRing(frames, channels int) *ring {
 	return &ring{buf: make([]float32, frames*channels), channels: channels}
 }
 
-// write appends the samples of a, converted to float32.
-func (r *ring) write(a miniav.AudioView) {
-	d := a.Data()
-	size := a.SampleFormat.Size()
-	if size == 0 || a.Channels != r.channels {
+// write appends the interleaved samples d of format sf and ch channels,
+// converted to float32 (nothing if ch is not the ring's channel count).
+func (r *ring) write(d []byte, sf format.SampleFormat, ch int) {
+	size := sf.Size()
+	if size == 0 || ch != r.channels {
 		return
 	}
+	d = d[:len(d)/(size*ch)*size*ch] // whole frames
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i := 0; i+size <= len(d); i += size {
 		var v float32
-		switch a.SampleFormat {
+		switch sf {
 		case format.U8:
 			v = (float32(d[i]) - 128) / 128
 		case format.S16:

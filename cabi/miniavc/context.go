@@ -342,7 +342,8 @@ var loans lend.Loans[bufLoan]
 // deliver hands f to the ring and the callback.
 func (c *capCtx) deliver(r *capture, f miniav.Frame) {
 	if r.ring != nil && f.Kind() == miniav.AudioFrame {
-		r.ring.write(f.Audio())
+		a := f.Audio()
+		r.ring.write(a.Data(), a.SampleFormat, a.Channels)
 	}
 	if r.cb == nil || r.stopped.Load() || !enter() {
 		f.Release()

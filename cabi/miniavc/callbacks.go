@@ -69,11 +69,43 @@ func MiniAV_EnableCallbacks() C.MiniAVResultCode {
 
 // The log callback and level. Messages are slog records of the library
 // and of every stream it opens, formatted as "message key=value ...", in a
-// malloc'ed string the receiver frees with MiniAV_Free.
+// malloc'ed string the receiver frees with MiniAV_Free. They are handed
+// over by one goroutine of the library, in order, through a queue: logging
+// never waits for the application (a full queue drops messages, counted in
+// the next one delivered), and a log callback may call any MiniAV function.
 var logSink struct {
 	mu sync.Mutex
 	cb C.MiniAVLogCallback
 	ud C.uintptr_t
+}
+
+type logMsg struct {
+	level C.MiniAVLogLevel
+	msg   string
+}
+
+var (
+	logQueue   = make(chan logMsg, 256)
+	logStart   sync.Once
+	logDropped atomic.Int64
+)
+
+// deliverLogs hands the queued messages to the callback set when each is
+// delivered (none: dropped).
+func deliverLogs() {
+	for m := range logQueue {
+		logSink.mu.Lock()
+		cb, ud := logSink.cb, logSink.ud
+		logSink.mu.Unlock()
+		if n := logDropped.Swap(0); n > 0 {
+			m.msg += fmt.Sprintf(" (%d earlier messages dropped: the log callback is slow)", n)
+		}
+		if cb == nil || !enter() {
+			continue
+		}
+		C.miniavc_call_log(cb, m.level, C.CString(m.msg), ud) // the receiver frees it
+		leave()
+	}
 }
 
 // logLevel is the MiniAVLogLevel set (default INFO).
@@ -129,7 +161,7 @@ func (cHandler) Enabled(_ context.Context, l slog.Level) bool {
 
 func (h cHandler) Handle(_ context.Context, r slog.Record) error {
 	logSink.mu.Lock()
-	cb, ud := logSink.cb, logSink.ud
+	cb := logSink.cb
 	logSink.mu.Unlock()
 	if cb == nil {
 		return nil
@@ -141,11 +173,12 @@ func (h cHandler) Handle(_ context.Context, r slog.Record) error {
 		writeAttr(&b, h.group, a)
 		return true
 	})
-	if !enter() {
-		return nil
+	logStart.Do(func() { go deliverLogs() })
+	select {
+	case logQueue <- logMsg{toC(r.Level), b.String()}:
+	default:
+		logDropped.Add(1)
 	}
-	defer leave()
-	C.miniavc_call_log(cb, toC(r.Level), C.CString(b.String()), ud) // the receiver frees it
 	return nil
 }
 

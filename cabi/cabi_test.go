@@ -4,80 +4,35 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/miniav-go/miniav/backend/testsrc"
+	"github.com/miniav-go/miniav/internal/cshared"
 	"github.com/miniav-go/miniav/internal/testenv"
 )
 
 // The library is built once per test binary, with -tags miniav_cabitest
 // (which adds the "cabitest" backend, whose devices the clients plug and
-// unplug through the file $MINIAV_CABITEST_DEVICES, see cabitest.go) and
-// with GOEXPERIMENT=cgocheck2
-// so that every frame the clients take checks the cgo pointer rules (a plane
-// lent to C without its pin is a fatal "unpinned Go pointer stored into
-// non-Go memory"). It is built without -race: a c-shared library built with
-// -race cannot be loaded here (ThreadSanitizer fails to map its shadow
-// memory inside the host process, errno ENOMEM).
-var lib struct {
-	once      sync.Once
-	dir, path string
-	err       error
-}
+// unplug through the file $MINIAV_CABITEST_DEVICES, see cabitest.go), by
+// package cshared (with GOEXPERIMENT=cgocheck2, without -race).
+var lib cshared.Lib
+
+func init() { atExit = append(atExit, lib.Remove) }
 
 // libName is the file name c-shared output has on this OS.
-func libName() string {
-	switch runtime.GOOS {
-	case "darwin":
-		return "libminiav.dylib"
-	case "windows":
-		return "miniav.dll"
-	}
-	return "libminiav.so"
-}
+func libName() string { return cshared.Name("miniav") }
 
 // buildLib builds libminiav with the go command that runs this test.
 func buildLib(t *testing.T) (dir, path string) {
 	t.Helper()
-	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
-		t.Skipf("the C and Python clients are driven on linux and darwin only (GOOS=%s)", runtime.GOOS)
-	}
-	testenv.LookPath(t, "gcc") // cgo needs a C compiler to build the library
-	lib.once.Do(func() {
-		lib.dir, lib.err = os.MkdirTemp("", "miniav-cabi-")
-		if lib.err != nil {
-			return
-		}
-		atExit = append(atExit, func() { os.RemoveAll(lib.dir) })
-		lib.path = filepath.Join(lib.dir, libName())
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-		cmd := exec.CommandContext(ctx, gobin, "build", "-buildmode=c-shared", "-tags", "miniav_cabitest", "-o", lib.path, ".")
-		exp := "cgocheck2"
-		if e := os.Getenv("GOEXPERIMENT"); e != "" {
-			exp = e + "," + exp
-		}
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=1", "GOEXPERIMENT="+exp)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			lib.err = fmt.Errorf("go build -buildmode=c-shared: %v\n%s", err, out)
-		}
-	})
-	if lib.err != nil {
-		t.Fatal(lib.err)
-	}
-	return lib.dir, lib.path
+	return lib.Build(t, ".", "miniav", "miniav_cabitest")
 }
 
 // patternEnv passes the expected test pattern, from package testsrc, to
@@ -97,14 +52,7 @@ func patternEnv() []string {
 	}
 }
 
-func run(t *testing.T, cmd *exec.Cmd) string {
-	t.Helper()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, out)
-	}
-	return string(out)
-}
+var run = cshared.Run
 
 func TestCClient(t *testing.T) {
 	dir, _ := buildLib(t)

@@ -200,7 +200,7 @@ func miniav_next_frame(h C.miniav_stream_t, timeoutMs C.int, out *C.miniav_frame
 	if !ok {
 		return ended(s)
 	}
-	lend(f, out)
+	lendFrame(f, out)
 	return statusOK
 }
 
@@ -216,9 +216,9 @@ func ended(s *miniav.Stream) C.int {
 	return fail(fmt.Errorf("miniav_next_frame: stream %s stopped: %w", s.Info().Name, err))
 }
 
-// lend records f as held by C, pins its planes and describes it in out.
-func lend(f miniav.Frame, out *C.miniav_frame_t) {
-	h, l := newLoan(f)
+// lendFrame records f as held by C, pins its planes and describes it in out.
+func lendFrame(f miniav.Frame, out *C.miniav_frame_t) {
+	h, l := loans.New(f)
 	out.handle = C.uint64_t(h)
 	out.sequence = C.uint64_t(f.Sequence())
 	out.timestamp_ns = C.int64_t(f.Timestamp())
@@ -229,7 +229,7 @@ func lend(f miniav.Frame, out *C.miniav_frame_t) {
 	setPlane := func(i int, p []byte, stride int) {
 		if len(p) > 0 {
 			d := unsafe.SliceData(p)
-			l.pin.Pin(d) // a no-op for device (non-Go) memory
+			l.Pin.Pin(d) // a no-op for device (non-Go) memory
 			out.planes[i] = (*C.uint8_t)(unsafe.Pointer(d))
 		}
 		out.strides[i] = C.int64_t(stride)
@@ -262,13 +262,13 @@ func miniav_frame_release(fr *C.miniav_frame_t) C.int {
 	if fr == nil {
 		return failf(errInvalid, "miniav_frame_release: frame is NULL")
 	}
-	l := takeLoan(uint64(fr.handle))
+	l := loans.Take(uint64(fr.handle))
 	if l == nil {
 		return failf(errReleased, "miniav_frame_release: frame %d: %w", fr.handle, miniav.ErrReleased)
 	}
-	err := l.f.Release()
-	l.pin.Unpin()
-	recycleLoan(l)
+	err := l.F.Release()
+	l.Pin.Unpin()
+	loans.Recycle(l)
 	*fr = C.miniav_frame_t{}
 	if err != nil {
 		return fail(fmt.Errorf("miniav_frame_release: %w", err))

@@ -85,13 +85,13 @@ func miniav_watch_open(kinds *C.char, intervalMs C.int64_t, out *C.miniav_watch_
 		opts = append(opts, devices.WithInterval(millis(intervalMs)))
 	} // 0: devices.DefaultInterval
 	w := &watch{w: devices.NewWatcher(context.Background(), opts...)}
-	*out = C.miniav_watch_t(watches.add(w))
+	*out = C.miniav_watch_t(watches.Add(w))
 	return statusOK
 }
 
 // lookupWatch returns the open watch of h, or a failure code.
 func lookupWatch(h C.miniav_watch_t, fn string) (*watch, C.int) {
-	w, open, issued := watches.lookup(uint64(h))
+	w, open, issued := watches.Lookup(uint64(h))
 	switch {
 	case open:
 		return w, statusOK
@@ -182,7 +182,7 @@ func (w *watch) deliver(h C.miniav_watch_t, ev devices.Event, ok bool, out **C.c
 
 //export miniav_watch_close
 func miniav_watch_close(h C.miniav_watch_t) C.int {
-	w, open, issued := watches.remove(uint64(h))
+	w, open, issued := watches.Remove(uint64(h))
 	if !open {
 		if issued {
 			return statusOK

@@ -40,34 +40,3 @@ func TestParseKinds(t *testing.T) {
 		}
 	}
 }
-
-func TestHandleTables(t *testing.T) {
-	var a table[int]
-	b := table[int]{base: watchBase}
-	ha, hb := a.add(1), b.add(2)
-	if ha != 1 || hb != watchBase+1 {
-		t.Fatalf("handles %d, %d", ha, hb)
-	}
-	for _, c := range []struct {
-		t            *table[int]
-		h            uint64
-		open, issued bool
-	}{
-		{&a, ha, true, true}, {&b, hb, true, true},
-		{&a, hb, false, false}, {&b, ha, false, false}, // another table's handle
-		{&a, 0, false, false}, {&b, 0, false, false}, {&b, watchBase, false, false}, {&a, 2, false, false},
-	} {
-		if _, open, issued := c.t.lookup(c.h); open != c.open || issued != c.issued {
-			t.Errorf("lookup(%d) in table with base %d: open %v issued %v", c.h, c.t.base, open, issued)
-		}
-	}
-	if v, open, issued := b.remove(hb); v != 2 || !open || !issued {
-		t.Errorf("remove: %v %v %v", v, open, issued)
-	}
-	if _, open, issued := b.remove(hb); open || !issued {
-		t.Errorf("second remove: open %v issued %v", open, issued)
-	}
-	if h := b.add(3); h != watchBase+2 {
-		t.Errorf("handle %d reused or skipped, want %d", h, watchBase+2)
-	}
-}

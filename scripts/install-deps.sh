@@ -16,6 +16,7 @@ pkgs=(
 	pkg-config libx11-dev libxext-dev     # pion/mediadevices' X11 screen driver (-tags miniav_pionx11)
 	gcc-mingw-w64-x86-64-posix g++-mingw-w64-x86-64-posix  # the Windows build with cgo (miniaudio, DirectShow, the C ABI)
 	python3                               # the C ABI's Python ctypes client
+	cmake                                 # cabi/miniavc/miniav_c: the CMake folder MiniAV's Dart package builds
 	ffmpeg                                # the command's pipe tests: ffprobe and ffmpeg read "miniav capture -o -"
 	libvpx-dev iproute2                   # publish/: VP8 through libvpx (cgo); ip for its loopback-only network namespace
 	wine wine64                           # the Windows build's tests, run under Wine (scripts/test.d/wine.sh)

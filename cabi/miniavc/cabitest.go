@@ -1,0 +1,14 @@
+//go:build cgo && miniav_cabitest
+
+package main
+
+import (
+	"github.com/miniav-go/miniav/backend"
+	"github.com/miniav-go/miniav/internal/cabitest"
+)
+
+// The tests build the library with -tags miniav_cabitest, which adds the
+// test-only backend "cabitest": devices the C client plugs and unplugs by
+// rewriting the file $MINIAV_CABITEST_DEVICES, to test the device-change
+// callbacks. Without the tag it is not built.
+func init() { backend.Register(cabitest.Backend{}) }

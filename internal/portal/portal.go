@@ -476,3 +476,19 @@ func (s *Session) Close() error {
 	<-s.stopped
 	return err
 }
+
+// Probe connects to the session bus at address (see Options.Address) and
+// reads the ScreenCast portal's properties, without starting anything.
+func Probe(ctx context.Context, address string) (Info, error) {
+	addr, err := Address(address)
+	if err != nil {
+		return Info{}, err
+	}
+	conn, err := dbus.Connect(addr, dbus.WithContext(context.WithoutCancel(ctx)))
+	if err != nil {
+		return Info{}, fmt.Errorf("portal: connect to the session bus %s: %v: %w", addr, err, backend.ErrNotFound)
+	}
+	defer conn.Close()
+	s := &Session{conn: conn}
+	return s.info(ctx)
+}

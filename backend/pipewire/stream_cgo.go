@@ -527,7 +527,11 @@ type nodeStream struct {
 	obs    backend.Observer
 	lostFn func() error // extra end-of-stream check (the portal session)
 
-	mu      sync.Mutex // guards closed, lent and every C call but the wait
+	mu      sync.Mutex // guards closed, lent, f, st and every C call but the wait
+	f       C.mpw_frame  // mpw_pop's results: fields, not locals, which
+	st      C.mpw_status // would escape to the heap on every cgo call
+	dl      time.Time    // when Read next looks at the portal session
+	setDL   time.Time    // the eventfd's read deadline
 	closed  bool
 	freed   bool
 	lent    map[uint64]*C.mpw_slot
@@ -615,13 +619,12 @@ func openNode(ctx context.Context, p connectParams) (*nodeStream, error) {
 	stop := context.AfterFunc(ctx, s.notify)
 	defer stop()
 	for {
-		var st C.mpw_status
-		var f C.mpw_frame
 		s.mu.Lock()
-		if C.mpw_pop(c, &f, &st) == 1 {
-			// a frame before we returned: keep it for the first Read
-			C.mpw_release(c, f.slot)
+		if C.mpw_pop(c, &s.f, &s.st) == 1 {
+			// a frame before Open returned: give it back
+			C.mpw_release(c, s.f.slot)
 		}
+		st := s.st
 		s.mu.Unlock()
 		if st.lost != 0 {
 			err := s.lostErr(int(st.lost))
@@ -702,7 +705,10 @@ func (s *nodeStream) wait(deadline time.Time) {
 	if s.rc == nil {
 		return
 	}
-	s.efd.SetReadDeadline(deadline)
+	if !deadline.Equal(s.setDL) {
+		s.setDL = deadline
+		s.efd.SetReadDeadline(deadline)
+	}
 	s.rc.Read(drainEventfd)
 }
 
@@ -737,19 +743,17 @@ func (s *nodeStream) Read(ctx context.Context, b *backend.Buffer) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		var st C.mpw_status
-		var f C.mpw_frame
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
 			return fmt.Errorf("pipewire: read after Close: %w", backend.ErrClosed)
 		}
-		ok := C.mpw_pop(s.c, &f, &st) == 1
+		ok := C.mpw_pop(s.c, &s.f, &s.st) == 1
 		if ok {
 			s.token++
-			s.lent[s.token] = f.slot
+			s.lent[s.token] = s.f.slot
 		}
-		tok := s.token
+		tok, f, st := s.token, s.f, s.st
 		s.mu.Unlock()
 		if st.corrupt > 0 {
 			s.obs.Dropped(backend.DropError, uint64(st.corrupt))
@@ -767,7 +771,12 @@ func (s *nodeStream) Read(ctx context.Context, b *backend.Buffer) error {
 		if err := s.lostCheck(); err != nil {
 			return err
 		}
-		s.wait(time.Now().Add(checkEvery))
+		// Move the deadline only when it is near: each move while Read
+		// waits costs a timer update.
+		if now := time.Now(); s.dl.Sub(now) < checkEvery/2 {
+			s.dl = now.Add(checkEvery)
+		}
+		s.wait(s.dl)
 	}
 }
 

@@ -19,7 +19,9 @@ import (
 	"github.com/miniav-go/miniav/internal/wlsession"
 )
 
-const width, height = 1280, 720
+// width, height: the session's output (1280x720 unless
+// HEADLESS_SESSION_DIR names a running session of another size).
+var width, height = 1280, 720
 
 var (
 	session    *wlsession.Session
@@ -32,6 +34,7 @@ var (
 func TestMain(m *testing.M) {
 	session, sessionErr = wlsession.Start(width, height, "#ff0000")
 	if sessionErr == nil {
+		width, height = session.Width, session.Height
 		session.Setenv()
 		fmt.Fprintf(os.Stderr, "pipewire: headless session up in %v\n", session.StartTime.Round(time.Millisecond))
 		sessionErr = session.Swaymsg(`workspace 2; exec foot -o colors.background=0000ff -e sh -c "while :; do printf '\r%s ' $(date +%N); sleep 0.01; done"`)

@@ -49,8 +49,8 @@ func TestStartAndRestore(t *testing.T) {
 	if s.Info.Version < 4 || s.Info.SourceTypes&Monitor == 0 || s.Info.CursorModes&CursorHidden == 0 {
 		t.Errorf("portal info %+v: want version >= 4, monitor, hidden cursor", s.Info)
 	}
-	if len(s.Streams) != 1 || s.Streams[0].Size.X != 640 || s.Streams[0].Size.Y != 360 || s.Streams[0].Node == 0 {
-		t.Errorf("streams %+v, want one 640x360 node", s.Streams)
+	if len(s.Streams) != 1 || s.Streams[0].Size.X != session.Width || s.Streams[0].Size.Y != session.Height || s.Streams[0].Node == 0 {
+		t.Errorf("streams %+v, want one %dx%d node", s.Streams, session.Width, session.Height)
 	}
 	if s.CursorMode != CursorHidden {
 		t.Errorf("cursor mode %v, want hidden", s.CursorMode)

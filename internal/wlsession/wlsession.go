@@ -86,6 +86,9 @@ func Check() error {
 
 // Start starts a session of width x height in a new directory under
 // os.TempDir() (the session's output starts with background bg, "#rrggbb").
+// When HEADLESS_SESSION_DIR names a running session (scripts/test.d/pipewire.sh
+// starts one and exports its environment), Start uses that one instead,
+// whatever its size, and Stop leaves it running.
 func Start(width, height int, bg string) (*Session, error) {
 	if err := Check(); err != nil {
 		return nil, err
@@ -93,6 +96,9 @@ func Start(width, height int, bg string) (*Session, error) {
 	script, err := Script()
 	if err != nil {
 		return nil, err
+	}
+	if dir := os.Getenv("HEADLESS_SESSION_DIR"); dir != "" {
+		return attach(script, dir)
 	}
 	dir, err := os.MkdirTemp("", "miniav-pw-")
 	if err != nil {
@@ -113,6 +119,29 @@ func Start(width, height int, bg string) (*Session, error) {
 		s.Stop()
 		return nil, fmt.Errorf("wlsession: session.sh start: %v\n%s", err, stderr.String())
 	}
+	if err := s.parse(out); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// attach uses the running session in dir.
+func attach(script, dir string) (*Session, error) {
+	t0 := time.Now()
+	out, err := exec.Command("bash", script, "env", dir).Output()
+	if err != nil {
+		return nil, fmt.Errorf("wlsession: HEADLESS_SESSION_DIR=%s has no running session: %v", dir, err)
+	}
+	s := &Session{Dir: dir, Env: map[string]string{}, StartTime: time.Since(t0)}
+	if err := s.parse(out); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// parse reads session.sh's export lines.
+func (s *Session) parse(out []byte) error {
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
 		line, ok := strings.CutPrefix(sc.Text(), "export ")
@@ -126,10 +155,13 @@ func Start(width, height int, bg string) (*Session, error) {
 		s.Env[k] = v
 	}
 	if s.Env["DBUS_SESSION_BUS_ADDRESS"] == "" || s.Env["SWAYSOCK"] == "" {
-		s.Stop()
-		return nil, fmt.Errorf("wlsession: session.sh printed no environment:\n%s", out)
+		return fmt.Errorf("wlsession: session.sh printed no environment:\n%s", out)
 	}
-	return s, nil
+	if w, h, ok := strings.Cut(s.Env["HEADLESS_SIZE"], "x"); ok {
+		s.Width, _ = strconv.Atoi(w)
+		s.Height, _ = strconv.Atoi(h)
+	}
+	return nil
 }
 
 // Setenv puts the session's environment into this process's.
@@ -196,10 +228,10 @@ func (s *Session) Log(name string) string {
 
 // Stop stops every component and removes the directory.
 func (s *Session) Stop() {
-	if s.script != "" {
-		cmd := exec.Command("bash", s.script, "stop", s.Dir)
-		cmd.Run()
+	if s.script == "" {
+		return // attached to a session someone else started
 	}
+	exec.Command("bash", s.script, "stop", s.Dir).Run()
 	os.RemoveAll(s.Dir)
 }
 

@@ -196,6 +196,7 @@ EOF
     printf 'export %s=%q\n' "$v" "${!v}"
   done
   printf 'export HEADLESS_SESSION_DIR=%q\n' "$W"
+  printf 'export HEADLESS_SIZE=%q\n' "${W_W}x${W_H}"
 }
 
 case $cmd in

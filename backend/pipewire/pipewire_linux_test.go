@@ -225,3 +225,52 @@ func TestNoSuchNode(t *testing.T) {
 		t.Fatalf("Open of a node that does not exist: %v, want ErrNotFound", err)
 	}
 }
+
+// TestDeviceLost kills one component of a session of its own while a
+// stream reads, and expects ErrDeviceLost within 1 s.
+func TestDeviceLost(t *testing.T) {
+	need(t)
+	for _, victim := range []string{"sway", "xdg-desktop-portal-wlr", "xdg-desktop-portal", "pipewire"} {
+		t.Run(victim, func(t *testing.T) {
+			s, err := wlsession.StartOwn(320, 240, "#808080")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Stop()
+			id := "screen?bus=" + s.Env["DBUS_SESSION_BUS_ADDRESS"]
+			src, err := Backend{}.Open(context.Background(), id, backend.Config{Observer: backend.NopObserver{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			b := read(t, src, 5*time.Second) // a fresh xdpw sends the first frame unasked
+			b.Releaser.ReleaseBuffer(b.Token)
+			errc := make(chan error, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				for {
+					var b backend.Buffer
+					if err := src.Read(ctx, &b); err != nil {
+						errc <- err
+						return
+					}
+					b.Releaser.ReleaseBuffer(b.Token)
+				}
+			}()
+			killed := time.Now()
+			if err := s.Kill(victim); err != nil {
+				t.Fatal(err)
+			}
+			err = <-errc
+			took := time.Since(killed)
+			t.Logf("killed %s: Read returned %v after %v", victim, err, took)
+			if !errors.Is(err, backend.ErrDeviceLost) {
+				t.Fatalf("after killing %s: %v, want ErrDeviceLost", victim, err)
+			}
+			if took > time.Second {
+				t.Errorf("ErrDeviceLost %v after killing %s, want within 1 s", took, victim)
+			}
+		})
+	}
+}

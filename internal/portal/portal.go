@@ -179,6 +179,14 @@ func Start(ctx context.Context, o Options) (_ *Session, err error) {
 	}
 	s.sender = strings.ReplaceAll(strings.TrimPrefix(names[0], ":"), ".", "_")
 
+	// The portal going away (its process died) ends the session too.
+	if err := conn.AddMatchSignalContext(ctx, dbus.WithMatchSender("org.freedesktop.DBus"), dbus.WithMatchInterface("org.freedesktop.DBus"),
+		dbus.WithMatchMember("NameOwnerChanged"), dbus.WithMatchArg(0, busName)); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("portal: subscribe to NameOwnerChanged: %w", err)
+	}
 	if s.Info, err = s.info(ctx); err != nil {
 		return nil, err
 	}
@@ -399,6 +407,10 @@ func (s *Session) watch() {
 			}
 		case ifaceSession + ".Closed":
 			if sig.Path == s.handle {
+				s.once.Do(func() { close(s.closed) })
+			}
+		case "org.freedesktop.DBus.NameOwnerChanged":
+			if len(sig.Body) == 3 && sig.Body[0] == busName && sig.Body[2] == "" {
 				s.once.Do(func() { close(s.closed) })
 			}
 		}

@@ -100,6 +100,23 @@ func Start(width, height int, bg string) (*Session, error) {
 	if dir := os.Getenv("HEADLESS_SESSION_DIR"); dir != "" {
 		return attach(script, dir)
 	}
+	return startOwn(script, width, height, bg)
+}
+
+// StartOwn is Start that always starts a session of its own (for tests
+// that kill its components).
+func StartOwn(width, height int, bg string) (*Session, error) {
+	if err := Check(); err != nil {
+		return nil, err
+	}
+	script, err := Script()
+	if err != nil {
+		return nil, err
+	}
+	return startOwn(script, width, height, bg)
+}
+
+func startOwn(script string, width, height int, bg string) (*Session, error) {
 	dir, err := os.MkdirTemp("", "miniav-pw-")
 	if err != nil {
 		return nil, err

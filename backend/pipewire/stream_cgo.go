@@ -34,6 +34,8 @@ typedef struct {
 	uint64_t seq;
 	int64_t ts, pts;
 	int copied;
+	int detached;            // a copy slot of its own, tied to no PipeWire buffer
+	void *next_free;         // free list of detached slots
 } mpw_slot;
 
 typedef struct {
@@ -61,6 +63,9 @@ typedef struct {
 	int64_t last_pts;
 	uint64_t corrupt;       // buffers skipped (size 0, corrupted), not yet reported
 	int nslots;             // slots allocated and not yet freed
+	int ncopies;            // detached copy slots allocated
+	mpw_slot *free_copies;  // detached copy slots not lent
+	uint64_t exhausted;     // frames dropped: every copy slot lent
 	int streaming;
 } mpw_src;
 
@@ -142,28 +147,45 @@ static void on_process(void *data) {
 		if (h) s->last_hdr_seq = h->seq;
 		s->seq = seq;
 		uint32_t off = d->chunk->offset, size = d->chunk->size;
-		if (sl->base == NULL || sl->copy) {
-			// MemPtr: PipeWire's memory lives only as long as the buffer;
-			// copy it so that a frame held across a renegotiation or Close
-			// keeps its bytes.
+		int copy = sl->base == NULL;
+		if (copy) {
+			// MemPtr: PipeWire's memory, valid only while the buffer is
+			// ours. Copy it into a slot of our own and give the buffer
+			// straight back, so that frames held (across a renegotiation
+			// or Close, too) keep their bytes and never stall the producer.
 			uint32_t maxsize = d->maxsize;
 			if (off > maxsize) off = 0;
 			if (size > maxsize - off) size = maxsize - off;
-			if (sl->copylen < size) {
-				free(sl->copy);
-				sl->copy = malloc(size);
-				sl->copylen = sl->copy ? size : 0;
-				if (!sl->copy) { s->corrupt++; pw_stream_queue_buffer(s->stream, b); continue; }
+			mpw_slot *c = s->free_copies;
+			if (c) s->free_copies = c->next_free;
+			else if (s->ncopies < s->want_buffers + 4 && (c = calloc(1, sizeof *c)) != NULL) {
+				c->detached = 1; s->ncopies++; s->nslots++;
 			}
-			memcpy(sl->copy, (uint8_t *)d->data + off, size);
-			sl->base = sl->copy;
+			if (c && c->copylen < size) {
+				free(c->copy);
+				c->copy = malloc(size);
+				c->copylen = c->copy ? size : 0;
+			}
+			if (!c || !c->copy) {
+				if (c) { c->next_free = s->free_copies; s->free_copies = c; }
+				s->exhausted++;
+				pw_stream_queue_buffer(s->stream, b);
+				continue;
+			}
+			memcpy(c->copy, (uint8_t *)d->data + off, size);
+			c->base = c->copy;
+			c->copied = 1;
+			int32_t stride = d->chunk->stride;
+			pw_stream_queue_buffer(s->stream, b);
+			sl = c;
+			sl->stride = stride;
 			off = 0;
-			sl->copied = 1;
+		} else {
+			sl->stride = d->chunk->stride;
 		}
 		sl->offset = off;
 		sl->size = size;
-		sl->stride = d->chunk->stride;
-		sl->flags = d->chunk->flags;
+		sl->flags = 0;
 		sl->seq = seq;
 		sl->ts = now;
 		int64_t pts = h ? h->pts : 0;
@@ -399,6 +421,11 @@ void mpw_destroy(mpw_src *s) {
 		sl->lent = 0;
 		if (!sl->pwb) mpw_slot_free(s, sl);
 	}
+	while (s->free_copies) {
+		mpw_slot *sl = s->free_copies;
+		s->free_copies = sl->next_free;
+		mpw_slot_free(s, sl);
+	}
 }
 
 typedef struct {
@@ -414,7 +441,7 @@ typedef struct {
 typedef struct {
 	int have_format, lost, synced, streaming;
 	uint32_t vfmt, width, height, fr_num, fr_den, mst;
-	uint64_t corrupt;
+	uint64_t corrupt, exhausted;
 } mpw_status;
 
 // mpw_pop takes the oldest ready frame (returns 1) and reports the
@@ -438,6 +465,7 @@ static int mpw_pop(mpw_src *s, mpw_frame *f, mpw_status *st) {
 	st->vfmt = s->vfmt; st->width = s->width; st->height = s->height;
 	st->fr_num = s->fr_num; st->fr_den = s->fr_den; st->mst = s->mst;
 	st->corrupt = s->corrupt; s->corrupt = 0;
+	st->exhausted = s->exhausted; s->exhausted = 0;
 	pw_thread_loop_unlock(s->loop);
 	return ok;
 }
@@ -452,7 +480,8 @@ static void mpw_errmsg(mpw_src *s, char *out, size_t n) {
 static void mpw_release(mpw_src *s, mpw_slot *sl) {
 	pw_thread_loop_lock(s->loop);
 	sl->lent = 0;
-	if (sl->pwb && s->stream) pw_stream_queue_buffer(s->stream, sl->pwb);
+	if (sl->detached) { sl->next_free = s->free_copies; s->free_copies = sl; }
+	else if (sl->pwb && s->stream) pw_stream_queue_buffer(s->stream, sl->pwb);
 	else if (!sl->pwb) mpw_slot_free(s, sl);
 	pw_thread_loop_unlock(s->loop);
 }
@@ -758,6 +787,9 @@ func (s *nodeStream) Read(ctx context.Context, b *backend.Buffer) error {
 		if st.corrupt > 0 {
 			s.obs.Dropped(backend.DropError, uint64(st.corrupt))
 		}
+		if st.exhausted > 0 {
+			s.obs.Dropped(backend.DropPoolExhausted, uint64(st.exhausted))
+		}
 		if ok {
 			if err := s.fill(b, &f, &st, tok); err != nil {
 				s.ReleaseBuffer(tok)
@@ -816,10 +848,10 @@ func (s *nodeStream) fill(b *backend.Buffer, f *C.mpw_frame, st *C.mpw_status, t
 		b.NumPlanes = n
 	}
 	b.Sequence = uint64(f.seq)
-	if st.corrupt > 0 && b.Sequence > s.next+1 && s.next != 0 {
-		// buffers the C side skipped (empty, corrupt) were reported as
-		// DropError just now
-		b.Skipped = min(uint64(st.corrupt), b.Sequence-s.next-1)
+	if n := uint64(st.corrupt) + uint64(st.exhausted); n > 0 && b.Sequence > s.next+1 && s.next != 0 {
+		// buffers the C side skipped (empty, corrupt, no copy slot free)
+		// were reported to the observer just now
+		b.Skipped = min(n, b.Sequence-s.next-1)
 	}
 	s.next = b.Sequence
 	ts := backend.FromMonotonic(time.Duration(f.ts))

@@ -129,3 +129,25 @@ func TestCamera(t *testing.T) {
 		})
 	}
 }
+
+func TestCameraDevices(t *testing.T) {
+	need(t)
+	publish(t, "testcam-listed", "black", "YUY2")
+	devs, err := Backend{}.Devices(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cam, screen bool
+	for _, d := range devs {
+		t.Logf("%s %q %v %v", d.ID, d.Name, d.Kind, d.Attrs)
+		if d.ID == "pipewire:camera/testcam-listed" && d.Kind == backend.KindCamera && d.Name == "Test" && d.Attrs["object.serial"] != "" {
+			cam = true
+		}
+		if d.ID == "pipewire:screen" && d.Kind == backend.KindDisplay {
+			screen = true
+		}
+	}
+	if !cam || !screen {
+		t.Errorf("devices %v: want pipewire:camera/testcam-listed (camera, named Test) and pipewire:screen", devs)
+	}
+}

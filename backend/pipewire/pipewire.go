@@ -83,15 +83,56 @@ func parseAddr(a string) (addr, error) {
 	return p, nil
 }
 
-// Devices implements backend.Backend: the portal's screen (and window)
-// source when a ScreenCast portal answers on the session bus. The cast's
-// node exists only once the portal started it, so it is not listed.
+// cameraNode is a Video/Source node in the registry.
+type cameraNode struct {
+	id                              uint32
+	name, description, serial, path string
+}
+
+// parseCameras reads mpw_list's lines: id, name, description, serial and
+// V4L2 path, tab-separated.
+func parseCameras(text string) []cameraNode {
+	var out []cameraNode
+	for _, line := range strings.Split(text, "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 5 {
+			continue
+		}
+		id, err := strconv.ParseUint(f[0], 10, 32)
+		if err != nil || f[1] == "" {
+			continue
+		}
+		out = append(out, cameraNode{id: uint32(id), name: f[1], description: f[2], serial: f[3], path: f[4]})
+	}
+	return out
+}
+
+// Devices implements backend.Backend: the Video/Source nodes of the
+// PipeWire socket (cameras: PipeWire's V4L2 and libcamera nodes, other
+// applications' streams) as pipewire:camera/NAME, and the portal's screen
+// (and window) source when a ScreenCast portal answers on the session bus.
+// A cast's own node exists only once the portal started it, so it is not
+// listed. Formats are not listed (they are negotiated at Open).
 func (Backend) Devices(ctx context.Context) ([]backend.Device, error) {
+	var out []backend.Device
+	if cgoEnabled && socketExists() == nil {
+		cams, _ := listCameras("")
+		for i, c := range cams {
+			name := c.description
+			if name == "" {
+				name = c.name
+			}
+			attrs := map[string]string{"node": strconv.FormatUint(uint64(c.id), 10), "node.name": c.name, "object.serial": c.serial}
+			if c.path != "" {
+				attrs["api.v4l2.path"] = c.path
+			}
+			out = append(out, backend.Device{ID: Name + ":camera/" + c.name, Name: name, Kind: backend.KindCamera, Backend: Name, Default: i == 0, Attrs: attrs})
+		}
+	}
 	in, err := portalInfo(ctx)
 	if err != nil {
-		return nil, nil
+		return out, nil
 	}
-	var out []backend.Device
 	attrs := map[string]string{"portal.version": strconv.Itoa(int(in.Version)), "cursor_modes": strconv.Itoa(int(in.CursorModes))}
 	if in.SourceTypes&portal.Monitor != 0 {
 		out = append(out, backend.Device{ID: Name + ":screen", Name: "Screen (ScreenCast portal)", Kind: backend.KindDisplay, Backend: Name, Default: true, Attrs: attrs})

@@ -21,3 +21,5 @@ type nodeStream struct {
 func openNode(context.Context, connectParams) (*nodeStream, error) {
 	return nil, fmt.Errorf("pipewire: built without cgo: %w", backend.ErrNotSupported)
 }
+
+func listCameras(string) ([]cameraNode, error) { return nil, nil }

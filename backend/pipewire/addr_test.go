@@ -31,3 +31,36 @@ func TestParseAddr(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseAddr: any device address parses or fails with ErrNotFound,
+// never panics.
+func FuzzParseAddr(f *testing.F) {
+	for _, s := range []string{"", "screen?restore=x&persist=1", "window", "42?remote=a", "camera/x", "camera/", "%", "screen?persist=9"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := parseAddr(s)
+		if err != nil && !errors.Is(err, backend.ErrNotFound) {
+			t.Fatalf("parseAddr(%q): %v, not ErrNotFound", s, err)
+		}
+		if err == nil && a.what == "" {
+			t.Fatalf("parseAddr(%q) = %+v without a kind", s, a)
+		}
+	})
+}
+
+// FuzzParseCameras: the registry lines libpipewire's properties become
+// (tab-separated, from other processes) never panic the parser, and
+// every node it returns has a name.
+func FuzzParseCameras(f *testing.F) {
+	f.Add("37\tcam\tCam\t39\t\n40\tx\t\t306\t/dev/video0\n")
+	f.Add("\t\t\t\t\n")
+	f.Add("99999999999\ta\tb\tc\td\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, c := range parseCameras(s) {
+			if c.name == "" {
+				t.Fatalf("camera without a name from %q", s)
+			}
+		}
+	})
+}

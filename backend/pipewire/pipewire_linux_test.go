@@ -168,9 +168,19 @@ func TestScreenRate(t *testing.T) {
 		b.Releaser.ReleaseBuffer(b.Token)
 	}
 	fps := float64(frames) / time.Since(start).Seconds()
-	t.Logf("Open %v, first frame %v after Open began; %.2f fps over 3 s (sequence %d..%d) with a client repainting every 10 ms", opened, first, fps, seq0, last)
-	if fps < 27 || fps > 31 {
-		t.Errorf("%.2f fps, want 30 ± 3 (xdpw max_fps=30)", fps)
+	produced := last - seq0 // the producer's own frame counter (SPA_META_Header seq)
+	t.Logf("Open %v, first frame %v after Open began; %.2f fps over 3 s, %d frames delivered of %d produced (sequence %d..%d), with a client repainting every 10 ms", opened, first, fps, frames, produced, seq0, last)
+	// xdpw caps the rate at max_fps=30; on a loaded machine sway and xdpw
+	// (software rendering and copies) may produce fewer, which the
+	// producer's sequence shows: the consumer must deliver what it makes.
+	if fps > 31 {
+		t.Errorf("%.2f fps, above xdpw's cap of 30", fps)
+	}
+	if fps < 20 {
+		t.Errorf("%.2f fps, want about 30 (at least 20 on a loaded machine)", fps)
+	}
+	if float64(frames) < 0.95*float64(produced) {
+		t.Errorf("delivered %d of the %d frames produced", frames, produced)
 	}
 }
 
@@ -243,7 +253,8 @@ func TestDeviceLost(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer src.Close()
-			b := read(t, src, 5*time.Second) // a fresh xdpw sends the first frame unasked
+			s.SetBackground("#404040") // damage, for a frame
+			b := read(t, src, 5*time.Second)
 			b.Releaser.ReleaseBuffer(b.Token)
 			errc := make(chan error, 1)
 			go func() {

@@ -444,12 +444,12 @@ typedef struct {
 	uint64_t corrupt, exhausted;
 } mpw_status;
 
-// mpw_pop takes the oldest ready frame (returns 1) and reports the
-// source's status.
+// mpw_pop takes the oldest ready frame (returns 1; f NULL: none) and
+// reports the source's status.
 static int mpw_pop(mpw_src *s, mpw_frame *f, mpw_status *st) {
 	int ok = 0;
 	pw_thread_loop_lock(s->loop);
-	if (s->head != s->tail) {
+	if (f && s->head != s->tail) {
 		mpw_slot *sl = s->ring[s->head++ % MPW_RING];
 		f->slot = sl;
 		f->data = sl->base + sl->offset;
@@ -736,10 +736,7 @@ func openNode(ctx context.Context, p connectParams) (*nodeStream, error) {
 	defer stop()
 	for {
 		s.mu.Lock()
-		if C.mpw_pop(c, &s.f, &s.st) == 1 {
-			// a frame before Open returned: give it back
-			C.mpw_release(c, s.f.slot)
-		}
+		C.mpw_pop(c, nil, &s.st) // the status only: frames wait for Read
 		st := s.st
 		s.mu.Unlock()
 		if st.lost != 0 {

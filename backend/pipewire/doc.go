@@ -32,6 +32,17 @@
 // default), and none while the screen is still. A consumer sees a frame at
 // start and then one per change; Read just waits meanwhile.
 //
+// # Devices
+//
+// Devices lists pipewire:screen (and pipewire:window) when a ScreenCast
+// portal answers on the session bus, and every Video/Source node of the
+// PipeWire socket as pipewire:camera/NODE_NAME (PipeWire's V4L2 and
+// libcamera nodes, other applications' streams), with the node id,
+// object.serial and api.v4l2.path in Attrs. Formats are not listed: they
+// are negotiated at Open (Config.Video's pixel format, size and rate are
+// offered to the producer). The backend is not a backend.Notifier yet:
+// devices.Watcher polls it.
+//
 // # Why cgo and libpipewire-0.3
 //
 // PipeWire's native protocol is not enough to receive video: a consumer

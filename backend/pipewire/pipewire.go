@@ -263,6 +263,9 @@ func openPortal(ctx context.Context, p addr, cfg backend.Config, cp connectParam
 		sess.Close()
 		return nil, err
 	}
+	// Wake a waiting Read as soon as the portal ends the session; the
+	// goroutine ends with the session, which Close closes.
+	go func() { <-sess.Closed(); ns.notify() }()
 	ns.info.Attrs = map[string]string{
 		"node":          strconv.FormatUint(uint64(st.Node), 10),
 		"restore_token": sess.RestoreToken,

@@ -18,6 +18,8 @@ type nodeStream struct {
 	info backend.Info
 }
 
+func (*nodeStream) notify() {}
+
 func openNode(context.Context, connectParams) (*nodeStream, error) {
 	return nil, fmt.Errorf("pipewire: built without cgo: %w", backend.ErrNotSupported)
 }

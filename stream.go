@@ -40,6 +40,11 @@ type Info struct {
 	// layout of its JPEG), and SourceVideo the device's format.
 	Decode      bool
 	SourceVideo format.Video
+	// Attrs holds the backend's facts about the open source
+	// (backend.Info.Attrs), e.g. "restore_token" for a pipewire:screen
+	// stream: pass it back as pipewire:screen?restore=TOKEN to skip the
+	// portal's dialog next time.
+	Attrs map[string]string
 }
 
 // Drops counts dropped frames by reason, indexed by backend.DropReason.
@@ -166,6 +171,7 @@ func open(ctx context.Context, id string, b backend.Backend, addr string, c conf
 		info: Info{
 			Name: name, Device: id, Kind: si.Kind, Video: si.Video, Audio: si.Audio,
 			Policy: c.policy, Queue: c.queue, ZeroCopy: si.ZeroCopy, Mode: si.Mode,
+			Attrs: si.Attrs,
 		},
 		src:     src,
 		out:     make(chan Frame, c.queue),

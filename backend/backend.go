@@ -162,6 +162,10 @@ type Info struct {
 	// Mode is a short human-readable description of the capture path,
 	// e.g. "mmap", "mit-shm", "getimage (MIT-SHM unavailable)".
 	Mode string
+	// Attrs holds backend-specific facts about the open source, such as
+	// the ScreenCast portal's restore token ("restore_token") for the
+	// pipewire backend. Nil when there are none.
+	Attrs map[string]string
 }
 
 // Source is an open device. The stream that owns it calls Read from a single

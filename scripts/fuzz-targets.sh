@@ -11,6 +11,8 @@ fuzz_targets=(
 	"./format FuzzParseAudio"
 	"./backend FuzzSplitID"
 	"./backend/testsrc FuzzParseAddr"
+	"./backend/pipewire FuzzParseAddr"
+	"./backend/pipewire FuzzParseCameras"
 	"./backend/x11 FuzzParseAddr"
 	"./backend/gdi FuzzParseAddr"
 	"./cabi FuzzParseKinds"

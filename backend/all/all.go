@@ -18,6 +18,7 @@ package all
 import (
 	_ "github.com/miniav-go/miniav/backend/gdi"      // Windows screen and window capture (GDI), pure Go; nothing registered elsewhere
 	_ "github.com/miniav-go/miniav/backend/malgo"    // audio through miniaudio (cgo); nothing registered without cgo
+	_ "github.com/miniav-go/miniav/backend/pipewire" // Wayland screens (ScreenCast portal) and PipeWire video nodes, Linux; Open needs cgo (libpipewire-0.3)
 	_ "github.com/miniav-go/miniav/backend/pulse"    // audio from a PulseAudio or PipeWire server, pure Go; not on js/wasm
 	_ "github.com/miniav-go/miniav/backend/testsrc"  // synthetic camera, screen and microphone
 	_ "github.com/miniav-go/miniav/backend/v4l2"     // V4L2 cameras, 64-bit Linux; nothing registered elsewhere

@@ -17,7 +17,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func TestRegistersEveryBackend(t *testing.T) {
 	want := []string{"testsrc"}
 	if runtime.GOOS == "linux" {
-		want = append(want, "x11")
+		want = append(want, "x11", "pipewire")
 		if runtime.GOARCH == "amd64" || runtime.GOARCH == "arm64" || runtime.GOARCH == "riscv64" || runtime.GOARCH == "loong64" {
 			want = append(want, "v4l2")
 		}

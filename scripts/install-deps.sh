@@ -18,6 +18,7 @@ pkgs=(
 	python3                               # the C ABI's Python ctypes client
 	ffmpeg                                # the command's pipe tests: ffprobe and ffmpeg read "miniav capture -o -"
 	libvpx-dev iproute2                   # publish/: VP8 through libvpx (cgo); ip for its loopback-only network namespace
+	redis-server                          # publish/: the Redis that joins two LiveKit nodes into one cluster
 	wine wine64                           # the Windows build's tests, run under Wine (scripts/test.d/wine.sh)
 )
 pkgs+=("$@")

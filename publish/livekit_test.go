@@ -12,7 +12,6 @@ import (
 
 	"github.com/miniav-go/miniav"
 	"github.com/miniav-go/miniav/format"
-	"github.com/miniav-go/miniav/internal/testenv"
 	"github.com/miniav-go/miniav/publish"
 	"github.com/miniav-go/miniav/publish/internal/lktest"
 )
@@ -20,7 +19,7 @@ import (
 // testsrc at 640x360, 30 fps, published into a room on a real LiveKit
 // node and received by a second Go client on the same node.
 func TestLiveKitSingleNode(t *testing.T) {
-	needICE(t)
+	lktest.NeedICE(t)
 	srv := lktest.Start(t, lktest.Options{})
 	throughLiveKit(t, srv.URL, srv.URL)
 }
@@ -28,19 +27,11 @@ func TestLiveKitSingleNode(t *testing.T) {
 // Two LiveKit nodes on one Redis: the publisher joins node A, the
 // subscriber node B; the room spans both and the media is relayed.
 func TestLiveKitTwoNodes(t *testing.T) {
-	needICE(t)
+	lktest.NeedICE(t)
 	redis := lktest.StartRedis(t)
 	a := lktest.Start(t, lktest.Options{Redis: redis})
 	b := lktest.Start(t, lktest.Options{Redis: redis})
 	throughLiveKit(t, a.URL, b.URL)
-}
-
-func needICE(t *testing.T) {
-	if !lktest.HasRoutableInterface() {
-		// LiveKit's client SDK makes its own pion SettingEngine, which
-		// gathers no loopback candidates.
-		testenv.Missing(t, "no network interface but loopback for the LiveKit client's ICE (scripts/test.d/publish.sh adds a veth pair in its namespace)")
-	}
 }
 
 // throughLiveKit publishes testsrc to pubURL and subscribes at subURL:

@@ -293,3 +293,13 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// NeedICE skips t (fails it under CI) where no interface but loopback is
+// up: LiveKit's client SDK makes its own pion SettingEngine, which gathers
+// no loopback ICE candidates, so no media would flow.
+func NeedICE(t testing.TB) {
+	t.Helper()
+	if !HasRoutableInterface() {
+		testenv.Missing(t, "no network interface but loopback for the LiveKit client's ICE (scripts/test.d/publish.sh adds a veth pair in its namespace)")
+	}
+}

@@ -152,7 +152,7 @@ func (s *Server) wait(limit time.Duration) error {
 	return fmt.Errorf("livekit-server on %s not ready after %v", s.HTTP, limit)
 }
 
-// Stop ends the node (SIGTERM, SIGKILL after 10 s) and waits for it. It
+// Stop ends the node (SIGTERM, twice if need be, see stop) and waits for it. It
 // may be called more than once.
 func (s *Server) Stop() error { return stop(s.cmd, s.done) }
 
@@ -217,21 +217,26 @@ func pingRedis(addr string) error {
 	return nil
 }
 
+// stop sends SIGTERM; a LiveKit node that is still draining rooms after
+// 5 s gets a second SIGTERM, which makes it close them at once; after
+// 10 s more the process is killed and that is an error.
 func stop(cmd *exec.Cmd, done chan struct{}) error {
-	select {
-	case <-done:
-		return nil
-	default:
-	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-done:
-		return nil
-	case <-time.After(10 * time.Second):
+	for _, wait := range []time.Duration{5 * time.Second, 10 * time.Second} {
+		select {
+		case <-done:
+			return nil
+		default:
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+			return nil
+		case <-time.After(wait):
+		}
 	}
 	cmd.Process.Kill()
 	<-done
-	return fmt.Errorf("%s did not exit within 10 s of SIGTERM; killed", filepath.Base(cmd.Path))
+	return fmt.Errorf("%s did not exit within 15 s of SIGTERM; killed", filepath.Base(cmd.Path))
 }
 
 // freeTCP and freeUDP return a loopback port free at the time of asking.

@@ -118,10 +118,12 @@ func throughLiveKit(t *testing.T, pubURL, subURL string) {
 	if lat[0] <= 0 {
 		t.Errorf("a frame was decoded %v before it was captured: wrong index or clock", lat[0])
 	}
-	// Loose bounds, for a loaded 2-core CI machine: the rate within a
-	// quarter of the source's, the median latency under a second.
-	if fps < 22 || fps > 38 {
-		t.Errorf("%.1f fps at the subscriber, want about 30", fps)
+	// Loose bounds, for a loaded 2-core CI machine running -race: there
+	// the encoder falls behind and the source drops frames (counted, see
+	// checkReceived), so the rate may fall well under 30; under 10 fps, or
+	// above the source's rate, something else is wrong.
+	if fps < 10 || fps > 38 {
+		t.Errorf("%.1f fps at the subscriber, want 10 to 30", fps)
 	}
 	if p50 > time.Second {
 		t.Errorf("median latency %v, want under 1 s", p50)

@@ -24,8 +24,10 @@ func TestLiveKitSingleNode(t *testing.T) {
 	throughLiveKit(t, srv.URL, srv.URL)
 }
 
-// Two LiveKit nodes on one Redis: the publisher joins node A, the
-// subscriber node B; the room spans both and the media is relayed.
+// Two LiveKit nodes on one Redis: the publisher joins through node A, the
+// subscriber through node B. LiveKit (open source) hosts a room on one
+// node: B forwards the subscriber's signalling to the room's node over
+// Redis, and the subscriber's media comes from that node's RTC port.
 func TestLiveKitTwoNodes(t *testing.T) {
 	lktest.NeedICE(t)
 	redis := lktest.StartRedis(t)

@@ -75,6 +75,7 @@ type TrackStats struct {
 type VideoTrack struct {
 	s     *miniav.Stream
 	track *webrtc.TrackLocalStaticSample
+	write func(media.Sample) error // where encoded frames go: track's WriteSample
 	enc   codec.ReadCloser
 	keyer interface{ ForceKeyFrame() error }
 
@@ -95,13 +96,29 @@ type VideoTrack struct {
 // from when Run is called. I420 streams go to the encoder without
 // conversion; other pixel formats are converted (through RGBA) on the way.
 func NewVideoTrack(s *miniav.Stream, opts ...Option) (*VideoTrack, error) {
+	t, c, err := newEncoder(s, opts)
+	if err != nil {
+		return nil, err
+	}
+	t.track, err = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, c.id, c.sid)
+	if err != nil {
+		t.enc.Close()
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	t.write = t.track.WriteSample
+	return t, nil
+}
+
+// newEncoder builds a VideoTrack's VP8 encoder reading from s; the caller
+// sets where its samples go.
+func newEncoder(s *miniav.Stream, opts []Option) (*VideoTrack, config, error) {
 	info := s.Info()
 	v := info.Video
 	if info.Kind.Audio() || v.Width == 0 || v.Height == 0 {
-		return nil, fmt.Errorf("%s: %w", info.Device, ErrNotVideo)
+		return nil, config{}, fmt.Errorf("%s: %w", info.Device, ErrNotVideo)
 	}
 	if v.PixelFormat.Compressed() {
-		return nil, fmt.Errorf("publish: %v frames must be decoded first: %w", v.PixelFormat, miniav.ErrNotSupported)
+		return nil, config{}, fmt.Errorf("publish: %v frames must be decoded first: %w", v.PixelFormat, miniav.ErrNotSupported)
 	}
 	c := config{bitrate: 2_000_000, keyEvery: 60, id: "video", sid: "miniav"}
 	for _, o := range opts {
@@ -110,7 +127,7 @@ func NewVideoTrack(s *miniav.Stream, opts ...Option) (*VideoTrack, error) {
 	t := &VideoTrack{s: s}
 	params, err := vpx.NewVP8Params()
 	if err != nil {
-		return nil, fmt.Errorf("publish: vp8: %w", err)
+		return nil, c, fmt.Errorf("publish: vp8: %w", err)
 	}
 	params.BitRate = c.bitrate
 	params.KeyFrameInterval = c.keyEvery
@@ -123,16 +140,11 @@ func NewVideoTrack(s *miniav.Stream, opts ...Option) (*VideoTrack, error) {
 		Video: prop.Video{Width: v.Width, Height: v.Height, FrameRate: fps},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("publish: vp8: %w", err)
+		return nil, c, fmt.Errorf("publish: vp8: %w", err)
 	}
 	t.enc = enc
 	t.keyer, _ = enc.Controller().(interface{ ForceKeyFrame() error })
-	t.track, err = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, c.id, c.sid)
-	if err != nil {
-		enc.Close()
-		return nil, fmt.Errorf("publish: %w", err)
-	}
-	return t, nil
+	return t, c, nil
 }
 
 // Track is the WebRTC track to add to peer connections (AddTo does that and
@@ -256,7 +268,7 @@ func (t *VideoTrack) run(ctx context.Context) error {
 			d = t.ts - t.lastTS
 		}
 		t.lastTS = t.ts
-		werr := t.track.WriteSample(media.Sample{Data: b, Duration: d})
+		werr := t.write(media.Sample{Data: b, Duration: d})
 		release()
 		if werr != nil {
 			return fmt.Errorf("publish: %w", werr)

@@ -140,6 +140,11 @@ func (w *WHEP) session(offer string) (answer, id string, err error) {
 	w.sessions[id] = pc
 	w.mu.Unlock()
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateConnected {
+			// The keyframe sent when the track was bound went out before
+			// DTLS was up on a slow machine: send one the receiver gets.
+			w.track.forceKey()
+		}
 		if s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed {
 			w.mu.Lock()
 			if w.sessions[id] == pc {

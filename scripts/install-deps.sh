@@ -19,6 +19,7 @@ pkgs=(
 	cmake                                 # cabi/miniavc/miniav_c: the CMake folder MiniAV's Dart package builds
 	ffmpeg                                # the command's pipe tests: ffprobe and ffmpeg read "miniav capture -o -"
 	libvpx-dev iproute2                   # publish/: VP8 through libvpx (cgo); ip for its loopback-only network namespace
+	redis-server                          # publish/: the Redis that joins two LiveKit nodes into one cluster
 	wine wine64                           # the Windows build's tests, run under Wine (scripts/test.d/wine.sh)
 	mesa-vulkan-drivers libvulkan1        # gpu/: Mesa's lavapipe (Vulkan on the CPU) and the Vulkan loader wgpu-native dlopens
 	pipewire pipewire-bin wireplumber libspa-0.2-modules libpipewire-0.3-modules sway swaybg foot xdg-desktop-portal xdg-desktop-portal-wlr dbus dbus-user-session gstreamer1.0-pipewire gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good  # backend/pipewire: the headless session of scripts/pipewire/session.sh (foot repaints, gst publishes a camera node)

@@ -1,0 +1,101 @@
+// Command miniav-publish publishes a miniav device into a LiveKit room as
+// a VP8 video track:
+//
+//	miniav-publish -device testsrc:camera -url ws://127.0.0.1:7880 -room R
+//
+// The server's URL, API key and secret come from -url, -key and -secret,
+// else from LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET. It sends
+// until interrupted (SIGINT, SIGTERM) or for -duration, then leaves the
+// room, prints what it sent on stderr and exits 0.
+//
+// It lives in the publish module (cd publish && go install ./cmd/miniav-publish),
+// not as a "publish" subcommand of cmd/miniav, so that the main module
+// needs neither pion/webrtc, LiveKit's SDK nor libvpx.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/miniav-go/miniav"
+	"github.com/miniav-go/miniav/backend"
+	_ "github.com/miniav-go/miniav/backend/all"
+	"github.com/miniav-go/miniav/devices"
+	"github.com/miniav-go/miniav/format"
+	"github.com/miniav-go/miniav/publish"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "miniav-publish:", err)
+		os.Exit(1)
+	}
+}
+
+// errUsage is returned for missing or bad flags.
+var errUsage = errors.New("usage")
+
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("miniav-publish", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	device := fs.String("device", "", "device ID (default: the default camera)")
+	fmtStr := fs.String("format", "1280x720@30 i420", "video format")
+	url := fs.String("url", getenv("LIVEKIT_URL"), "LiveKit server, ws:// or wss:// (default $LIVEKIT_URL)")
+	room := fs.String("room", "", "room name")
+	key := fs.String("key", getenv("LIVEKIT_API_KEY"), "API key (default $LIVEKIT_API_KEY)")
+	secret := fs.String("secret", getenv("LIVEKIT_API_SECRET"), "API secret (default $LIVEKIT_API_SECRET)")
+	identity := fs.String("identity", "", "participant identity (default miniav-DEVICE)")
+	bitrate := fs.Int("bitrate", 2_000_000, "VP8 bitrate, bit/s")
+	duration := fs.Duration("duration", 0, "stop after this long (default: until interrupted)")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	for name, v := range map[string]string{"-url": *url, "-room": *room, "-key": *key, "-secret": *secret} {
+		if v == "" {
+			return fmt.Errorf("%w: %s is required (or its LIVEKIT_* variable)", errUsage, name)
+		}
+	}
+	v, err := format.ParseVideo(*fmtStr)
+	if err != nil {
+		return fmt.Errorf("%w: -format: %w", errUsage, err)
+	}
+	if *device == "" {
+		d, err := devices.Default(ctx, backend.KindCamera)
+		if err != nil {
+			return err
+		}
+		*device = d.ID
+	}
+	if *duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
+	}
+	s, err := miniav.Open(ctx, *device, miniav.WithPull(), miniav.WithVideo(v))
+	if err != nil {
+		return fmt.Errorf("open %s: %w", *device, err)
+	}
+	defer s.Close()
+	opts := []publish.LiveKitOption{publish.WithEncoder(publish.WithBitrate(*bitrate))}
+	if *identity != "" {
+		opts = append(opts, publish.WithIdentity(*identity))
+	}
+	start := time.Now()
+	opts = append(opts, publish.WithPublished(func() {
+		fmt.Fprintf(stderr, "publishing %s (%s) into room %q at %s\n", *device, s.Info().Video, *room, *url)
+	}))
+	st, err := publish.PublishLiveKit(ctx, s, *url, *room, *key, *secret, opts...)
+	el := time.Since(start)
+	fmt.Fprintf(stderr, "sent %d frames, %d bytes, %d keyframes asked for, in %v (%.1f fps); source dropped %d\n",
+		st.Frames, st.Bytes, st.KeyFrames, el.Round(time.Millisecond), float64(st.Frames)/el.Seconds(), s.Stats().Dropped.Total())
+	return err
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/livekit/protocol/livekit"
+	lksdk "github.com/livekit/server-sdk-go/v2"
+	"go.uber.org/goleak"
+
+	"github.com/miniav-go/miniav/publish/internal/lktest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestUsage(t *testing.T) {
+	env := func(string) string { return "" }
+	for _, args := range [][]string{
+		{"-room", "r", "-key", "k", "-secret", "s"},                  // no URL
+		{"-url", "ws://127.0.0.1:1", "-key", "k", "-secret", "s"},    // no room
+		{"-url", "ws://127.0.0.1:1", "-room", "r", "-format", "bad"}, // no key, bad format
+		{"-nope"},
+	} {
+		var out bytes.Buffer
+		if err := run(context.Background(), args, env, &out); !errors.Is(err, errUsage) {
+			t.Errorf("%q: %v, want a usage error", args, err)
+		}
+	}
+}
+
+// With the server and keys from LIVEKIT_* variables, the command joins
+// the room, publishes one video track of the given size (as the room API
+// lists it) and, at -duration, leaves and reports the frames it sent.
+func TestPublishIntoRoom(t *testing.T) {
+	lktest.NeedICE(t)
+	srv := lktest.Start(t, lktest.Options{})
+	env := map[string]string{"LIVEKIT_URL": srv.URL, "LIVEKIT_API_KEY": lktest.APIKey, "LIVEKIT_API_SECRET": lktest.APISecret}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	var wg sync.WaitGroup
+	var err error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		err = run(ctx, []string{"-device", "testsrc:camera", "-format", "320x240@30 i420", "-room", "cli",
+			"-identity", "cam1", "-duration", "6s"}, func(k string) string { return env[k] }, &lockedWriter{w: &out})
+	}()
+	rc := lksdk.NewRoomServiceClient(srv.HTTP, lktest.APIKey, lktest.APISecret)
+	var track *livekit.TrackInfo
+	for track == nil && ctx.Err() == nil {
+		time.Sleep(200 * time.Millisecond)
+		res, lerr := rc.ListParticipants(ctx, &livekit.ListParticipantsRequest{Room: "cli"})
+		if lerr != nil {
+			continue // the room does not exist until the command joins
+		}
+		for _, p := range res.Participants {
+			if p.Identity == "cam1" && len(p.Tracks) > 0 {
+				track = p.Tracks[0]
+			}
+		}
+	}
+	wg.Wait()
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	if track == nil {
+		t.Fatalf("no track of cam1 listed in room cli\n%s", out.String())
+	}
+	if track.Type != livekit.TrackType_VIDEO || track.Width != 320 || track.Height != 240 || !strings.EqualFold(track.MimeType, "video/VP8") {
+		t.Errorf("track %v %dx%d %s, want VP8 video 320x240", track.Type, track.Width, track.Height, track.MimeType)
+	}
+	s := out.String()
+	t.Log(strings.TrimSpace(s))
+	if !strings.Contains(s, `into room "cli"`) || !strings.Contains(s, "sent ") || strings.Contains(s, "sent 0 frames") {
+		t.Errorf("stderr: %q", s)
+	}
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

@@ -1,0 +1,94 @@
+package publish
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/livekit/protocol/livekit"
+	lksdk "github.com/livekit/server-sdk-go/v2"
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media"
+
+	"github.com/miniav-go/miniav"
+)
+
+// LiveKitOption configures PublishLiveKit.
+type LiveKitOption func(*lkConfig)
+
+type lkConfig struct {
+	identity, name string
+	track          []Option
+	published      func()
+}
+
+// WithIdentity sets the participant's identity in the room (default
+// "miniav-" and the stream's device).
+func WithIdentity(id string) LiveKitOption { return func(c *lkConfig) { c.identity = id } }
+
+// WithTrackName sets the published track's name (default the device).
+func WithTrackName(name string) LiveKitOption { return func(c *lkConfig) { c.name = name } }
+
+// WithEncoder passes encoder options (WithBitrate, WithKeyFrameInterval).
+func WithEncoder(opts ...Option) LiveKitOption {
+	return func(c *lkConfig) { c.track = append(c.track, opts...) }
+}
+
+// WithPublished calls f once the room has accepted the track, before
+// the first frame is encoded.
+func WithPublished(f func()) LiveKitOption { return func(c *lkConfig) { c.published = f } }
+
+// PublishLiveKit joins the LiveKit room at url (ws:// or wss://) with an
+// access token made from the API key and secret, publishes the video
+// stream s as one VP8 track, and sends its frames until the stream ends
+// or ctx is done; then it leaves the room. The SFU's PLI and FIR make
+// keyframes, as does every new subscription. It returns what was sent,
+// and nil when the stream was closed or ctx cancelled.
+func PublishLiveKit(ctx context.Context, s *miniav.Stream, url, room, key, secret string, opts ...LiveKitOption) (TrackStats, error) {
+	info := s.Info()
+	c := lkConfig{identity: "miniav-" + info.Device, name: info.Device}
+	for _, o := range opts {
+		o(&c)
+	}
+	t, _, err := newEncoder(s, c.track)
+	if err != nil {
+		return TrackStats{}, err
+	}
+	lt, err := lksdk.NewLocalTrack(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000},
+		lksdk.WithRTCPHandler(func(p rtcp.Packet) {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				t.RequestKeyFrame()
+			}
+		}))
+	if err != nil {
+		t.enc.Close()
+		return TrackStats{}, fmt.Errorf("publish: livekit track: %w", err)
+	}
+	lt.OnBind(t.forceKey)
+	t.write = func(smp media.Sample) error { return lt.WriteSample(smp, nil) }
+
+	r := lksdk.NewRoom(lksdk.NewRoomCallback())
+	err = r.JoinWithContext(ctx, url, lksdk.ConnectInfo{
+		APIKey: key, APISecret: secret, RoomName: room, ParticipantIdentity: c.identity,
+	}, lksdk.WithAutoSubscribe(false))
+	if err != nil {
+		t.enc.Close()
+		lt.Close()
+		return TrackStats{}, fmt.Errorf("publish: join livekit room %q at %s: %w", room, url, err)
+	}
+	defer r.Disconnect()
+	v := info.Video
+	if _, err := r.LocalParticipant.PublishTrack(lt, &lksdk.TrackPublicationOptions{
+		Name: c.name, Source: livekit.TrackSource_CAMERA, VideoWidth: v.Width, VideoHeight: v.Height,
+	}); err != nil {
+		t.enc.Close()
+		lt.Close()
+		return TrackStats{}, fmt.Errorf("publish: publish track in %q: %w", room, err)
+	}
+	if c.published != nil {
+		c.published()
+	}
+	err = t.Run(ctx)
+	return t.Stats(), err
+}

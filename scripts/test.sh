@@ -44,8 +44,10 @@ else
 	echo "skipping the Windows cgo build: no mingw-w64"
 fi
 
-echo "== go test -race ./..."
+echo "== go test -race ./... (after $SECONDS s)"
+t0=$SECONDS
 go test -race -count=1 -timeout 20m ./...
+echo "-- go test -race ./...: $((SECONDS - t0)) s"
 
 # pion/mediadevices' X11 screen driver (cgo, libX11) on Xvfb: a tag of its
 # own, as its Rescan replaces pion's registry that the other tests use.
@@ -57,5 +59,8 @@ fi
 for step in scripts/test.d/*.sh; do
 	[ -e "$step" ] || continue
 	echo "== $step"
+	t0=$SECONDS
 	bash "$step"
+	echo "-- $step: $((SECONDS - t0)) s"
 done
+echo "== all tests passed in $SECONDS s"

@@ -46,7 +46,11 @@ fi
 
 echo "== go test -race ./... (after $SECONDS s)"
 t0=$SECONDS
-go test -race -count=1 -timeout 20m ./...
+# The packages that start a whole headless Wayland session (sway, the
+# portal, pipewire) run in scripts/test.d/pipewire.sh, sharing one session;
+# here, beside the audio tests' real-time reads, they would only load the
+# machine a second time.
+go test -race -count=1 -timeout 20m $(go list ./... | grep -v -e /backend/pipewire -e /internal/portal -e /internal/wlsession)
 echo "-- go test -race ./...: $((SECONDS - t0)) s"
 
 # pion/mediadevices' X11 screen driver (cgo, libX11) on Xvfb: a tag of its

@@ -396,6 +396,7 @@ func (c *capCtx) lendBuffer(f miniav.Frame, r *capture) *C.MiniAVBuffer {
 			planes[i].stride_bytes = C.uint32_t(v.Stride(i))
 			if fd, ok := v.DMABuf(i); ok {
 				planes[i].dmabuf_fd = C.int(fd)
+				planes[i].offset_bytes = C.uint32_t(dmabufOffset(v, i, fd))
 			}
 			size += len(p)
 		}
@@ -456,4 +457,16 @@ func setLost(m module, h unsafe.Pointer, cb C.MiniAVContextLostCallback, ud unsa
 	c.lostCb, c.lostUd = cb, C.uintptr_t(uintptr(ud))
 	c.mu.Unlock()
 	return C.MINIAV_SUCCESS
+}
+
+// dmabufOffset returns plane i's offset in its DMA-BUF fd: planes that
+// share one (NV12 in a single V4L2 plane) lie in the same memory, at their
+// distance from the first plane with that fd, whose offset is 0.
+func dmabufOffset(v miniav.VideoView, i, fd int) int {
+	for j := range i {
+		if f, ok := v.DMABuf(j); ok && f == fd && len(v.Plane(j)) > 0 && len(v.Plane(i)) > 0 {
+			return int(uintptr(unsafe.Pointer(unsafe.SliceData(v.Plane(i)))) - uintptr(unsafe.Pointer(unsafe.SliceData(v.Plane(j)))))
+		}
+	}
+	return 0
 }

@@ -15,3 +15,19 @@ bash scripts/vm/setup.sh || echo "v4l2: VM setup failed (see above); VM tests wi
 # streaming tests see drops. Costs about 5 s.
 go test -race -count=1 -p 1 -timeout 10m -exec "$PWD/scripts/vm/exec" \
 	./internal/vmtest/... ./internal/v4l2/... ./backend/v4l2/... ./backend/mediadevices/...
+
+# The MiniAV 0.7 C API (cabi/miniavc) against vivid: the guest has no
+# compiler, so libminiav_c.so and its C test client are built here into the
+# package's testdata/vm (copied into the guest with testdata/), and only the
+# package's VM tests run there (the others need gcc, Xvfb, PulseAudio).
+# The client links libm, which the test binary does not: VMTEST_DLOPEN
+# copies it in.
+(
+	cd cabi/miniavc
+	rm -rf testdata/vm && mkdir -p testdata/vm
+	go build -buildmode=c-shared -o testdata/vm/libminiav_c.so .
+	gcc -std=c11 -Wall -Wextra -Werror -I include testdata/client.c -L testdata/vm -lminiav_c -lm -pthread \
+		-Wl,-rpath,'$ORIGIN' -o testdata/vm/client
+)
+VMTEST_DLOPEN="libturbojpeg.so.0 libm.so.6" go test -race -count=1 -timeout 5m -run '^TestVM' \
+	-exec "$PWD/scripts/vm/exec" ./cabi/miniavc/

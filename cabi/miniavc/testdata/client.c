@@ -9,9 +9,14 @@
  * of $DISPLAY (an Xvfb started by the test) instead of the test pattern;
  * with "pulse HZ" it captures the private PulseAudio of $PULSE_SERVER, which
  * plays a tone of HZ into its default output and its microphone.
+ * With "v4l2 NODE..." it captures the V4L2 nodes (vivid in the test VM,
+ * its 75% colour bars with the OSD off in MINIAV_TEST_BARS) instead:
+ * YUY2 on the first, NV12 on the others.
  * It prints PASS, or FAIL lines and exits 1.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
@@ -19,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "miniav.h"
 #include "miniav_playback.h"
@@ -910,6 +917,229 @@ static void test_pulse(int freq) {
 	RC(MiniAV_Screen_DestroyContext(sc), MINIAV_SUCCESS);
 }
 
+/* pop_within is pop with a deadline: NULL after ms without a buffer. */
+static const MiniAVBuffer *pop_within(int ms) {
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += ms / 1000;
+	dl.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (dl.tv_nsec >= 1000000000) {
+		dl.tv_sec++, dl.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&queue.mu);
+	while (queue.n == 0 && !queue.closed) {
+		if (pthread_cond_timedwait(&queue.cond, &queue.mu, &dl) == ETIMEDOUT) {
+			break;
+		}
+	}
+	const MiniAVBuffer *b = NULL;
+	if (queue.n > 0) {
+		b = queue.q[queue.head];
+		queue.head = (queue.head + 1) % QMAX;
+		queue.n--;
+	}
+	pthread_mutex_unlock(&queue.mu);
+	return b;
+}
+
+/* yuv_at reads the Y, U and V samples at (x, y) of a YUY2 or NV12 buffer. */
+static void yuv_at(const MiniAVBuffer *b, int x, int y, int out[3]) {
+	const MiniAVVideoPlane *p = b->data.video.planes;
+	const uint8_t *d = p[0].data_ptr;
+	if (b->data.video.info.pixel_format == MINIAV_PIXEL_FORMAT_YUY2) {
+		const uint8_t *row = d + (size_t)y * p[0].stride_bytes;
+		out[0] = row[2 * x], out[1] = row[4 * (x / 2) + 1], out[2] = row[4 * (x / 2) + 3];
+		return;
+	}
+	const uint8_t *uv = (const uint8_t *)p[1].data_ptr + (size_t)(y / 2) * p[1].stride_bytes + (x & ~1);
+	out[0] = d[(size_t)y * p[0].stride_bytes + x], out[1] = uv[0], out[2] = uv[1];
+}
+
+struct vivid_consumer {
+	uint32_t w, h;
+	MiniAVPixelFormat pf;
+	void *ud;
+	int want, got, bad_pixels, dmabufs, dmabuf_same;
+	int64_t last_ts;
+	int increasing;
+	int64_t first_ts;
+};
+
+/* check_dmabuf checks that fd is the DMA-BUF of plane p: its size (lseek
+ * to the end) covers the plane at offset_bytes, and its mapping holds the
+ * plane's bytes there. 0: no DMA-BUF, 1: not mappable, 2: equal, -1: not. */
+static int check_dmabuf(const MiniAVVideoPlane *p, size_t bytes) {
+	if (p->dmabuf_fd < 0 || fcntl(p->dmabuf_fd, F_GETFD) == -1) {
+		return 0;
+	}
+	off_t size = lseek(p->dmabuf_fd, 0, SEEK_END), end = (off_t)p->offset_bytes + (off_t)bytes;
+	CHECK(size >= end, "dmabuf %d: size %lld, plane %zu bytes at %u", p->dmabuf_fd, (long long)size, bytes,
+	      p->offset_bytes);
+	if (size < end) {
+		return 0;
+	}
+	void *m = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, p->dmabuf_fd, 0);
+	if (m == MAP_FAILED) {
+		fprintf(stderr, "note: mmap of dmabuf %d: %s\n", p->dmabuf_fd, strerror(errno));
+		return 1;
+	}
+	int same = memcmp((const uint8_t *)m + p->offset_bytes, p->data_ptr, bytes) == 0;
+	munmap(m, (size_t)size);
+	return same ? 2 : -1;
+}
+
+/* consume_vivid checks each buffer on its own thread after its callback
+ * returned, and releases it there. */
+static void *consume_vivid(void *arg) {
+	struct vivid_consumer *c = arg;
+	c->last_ts = -1, c->increasing = 1;
+	while (c->got < c->want) {
+		const MiniAVBuffer *b = pop_within(10000);
+		CHECK(b != NULL, "no buffer within 10 s (%d of %d)", c->got, c->want);
+		if (b == NULL) {
+			break;
+		}
+		const MiniAVVideoInfo *in = &b->data.video.info;
+		CHECK(b->type == MINIAV_BUFFER_TYPE_VIDEO && b->content_type == MINIAV_BUFFER_CONTENT_TYPE_CPU, "type %d content %d",
+		      b->type, b->content_type);
+		CHECK(in->width == c->w && in->height == c->h && in->pixel_format == c->pf, "info %ux%u pf %d", in->width,
+		      in->height, in->pixel_format);
+		CHECK(b->user_data == c->ud, "user_data %p", b->user_data);
+		const MiniAVVideoPlane *p = b->data.video.planes;
+		uint32_t planes = c->pf == MINIAV_PIXEL_FORMAT_NV12 ? 2 : 1;
+		CHECK(b->data.video.num_planes == planes, "%u planes, want %u", b->data.video.num_planes, planes);
+		size_t bytes[2];
+		if (c->pf == MINIAV_PIXEL_FORMAT_YUY2) {
+			CHECK(p[0].stride_bytes == 2 * c->w && p[0].width == c->w && p[0].height == c->h, "plane %ux%u stride %u",
+			      p[0].width, p[0].height, p[0].stride_bytes);
+			bytes[0] = (size_t)p[0].stride_bytes * c->h;
+		} else {
+			CHECK(p[0].stride_bytes == c->w && p[1].stride_bytes == c->w && p[0].width == c->w && p[0].height == c->h &&
+			          p[1].width == c->w / 2 && p[1].height == c->h / 2,
+			      "planes %ux%u/%u %ux%u/%u", p[0].width, p[0].height, p[0].stride_bytes, p[1].width, p[1].height,
+			      p[1].stride_bytes);
+			bytes[0] = (size_t)p[0].stride_bytes * c->h, bytes[1] = (size_t)p[1].stride_bytes * c->h / 2;
+		}
+		CHECK(b->data_size_bytes >= bytes[0] + (planes == 2 ? bytes[1] : 0), "data_size_bytes %zu",
+		      (size_t)b->data_size_bytes);
+		for (uint32_t y = 0; y < c->h; y += 7) {
+			for (int i = 0; i < 8; i++) {
+				int x = ((2 * i + 1) * (int)c->w / 16) & ~1, s[3];
+				yuv_at(b, x, (int)y, s);
+				if (abs(s[0] - bars_yuv[i][0]) > 2 || abs(s[1] - bars_yuv[i][1]) > 2 || abs(s[2] - bars_yuv[i][2]) > 2) {
+					if (c->bad_pixels++ < 4) {
+						fprintf(stderr, "FAIL bar %d at (%d,%u): YUV %d,%d,%d, want %u,%u,%u\n", i, x, y, s[0], s[1], s[2],
+						        bars_yuv[i][0], bars_yuv[i][1], bars_yuv[i][2]);
+					}
+				}
+			}
+		}
+		for (uint32_t j = 0; j < planes; j++) {
+			int r = check_dmabuf(&p[j], bytes[j]);
+			CHECK(r != 0, "plane %u: dmabuf_fd %d is no DMA-BUF", j, p[j].dmabuf_fd);
+			CHECK(r != -1, "plane %u: the DMA-BUF's mapping differs from data_ptr", j);
+			c->dmabufs += r > 0, c->dmabuf_same += r == 2;
+		}
+		CHECK(p[planes].dmabuf_fd == -1 && p[planes].data_ptr == NULL, "plane %u set", planes);
+		int64_t now = now_us();
+		CHECK(b->timestamp_us <= now && b->timestamp_us > now - 2000000, "timestamp %" PRId64 " us, now %" PRId64,
+		      b->timestamp_us, now);
+		if (b->timestamp_us <= c->last_ts) {
+			c->increasing = 0;
+		}
+		if (c->got == 0) {
+			c->first_ts = b->timestamp_us;
+		}
+		c->last_ts = b->timestamp_us;
+		void *h = b->internal_handle;
+		RC(MiniAV_ReleaseBuffer(h), MINIAV_SUCCESS);
+		if (c->got == 0) {
+			RC(MiniAV_ReleaseBuffer(h), MINIAV_ERROR_INVALID_HANDLE);
+		}
+		c->got++;
+	}
+	return NULL;
+}
+
+static void test_v4l2(int n, char **nodes) {
+	MiniAVDeviceInfo *devs = NULL;
+	uint32_t nd = 0;
+	RC(MiniAV_Camera_EnumerateDevices(&devs, &nd), MINIAV_SUCCESS);
+	for (uint32_t i = 0; i < nd; i++) {
+		printf("camera %s: %s\n", devs[i].device_id, devs[i].name);
+	}
+	for (int k = 0; k < n; k++) {
+		char id[256];
+		snprintf(id, sizeof id, "v4l2:%s", nodes[k]);
+		int i = find(devs, nd, id);
+		CHECK(i >= 0, "%s not among %u cameras", id, nd);
+		if (i >= 0) {
+			CHECK(strstr(devs[i].name, "vivid") != NULL, "%s is named %s", id,
+			      devs[i].name);
+		}
+	}
+	RC(MiniAV_FreeDeviceList(devs, nd), MINIAV_SUCCESS);
+
+	for (int k = 0; k < n; k++) {
+		char id[256];
+		snprintf(id, sizeof id, "v4l2:%s", nodes[k]);
+		MiniAVPixelFormat pf = k == 0 ? MINIAV_PIXEL_FORMAT_YUY2 : MINIAV_PIXEL_FORMAT_NV12;
+		MiniAVVideoInfo *fmts = NULL;
+		uint32_t nf = 0;
+		RC(MiniAV_Camera_GetSupportedFormats(id, &fmts, &nf), MINIAV_SUCCESS);
+		/* The fastest rate of at most 30 fps the list gives for 640x480. */
+		MiniAVVideoInfo want = {0};
+		double best = 0;
+		for (uint32_t j = 0; j < nf; j++) {
+			double fps = (double)fmts[j].frame_rate_numerator / fmts[j].frame_rate_denominator;
+			if (fmts[j].pixel_format == pf && fmts[j].width == 640 && fmts[j].height == 480 && fps <= 30 && fps > best) {
+				want = fmts[j], best = fps;
+			}
+		}
+		printf("%s: %u formats\n", id, nf);
+		CHECK(want.width == 640, "%s: no 640x480 pf %d among %u formats", id, pf, nf);
+		RC(MiniAV_FreeFormatList(fmts, nf), MINIAV_SUCCESS);
+		if (want.width != 640) {
+			continue;
+		}
+		want.output_preference = MINIAV_OUTPUT_PREFERENCE_CPU;
+		MiniAVCameraContextHandle cam = NULL;
+		RC(MiniAV_Camera_CreateContext(&cam), MINIAV_SUCCESS);
+		RC(MiniAV_Camera_Configure(cam, id, &want), MINIAV_SUCCESS);
+		MiniAVVideoInfo got;
+		RC(MiniAV_Camera_GetConfiguredFormat(cam, &got), MINIAV_SUCCESS);
+		CHECK(got.width == 640 && got.height == 480 && got.pixel_format == pf &&
+		          got.frame_rate_numerator == want.frame_rate_numerator &&
+		          got.frame_rate_denominator == want.frame_rate_denominator,
+		      "configured %ux%u pf %d %u/%u, want %u/%u", got.width, got.height, got.pixel_format, got.frame_rate_numerator,
+		      got.frame_rate_denominator, want.frame_rate_numerator, want.frame_rate_denominator);
+		int marker;
+		struct vivid_consumer c = {640, 480, pf, &marker, 12, 0, 0, 0, 0, 0, 0, 0};
+		pthread_t th;
+		pthread_create(&th, NULL, consume_vivid, &c);
+		int64_t t0 = now_us();
+		RC(MiniAV_Camera_StartCapture(cam, on_buffer, &marker), MINIAV_SUCCESS);
+		pthread_join(th, NULL);
+		CHECK(atomic_load(&callback_thread) != (uintptr_t)pthread_self(), "callback on the caller's thread");
+		RC(MiniAV_Camera_StopCapture(cam), MINIAV_SUCCESS);
+		int after = atomic_load(&callbacks);
+		sleep_ms(100);
+		CHECK(atomic_load(&callbacks) == after, "%d callbacks after StopCapture", atomic_load(&callbacks) - after);
+		drain();
+		RC(MiniAV_Camera_DestroyContext(cam), MINIAV_SUCCESS);
+		CHECK(c.got == c.want, "%s: consumed %d buffers, want %d", id, c.got, c.want);
+		CHECK(c.increasing, "%s: timestamps did not increase", id);
+		CHECK(c.bad_pixels == 0, "%s: %d bar samples off", id, c.bad_pixels);
+		double secs = c.got > 1 ? (double)(c.last_ts - c.first_ts) / 1e6 : 0;
+		double fps = secs > 0 ? (c.got - 1) / secs : 0;
+		CHECK(fps > best / 2 && fps < best * 1.1, "%s: %.1f fps measured, configured %.1f", id, fps, best);
+		printf("%s: %d buffers %ux%u pf %d at %u/%u, %.1f fps measured, %d bad samples, %d DMA-BUF planes (%d mapped "
+		       "equal), first after %.2f s\n",
+		       id, c.got, got.width, got.height, pf, got.frame_rate_numerator, got.frame_rate_denominator,
+		       fps, c.bad_pixels, c.dmabufs, c.dmabuf_same, (double)(c.first_ts - t0) / 1e6);
+	}
+}
+
 int main(int argc, char **argv) {
 	load_bars("MINIAV_TEST_BARS", bars_yuv);
 	load_bars("MINIAV_TEST_RGB", bars_rgb);
@@ -919,6 +1149,8 @@ int main(int argc, char **argv) {
 		char id[300];
 		snprintf(id, sizeof id, "x11:%s", getenv("DISPLAY"));
 		test_screen(id);
+	} else if (argc > 2 && strcmp(argv[1], "v4l2") == 0) {
+		test_v4l2(argc - 2, argv + 2);
 	} else if (argc > 2 && strcmp(argv[1], "pulse") == 0) {
 		test_pulse(atoi(argv[2]));
 	} else {

@@ -130,4 +130,3 @@ func TestDialogHonoursContext(t *testing.T) {
 		t.Errorf("Start returned after %v, want at its 300 ms deadline", d)
 	}
 }
-

@@ -12,6 +12,8 @@ import (
 
 	"github.com/miniav-go/miniav/backend"
 	"github.com/miniav-go/miniav/format"
+	"github.com/miniav-go/miniav/internal/freelist"
+	"github.com/miniav-go/miniav/internal/pacer"
 )
 
 const defaultBuffers = 3
@@ -27,12 +29,13 @@ type source struct {
 	curHotX   int
 	curHotY   int
 
-	sched sched
-	seq   uint64 // unpaced frame counter
-	dibs  []dib
-	free  *ring
-	refs  atomic.Int32 // the source's own, plus one per frame lent out
-	once  sync.Once    // frees the sections
+	sched   pacer.Pacer
+	unpaced bool   // cfg.Unpaced: capture as fast as sections come back
+	seq     uint64 // unpaced frame counter
+	dibs    []dib
+	free    *freelist.List
+	refs    atomic.Int32 // the source's own, plus one per frame lent out
+	once    sync.Once    // frees the sections
 
 	closed atomic.Bool
 }
@@ -111,8 +114,9 @@ func (Backend) Open(ctx context.Context, a string, cfg backend.Config) (backend.
 		}
 		s.dibs = append(s.dibs, d)
 	}
-	s.free = newRing(n)
-	s.sched.init(rate.Interval(), cfg.Unpaced)
+	s.free = freelist.New(n)
+	s.sched.Init(rate.Interval())
+	s.unpaced = cfg.Unpaced
 	s.info = backend.Info{
 		Kind:     kind,
 		Video:    format.Video{PixelFormat: format.BGRX, Width: s.w, Height: s.h, FrameRate: rate},
@@ -212,25 +216,25 @@ func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
 		return err
 	}
 	var seq uint64
-	if s.sched.unpaced {
+	if s.unpaced {
 		seq = s.seq
 	} else {
-		k, _, err := s.sched.next(ctx)
+		k, _, err := s.sched.Next(ctx)
 		if err != nil {
 			return err
 		}
 		seq = k
 	}
-	i, err := s.free.get(ctx)
+	i, err := s.free.Get(ctx)
 	if err != nil {
 		return err
 	}
-	if s.sched.unpaced {
+	if s.unpaced {
 		s.seq++
 	}
 	ts := backend.Now()
 	if err := s.grab(i); err != nil {
-		s.free.put(i)
+		s.free.Put(i)
 		return err
 	}
 	d := &s.dibs[i]
@@ -250,7 +254,7 @@ func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
 // ReleaseBuffer implements backend.Releaser: the section goes back to the
 // ring.
 func (s *source) ReleaseBuffer(token uint64) {
-	s.free.put(int(token))
+	s.free.Put(int(token))
 	s.release()
 }
 

@@ -15,6 +15,8 @@ import (
 
 	"github.com/miniav-go/miniav/backend"
 	"github.com/miniav-go/miniav/format"
+	"github.com/miniav-go/miniav/internal/freelist"
+	"github.com/miniav-go/miniav/internal/pacer"
 	"github.com/miniav-go/miniav/internal/x11wire"
 )
 
@@ -66,9 +68,9 @@ type source struct {
 	cur        x11wire.CursorImage
 	curX, curY int
 
-	sched sched
+	sched pacer.Pacer
 	bufs  []buffer
-	free  *ring // buffers not lent and not in flight
+	free  *freelist.List // buffers not lent and not in flight
 	refs  atomic.Int32
 	once  sync.Once // detaches segments
 
@@ -223,9 +225,9 @@ func (Backend) Open(ctx context.Context, a string, cfg backend.Config) (backend.
 			s.bufs = append(s.bufs, buffer{id: -1, mem: make([]byte, size)})
 		}
 	}
-	s.free = newRing(len(s.bufs))
+	s.free = freelist.New(len(s.bufs))
 	s.depth = min(len(s.bufs)-1, 2) // deeper measured no faster: the server is the bound
-	s.sched.init(rate.Interval(), cfg.Unpaced)
+	s.sched.Init(rate.Interval())
 	return s, nil
 }
 
@@ -305,10 +307,10 @@ func (s *source) Info() backend.Info { return s.info }
 // acquire takes a free buffer, waiting for one when wait is set.
 func (s *source) acquire(ctx context.Context, wait bool) (int, bool, error) {
 	if !wait {
-		i, ok := s.free.tryGet()
+		i, ok := s.free.TryGet()
 		return i, ok, nil
 	}
-	i, err := s.free.get(ctx)
+	i, err := s.free.Get(ctx)
 	return i, err == nil, err
 }
 
@@ -332,7 +334,7 @@ func (s *source) issue(idx int, seq uint64, rect image.Rectangle) error {
 		}
 	}
 	if err != nil {
-		s.free.put(idx)
+		s.free.Put(idx)
 		return s.wrap(err)
 	}
 	s.fl[(s.flHd+s.flN)%maxInflight] = f
@@ -402,7 +404,7 @@ func (s *source) start(ctx context.Context) (skip bool, err error) {
 	if s.unpaced {
 		seq = s.seq
 	} else {
-		k, _, err := s.sched.next(ctx)
+		k, _, err := s.sched.Next(ctx)
 		if err != nil {
 			return false, err
 		}
@@ -418,7 +420,7 @@ func (s *source) start(ctx context.Context) (skip bool, err error) {
 	rect := s.region
 	if s.window != 0 {
 		if rect, err = s.windowArea(); err != nil || rect.Empty() {
-			s.free.put(idx)
+			s.free.Put(idx)
 			return err == nil, err
 		}
 	}
@@ -466,7 +468,7 @@ func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
 		s.flHd = (s.flHd + 1) % maxInflight
 		s.flN--
 		if err != nil {
-			s.free.put(done.idx)
+			s.free.Put(done.idx)
 			return s.wrap(err)
 		}
 		w, h := done.rect.Dx(), done.rect.Dy()
@@ -502,7 +504,7 @@ func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
 // ReleaseBuffer implements backend.Releaser: the buffer goes back to the
 // ring.
 func (s *source) ReleaseBuffer(token uint64) {
-	s.free.put(int(token))
+	s.free.Put(int(token))
 	s.release()
 }
 

@@ -249,21 +249,7 @@ func TestServerKilled(t *testing.T) {
 		}
 	}
 	srv.Kill()
-	killed := time.Now()
-	timeout := time.After(10 * time.Second)
-	for done := false; !done; {
-		select {
-		case f, ok := <-s.Frames():
-			if !ok {
-				done = true
-				break
-			}
-			f.Release()
-		case <-timeout:
-			t.Fatal("stream still running 10 s after the server was killed")
-		}
-	}
-	lostAfter := time.Since(killed)
+	lostAfter := drainUntilEnd(t, s, 10*time.Second)
 	if err := s.Err(); !errors.Is(err, miniav.ErrDeviceLost) {
 		t.Fatalf("Err() = %v, want ErrDeviceLost", err)
 	}
@@ -277,6 +263,26 @@ func TestServerKilled(t *testing.T) {
 	}
 	if st := s.Stats(); st.Outstanding != 0 {
 		t.Fatalf("outstanding frames %d after releasing everything", st.Outstanding)
+	}
+}
+
+// drainUntilEnd releases frames until the stream's channel closes, within
+// limit of the call (the stream's server was just killed), and returns how
+// long that took.
+func drainUntilEnd(t *testing.T, s *miniav.Stream, limit time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	timeout := time.After(limit)
+	for {
+		select {
+		case f, ok := <-s.Frames():
+			if !ok {
+				return time.Since(start)
+			}
+			f.Release()
+		case <-timeout:
+			t.Fatalf("stream still running %v after the server was killed (stats %+v)", limit, s.Stats())
+		}
 	}
 }
 

@@ -63,15 +63,16 @@ func (s *sched) next(ctx context.Context) (uint64, time.Duration, error) {
 			s.timer.Stop()
 			return 0, 0, ctx.Err()
 		}
+		// A timer may fire a little before the due time on the epoch's
+		// clock (on Windows the runtime's timers and QueryPerformanceCounter
+		// are different clocks): a frame is never stamped later than it
+		// was made.
+		if now := backend.Now(); due > now {
+			due = now
+		}
 	}
 	k := s.k
 	s.k++
-	// A timer may fire a little before the due time on the epoch's clock
-	// (on Windows the runtime's timers and QueryPerformanceCounter are
-	// different clocks): a frame is never stamped later than it was made.
-	if now := backend.Now(); due > now {
-		due = now
-	}
 	return k, due, nil
 }
 

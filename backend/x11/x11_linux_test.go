@@ -56,18 +56,9 @@ func newPainter(t *testing.T, display string) *painter {
 // server processed it.
 func (p *painter) fill(d xproto.Drawable, r image.Rectangle, rgb uint32) {
 	p.t.Helper()
-	gc, err := xproto.NewGcontextId(p.c)
-	if err != nil {
+	if err := xvfb.FillRect(p.c, d, r, rgb); err != nil {
 		p.t.Fatal(err)
 	}
-	if err := xproto.CreateGCChecked(p.c, gc, d, xproto.GcForeground, []uint32{rgb}).Check(); err != nil {
-		p.t.Fatal(err)
-	}
-	rect := xproto.Rectangle{X: int16(r.Min.X), Y: int16(r.Min.Y), Width: uint16(r.Dx()), Height: uint16(r.Dy())}
-	if err := xproto.PolyFillRectangleChecked(p.c, d, gc, []xproto.Rectangle{rect}).Check(); err != nil {
-		p.t.Fatal(err)
-	}
-	xproto.FreeGC(p.c, gc)
 }
 
 // scene paints the root grey with two coloured rectangles.

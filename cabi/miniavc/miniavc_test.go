@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"image"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -195,16 +196,30 @@ func TestCClientSanitized(t *testing.T) {
 
 // TestCClientX11 captures a private Xvfb through the screen functions:
 // the display is enumerated, its default format is 1920x1080 BGRX32, a
-// region configures 640x480, a region off the screen is refused, and the
-// buffers describe the whole display.
+// region configures 640x480 and its buffers hold exactly the painted
+// scene's pixels at that offset, a region off the screen is refused, and
+// the display's buffers hold every pixel of the scene.
 func TestCClientX11(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("Xvfb runs on linux")
 	}
 	bin := buildClient(t, "client")
 	x := xvfb.Start(t)
+	scene := []xvfb.Rect{
+		{Rectangle: image.Rect(0, 0, 1920, 1080), RGB: 0x404040},
+		{Rectangle: image.Rect(100, 50, 300, 150), RGB: 0x112233},
+		{Rectangle: image.Rect(650, 400, 900, 700), RGB: 0xff8000}, // across the region's bottom-right corner
+		{Rectangle: image.Rect(1900, 1070, 1920, 1080), RGB: 0x00ff7f},
+	}
+	if err := xvfb.Paint(x.Display, scene...); err != nil {
+		t.Fatal(err)
+	}
+	var desc []string
+	for _, r := range scene {
+		desc = append(desc, fmt.Sprintf("%d,%d,%d,%d,%06x", r.Min.X, r.Min.Y, r.Max.X, r.Max.Y, r.RGB))
+	}
 	cmd := exec.Command(bin, "x11")
-	cmd.Env = append(os.Environ(), append(patternEnv(), "DISPLAY="+x.Display)...)
+	cmd.Env = append(os.Environ(), append(patternEnv(), "DISPLAY="+x.Display, "MINIAV_TEST_X11_SCENE="+strings.Join(desc, " "))...)
 	passed(t, run(t, cmd))
 }
 

@@ -602,6 +602,57 @@ static void test_audio(void) {
 	       got_frames, crossings);
 }
 
+/* The X display's content the test painted: MINIAV_TEST_X11_SCENE holds
+ * "x0,y0,x1,y1,rrggbb" rectangles, painted in that order on the root. */
+static struct {
+	int n;
+	int r[16][4];
+	uint32_t rgb[16];
+} scene;
+
+static void load_scene(void) {
+	const char *s = getenv("MINIAV_TEST_X11_SCENE");
+	if (s == NULL) {
+		fprintf(stderr, "MINIAV_TEST_X11_SCENE must be set\n");
+		exit(2);
+	}
+	int k;
+	while (scene.n < 16 && sscanf(s, " %d,%d,%d,%d,%x%n", &scene.r[scene.n][0], &scene.r[scene.n][1], &scene.r[scene.n][2],
+	                              &scene.r[scene.n][3], &scene.rgb[scene.n], &k) == 5) {
+		scene.n++, s += k;
+	}
+	if (scene.n == 0) {
+		fprintf(stderr, "bad MINIAV_TEST_X11_SCENE\n");
+		exit(2);
+	}
+}
+
+/* check_scene compares every pixel of a BGRX buffer showing the display
+ * from (ox, oy) with the painted scene. */
+static void check_scene(const MiniAVBuffer *b, int ox, int oy) {
+	const MiniAVVideoPlane *p = &b->data.video.planes[0];
+	uint32_t w = b->data.video.info.width, h = b->data.video.info.height;
+	long bad = 0;
+	for (uint32_t y = 0; y < h; y++) {
+		const uint8_t *row = (const uint8_t *)p->data_ptr + (size_t)y * p->stride_bytes;
+		for (uint32_t x = 0; x < w; x++) {
+			int X = ox + (int)x, Y = oy + (int)y;
+			uint32_t want = 0;
+			for (int i = scene.n - 1; i >= 0; i--) {
+				if (X >= scene.r[i][0] && Y >= scene.r[i][1] && X < scene.r[i][2] && Y < scene.r[i][3]) {
+					want = scene.rgb[i];
+					break;
+				}
+			}
+			uint32_t got = (uint32_t)row[4 * x + 2] << 16 | (uint32_t)row[4 * x + 1] << 8 | row[4 * x];
+			if (got != want && bad++ == 0) {
+				CHECK(got == want, "pixel (%d,%d) is %06x, painted %06x", X, Y, got, want);
+			}
+		}
+	}
+	CHECK(bad == 0, "%ld of %u pixels differ from the painted scene", bad, w * h);
+}
+
 /* Screen: testsrc:screen's pattern in BGRX, or the X display. */
 static void test_screen(const char *display) {
 	MiniAVDeviceInfo *devs = NULL;
@@ -629,6 +680,16 @@ static void test_screen(const char *display) {
 		RC(MiniAV_Screen_ConfigureRegion(sc, display, 100, 50, 640, 480, NULL, false), MINIAV_SUCCESS);
 		RC(MiniAV_Screen_GetConfiguredFormats(sc, &v, &a), MINIAV_SUCCESS);
 		CHECK(v.width == 640 && v.height == 480, "region format %ux%u", v.width, v.height);
+		RC(MiniAV_Screen_StartCapture(sc, on_buffer, &v), MINIAV_SUCCESS);
+		for (int i = 0; i < 2; i++) {
+			const MiniAVBuffer *b = pop();
+			CHECK(b->data.video.info.width == 640 && b->data.video.info.height == 480, "region buffer %ux%u",
+			      b->data.video.info.width, b->data.video.info.height);
+			check_scene(b, 100, 50);
+			RC(MiniAV_ReleaseBuffer(b->internal_handle), MINIAV_SUCCESS);
+		}
+		RC(MiniAV_Screen_StopCapture(sc), MINIAV_SUCCESS);
+		drain();
 		RC(MiniAV_Screen_ConfigureRegion(sc, display, 1900, 0, 100, 100, NULL, false), MINIAV_ERROR_INVALID_ARG);
 	}
 	MiniAVVideoInfo want = {is_x11 ? 0 : 640, is_x11 ? 0 : 360, MINIAV_PIXEL_FORMAT_BGRX32, 30, 1,
@@ -650,6 +711,7 @@ static void test_screen(const char *display) {
 			      "x11 buffer %ux%u pf %d stride %u size %zu", b->data.video.info.width, b->data.video.info.height,
 			      b->data.video.info.pixel_format, p->stride_bytes, b->data_size_bytes);
 			CHECK(b->user_data == &want, "user_data");
+			check_scene(b, 0, 0);
 		} else {
 			check_video(b, w, h, MINIAV_PIXEL_FORMAT_BGRX32, &want);
 		}
@@ -1148,6 +1210,7 @@ int main(int argc, char **argv) {
 	if (argc > 1 && strcmp(argv[1], "x11") == 0) {
 		char id[300];
 		snprintf(id, sizeof id, "x11:%s", getenv("DISPLAY"));
+		load_scene();
 		test_screen(id);
 	} else if (argc > 2 && strcmp(argv[1], "v4l2") == 0) {
 		test_v4l2(argc - 2, argv + 2);

@@ -66,6 +66,10 @@ type frameState struct {
 	mu       sync.Mutex // guards releaser and token for the cleanup goroutine
 	releaser backend.Releaser
 	token    uint64
+
+	// leakGen is the generation+1 of the frame last counted as leaked by
+	// ReportLeak, so that a frame counts once.
+	leakGen atomic.Uint32
 }
 
 func rcGen(v uint64) uint32  { return uint32(v >> 32) }
@@ -185,6 +189,28 @@ func (f Frame) Release() error {
 	}
 }
 
+// ReportLeak counts f, which still holds a reference, as leaked in its
+// stream's Stats and metrics (miniav_frames_leaked_total) without
+// releasing it: f stays valid and its Release still gives the buffer back.
+// It is for bridges that lend frames to code without a garbage collector,
+// where the finalizer that counts Go's leaks can never run (the C APIs count
+// a buffer the application has held past a deadline). A frame counts once,
+// however often it is reported; ReportLeak returns whether this call
+// counted it.
+func (f Frame) ReportLeak() bool {
+	if !f.live() {
+		return false
+	}
+	st := f.o.st
+	if st.leakGen.Swap(f.gen+1) == f.gen+1 {
+		return false
+	}
+	a := st.acct
+	a.leaked.Add(1)
+	a.series.Leaked()
+	return true
+}
+
 // recycle gives the buffer back to its owner and the frameObj to its pool.
 // The caller has just moved the reference count to zero.
 func (o *frameObj) recycle() {
@@ -210,6 +236,7 @@ func reclaim(st *frameState) {
 	if rcRefs(v) == 0 {
 		return
 	}
+	counted := st.leakGen.Load() == rcGen(v)+1 // by ReportLeak already
 	st.mu.Lock()
 	r, tok := st.releaser, st.token
 	st.releaser = nil
@@ -224,8 +251,10 @@ func reclaim(st *frameState) {
 	}
 	a.outstanding.Add(-1)
 	a.series.Outstanding(-1)
-	a.leaked.Add(1)
-	a.series.Leaked()
+	if !counted {
+		a.leaked.Add(1)
+		a.series.Leaked()
+	}
 }
 
 // framePool recycles frameObjs of one stream. It is not reachable from any

@@ -401,6 +401,38 @@ func TestLeakedFrameIsReclaimed(t *testing.T) {
 	}
 }
 
+// TestReportLeak: a frame reported as leaked counts once, stays valid, and
+// its Release still gives the buffer back; a later frame reusing the same
+// memory can be reported again; a released frame is not counted.
+func TestReportLeak(t *testing.T) {
+	s := open(t, context.Background(), "testsrc:camera", miniav.WithVideo(small), miniav.WithPolicy(miniav.Block))
+	defer s.Close()
+	f := recv(t, s)
+	if !f.ReportLeak() || f.ReportLeak() {
+		t.Fatal("ReportLeak did not count the frame exactly once")
+	}
+	if !f.Valid() || len(f.Video().Plane(0)) == 0 {
+		t.Fatal("a reported frame lost its data")
+	}
+	if st := s.Stats(); st.Leaked != 1 || st.Outstanding < 1 {
+		t.Fatalf("after ReportLeak: %+v", st)
+	}
+	if err := f.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if f.ReportLeak() {
+		t.Fatal("a released frame was counted")
+	}
+	for range 8 { // the frame objects are reused: a new frame counts anew
+		g := recv(t, s)
+		g.ReportLeak()
+		g.Release()
+	}
+	if st := s.Stats(); st.Leaked != 9 {
+		t.Fatalf("Leaked = %d, want 9", st.Leaked)
+	}
+}
+
 type syncWriter struct {
 	mu sync.Mutex
 	w  *bytes.Buffer

@@ -131,7 +131,7 @@ func destroyContext(m module, h unsafe.Pointer) C.MiniAVResultCode {
 
 // options are the stream options of the configured context; c.mu is held.
 func (c *capCtx) options() []miniav.Option {
-	opts := []miniav.Option{miniav.WithLogger(logger)}
+	opts := append([]miniav.Option{miniav.WithLogger(logger)}, healthOptions()...)
 	if c.dev.Kind.Audio() {
 		opts = append(opts, miniav.WithAudio(c.audio))
 	} else {
@@ -221,7 +221,7 @@ func (c *capCtx) start(cb C.MiniAVBufferCallback, ud unsafe.Pointer, fn string) 
 		done: make(chan struct{})}
 	c.info = s.Info()
 	if c.audioDev != "" {
-		a, err := miniav.Open(context.Background(), c.audioDev, miniav.WithLogger(logger), miniav.WithQueue(queueLen))
+		a, err := miniav.Open(context.Background(), c.audioDev, append(healthOptions(), miniav.WithLogger(logger), miniav.WithQueue(queueLen))...)
 		if err != nil {
 			s.Close()
 			return result(fmt.Errorf("%s: audio %s: %w", fn, c.audioDev, err))

@@ -3,14 +3,19 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"image"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -221,6 +226,83 @@ func TestCClientX11(t *testing.T) {
 	cmd := exec.Command(bin, "x11")
 	cmd.Env = append(os.Environ(), append(patternEnv(), "DISPLAY="+x.Display, "MINIAV_TEST_X11_SCENE="+strings.Join(desc, " "))...)
 	passed(t, run(t, cmd))
+}
+
+// TestCClientLeak holds one buffer past MINIAV_LEAK_AFTER: the library
+// counts it as leaked once (miniav_frames_leaked_total on the metrics it
+// serves at MINIAV_METRICS_ADDR, and a warning to the log callback) and
+// still counts it as outstanding, the buffer keeps its pixels, and its
+// release then works once.
+func TestCClientLeak(t *testing.T) {
+	bin := buildClient(t, "client")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin, "leak")
+	cmd.Env = append(os.Environ(), append(patternEnv(), "MINIAV_LEAK_AFTER=300ms", "MINIAV_METRICS_ADDR="+addr)...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	out := bufio.NewReader(stdout)
+	line, err := out.ReadString('\n')
+	if err != nil || line != "HOLDING\n" {
+		cmd.Wait()
+		t.Fatalf("client said %q (%v):\n%s", line, err, stderr.String())
+	}
+	const stream = `{stream="testsrc:camera"}`
+	var leaked, outstanding float64
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		m := scrape(t, "http://"+addr+"/metrics")
+		leaked, outstanding = m["miniav_frames_leaked_total"+stream], m["miniav_buffers_outstanding"+stream]
+		if leaked == 1 && outstanding >= 1 {
+			break
+		}
+	}
+	if leaked != 1 || outstanding < 1 {
+		t.Errorf("while one buffer is held past the deadline: leaked %v, outstanding %v; want 1 and >= 1", leaked, outstanding)
+	}
+	io.WriteString(stdin, "release\n")
+	rest, _ := io.ReadAll(out)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("client: %v\n%s%s", err, rest, stderr.String())
+	}
+	passed(t, line+string(rest)+stderr.String())
+}
+
+// scrape reads a Prometheus text exposition into series → value.
+func scrape(t *testing.T, url string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	m := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, val, ok := strings.Cut(sc.Text(), " ")
+		if !ok || strings.HasPrefix(name, "#") {
+			continue
+		}
+		if v, err := strconv.ParseFloat(val, 64); err == nil {
+			m[name] = v
+		}
+	}
+	return m
 }
 
 // TestPythonClient drives the library from Python's ctypes (standard

@@ -128,3 +128,14 @@ func (ls *Loans[X]) Len() int {
 	defer ls.mu.Unlock()
 	return len(ls.m)
 }
+
+// Frames appends the frames lent to dst and returns it; a frame released
+// meanwhile is stale, so its methods then report nothing.
+func (ls *Loans[X]) Frames(dst []miniav.Frame) []miniav.Frame {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	for _, l := range ls.m {
+		dst = append(dst, l.F)
+	}
+	return dst
+}

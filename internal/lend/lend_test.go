@@ -65,4 +65,11 @@ func TestLoans(t *testing.T) {
 	if ls.Take(0) != nil || ls.Len() != 2 {
 		t.Fatalf("Take(0) found a loan, or %d lent", ls.Len())
 	}
+	if fs := ls.Frames(nil); len(fs) != 2 {
+		t.Fatalf("Frames = %d frames, want the 2 lent", len(fs))
+	}
+	ls.Take(h2)
+	if fs := ls.Frames(make([]miniav.Frame, 0, 4)); len(fs) != 1 {
+		t.Fatalf("Frames = %d frames, want 1 after a Take", len(fs))
+	}
 }

@@ -290,6 +290,8 @@ static void test_common(void) {
 /* Log messages: malloc'ed, owned (and freed) by the receiver. */
 static atomic_int logs, logs_with_id;
 
+static atomic_int logs_leaked;
+
 static void on_log(MiniAVLogLevel level, const char *msg, void *ud) {
 	CHECK(ud == &logs, "log user_data %p", ud);
 	CHECK(level >= MINIAV_LOG_LEVEL_TRACE && level <= MINIAV_LOG_LEVEL_ERROR, "log level %d", level);
@@ -299,6 +301,9 @@ static void on_log(MiniAVLogLevel level, const char *msg, void *ud) {
 	}
 	if (strstr(msg, "nosuch:device") != NULL) {
 		atomic_fetch_add(&logs_with_id, 1);
+	}
+	if (strstr(msg, "counted as leaked") != NULL) {
+		atomic_fetch_add(&logs_leaked, 1);
 	}
 	MiniAV_Free((void *)msg);
 }
@@ -1202,6 +1207,48 @@ static void test_v4l2(int n, char **nodes) {
 	}
 }
 
+/* Leak accounting (run with a short MINIAV_LEAK_AFTER and
+ * MINIAV_METRICS_ADDR): the first buffer is held, every later one released
+ * in the callback. Once the library has reported the held one as leaked the
+ * program says HOLDING and waits for a line on stdin (the test reads the
+ * metrics meanwhile); then the buffer must still hold the pattern and
+ * release normally. */
+static _Atomic(const MiniAVBuffer *) held;
+
+static void on_hold(const MiniAVBuffer *b, void *ud) {
+	(void)ud;
+	const MiniAVBuffer *none = NULL;
+	if (!atomic_compare_exchange_strong(&held, &none, b)) {
+		RC(MiniAV_ReleaseBuffer(b->internal_handle), MINIAV_SUCCESS);
+	}
+}
+
+static void test_leak(void) {
+	MiniAVCameraContextHandle cc;
+	RC(MiniAV_Camera_CreateContext(&cc), MINIAV_SUCCESS);
+	MiniAVVideoInfo want = {640, 360, MINIAV_PIXEL_FORMAT_I420, 30, 1, MINIAV_OUTPUT_PREFERENCE_CPU};
+	RC(MiniAV_Camera_Configure(cc, "testsrc:camera", &want), MINIAV_SUCCESS);
+	RC(MiniAV_Camera_StartCapture(cc, on_hold, &want), MINIAV_SUCCESS);
+	for (int i = 0; i < 500 && atomic_load(&logs_leaked) == 0; i++) {
+		sleep_ms(10);
+	}
+	CHECK(atomic_load(&logs_leaked) == 1, "%d leak warnings through the log callback, want 1", atomic_load(&logs_leaked));
+	printf("HOLDING\n");
+	fflush(stdout);
+	char line[16];
+	CHECK(fgets(line, sizeof line, stdin) != NULL, "no go-ahead on stdin");
+	const MiniAVBuffer *b = atomic_load(&held);
+	CHECK(b != NULL, "no buffer held");
+	if (b != NULL) {
+		check_video(b, 640, 360, MINIAV_PIXEL_FORMAT_I420, &want); /* still valid */
+		RC(MiniAV_ReleaseBuffer(b->internal_handle), MINIAV_SUCCESS);
+		RC(MiniAV_ReleaseBuffer(b->internal_handle), MINIAV_ERROR_INVALID_HANDLE);
+	}
+	RC(MiniAV_Camera_StopCapture(cc), MINIAV_SUCCESS);
+	RC(MiniAV_Camera_DestroyContext(cc), MINIAV_SUCCESS);
+	CHECK(atomic_load(&logs_leaked) == 1, "%d leak warnings, want 1 (one buffer was held)", atomic_load(&logs_leaked));
+}
+
 int main(int argc, char **argv) {
 	load_bars("MINIAV_TEST_BARS", bars_yuv);
 	load_bars("MINIAV_TEST_RGB", bars_rgb);
@@ -1214,6 +1261,8 @@ int main(int argc, char **argv) {
 		test_screen(id);
 	} else if (argc > 2 && strcmp(argv[1], "v4l2") == 0) {
 		test_v4l2(argc - 2, argv + 2);
+	} else if (argc > 1 && strcmp(argv[1], "leak") == 0) {
+		test_leak();
 	} else if (argc > 2 && strcmp(argv[1], "pulse") == 0) {
 		test_pulse(atoi(argv[2]));
 	} else {

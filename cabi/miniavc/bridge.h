@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include "miniav.h"
 #include "miniav_playback.h"
+#include "miniav_ext.h"
 
 void miniavc_call_buffer(MiniAVBufferCallback cb, const MiniAVBuffer *buf, uintptr_t ud);
 void miniavc_call_log(MiniAVLogCallback cb, MiniAVLogLevel level, const char *msg, uintptr_t ud);

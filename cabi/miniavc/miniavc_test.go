@@ -66,11 +66,11 @@ func TestABI(t *testing.T) {
 }
 
 // headerFunctions returns the functions the headers declare.
-func headerFunctions(t *testing.T) []string {
+func headerFunctions(t *testing.T, headers ...string) []string {
 	t.Helper()
 	rx := regexp.MustCompile(`MINIAV_API\s[^;(]*?\b(MiniAV_\w+)\s*\(`)
 	var names []string
-	for _, h := range []string{"miniav_capture.h", "miniav_playback.h"} {
+	for _, h := range headers {
 		b, err := os.ReadFile(filepath.Join("include", h))
 		if err != nil {
 			t.Fatal(err)
@@ -84,14 +84,21 @@ func headerFunctions(t *testing.T) []string {
 }
 
 // TestExports checks with nm -D that the library exports exactly the 99
-// functions of the 0.7 headers, and no other MiniAV_ symbol.
+// functions of the 0.7 headers and the 3 of miniav's extension header
+// (camera properties), and no other MiniAV_ symbol.
 func TestExports(t *testing.T) {
 	_, path := buildLib(t)
 	nm := testenv.LookPath(t, "nm")
-	declared := headerFunctions(t)
+	declared := headerFunctions(t, "miniav_capture.h", "miniav_playback.h")
 	if len(declared) != 99 {
-		t.Fatalf("the headers declare %d functions, want 99: %v", len(declared), declared)
+		t.Fatalf("the 0.7 headers declare %d functions, want 99: %v", len(declared), declared)
 	}
+	ext := headerFunctions(t, "miniav_ext.h")
+	if len(ext) != 3 {
+		t.Fatalf("miniav_ext.h declares %d functions, want 3: %v", len(ext), ext)
+	}
+	declared = append(declared, ext...)
+	slices.Sort(declared)
 	var exported []string
 	for line := range strings.Lines(run(t, exec.Command(nm, "-D", "--defined-only", path))) {
 		f := strings.Fields(line)

@@ -10,6 +10,7 @@
 
 #include "miniav.h"
 #include "miniav_playback.h"
+#include "miniav_ext.h" /* miniav's extension, not 0.7: its layout is this library's own */
 
 #define SIZE(T, n) _Static_assert(sizeof(T) == (n), "sizeof " #T)
 #define ALIGN(T, n) _Static_assert(_Alignof(T) == (n), "alignof " #T)
@@ -177,6 +178,16 @@ VAL(MINIAV_INPUT_TYPE_MOTION, 8);
 VAL(MINIAV_MOUSE_BUTTON_X2, 5);
 VAL(MINIAV_MOUSE_ACTION_WHEEL, 3);
 VAL(MINIAV_DISPLAY_ROTATION_270, 3);
+
+/* miniav_ext.h (not in 0.7). */
+SIZE(MiniAVPropertyInfo, 312);
+OFF(MiniAVPropertyInfo, name, 8);
+OFF(MiniAVPropertyInfo, min_value, 264);
+OFF(MiniAVPropertyInfo, current_value, 296);
+OFF(MiniAVPropertyInfo, flags, 304);
+OFF(MiniAVPropertyInfo, menu_count, 308);
+VAL(MINIAV_PROPERTY_TYPE_INTEGER, 1);
+VAL(MINIAV_PROPERTY_TYPE_OTHER, 9);
 
 int main(void) {
 	/* The arrays handed out have a 513-byte stride: element 1's id is at 513. */

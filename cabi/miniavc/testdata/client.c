@@ -30,6 +30,7 @@
 
 #include "miniav.h"
 #include "miniav_playback.h"
+#include "miniav_ext.h"
 
 static int checks, failures;
 
@@ -358,6 +359,15 @@ static void test_camera(void) {
 	CHECK(cam != NULL, "no context");
 	RC(MiniAV_Camera_CreateContext(NULL), MINIAV_ERROR_INVALID_ARG);
 	RC(MiniAV_Camera_StartCapture(cam, on_buffer, NULL), MINIAV_ERROR_NOT_CONFIGURED);
+	/* Properties (miniav_ext.h): testsrc has no controls. */
+	MiniAVPropertyInfo *props = (MiniAVPropertyInfo *)1;
+	uint32_t nprops = 5;
+	int64_t pv;
+	RC(MiniAV_Camera_GetPropertyInfo(cam, &props, &nprops), MINIAV_ERROR_NOT_CONFIGURED);
+	CHECK(props == NULL && nprops == 0, "property list of an unconfigured context");
+	RC(MiniAV_Camera_GetPropertyInfo(cam, NULL, &nprops), MINIAV_ERROR_INVALID_ARG);
+	RC(MiniAV_Camera_GetProperty(NULL, 1, &pv), MINIAV_ERROR_INVALID_HANDLE);
+	RC(MiniAV_Camera_SetProperty(cam, 1, 0), MINIAV_ERROR_NOT_CONFIGURED);
 	MiniAVVideoInfo got;
 	RC(MiniAV_Camera_GetConfiguredFormat(cam, &got), MINIAV_ERROR_NOT_CONFIGURED);
 	MiniAVVideoInfo want = {320, 240, MINIAV_PIXEL_FORMAT_I420, 100, 1, MINIAV_OUTPUT_PREFERENCE_GPU};
@@ -375,6 +385,9 @@ static void test_camera(void) {
 	      "configured %ux%u pf %d %u/%u pref %d", got.width, got.height, got.pixel_format, got.frame_rate_numerator,
 	      got.frame_rate_denominator, got.output_preference);
 	RC(MiniAV_Camera_StartCapture(cam, NULL, NULL), MINIAV_ERROR_INVALID_ARG);
+	RC(MiniAV_Camera_GetPropertyInfo(cam, &props, &nprops), MINIAV_ERROR_NOT_SUPPORTED);
+	RC(MiniAV_Camera_GetProperty(cam, 0x00980900u, &pv), MINIAV_ERROR_NOT_SUPPORTED);
+	RC(MiniAV_Camera_SetProperty(cam, 0x00980900u, 1), MINIAV_ERROR_NOT_SUPPORTED);
 
 	int marker;
 	struct consumer c = {320, 240, MINIAV_PIXEL_FORMAT_I420, &marker, 30, 0, 0, 0, 0};
@@ -1128,6 +1141,43 @@ static void *consume_vivid(void *arg) {
 	return NULL;
 }
 
+/* Camera properties (miniav_ext.h) of a vivid node: Brightness is listed
+ * with vivid's range, set, read back and restored; an unknown ID is refused.
+ * running says whether the context is capturing (its stream's controls) or
+ * not (a stream opened for the call). */
+#define CID_BRIGHTNESS 0x00980900u
+static void test_v4l2_properties(MiniAVCameraContextHandle cam, const char *id, int running) {
+	MiniAVPropertyInfo *props = NULL;
+	uint32_t np = 0;
+	RC(MiniAV_Camera_GetPropertyInfo(cam, &props, &np), MINIAV_SUCCESS);
+	int bi = -1;
+	for (uint32_t j = 0; j < np; j++) {
+		if (props[j].id == CID_BRIGHTNESS) {
+			bi = (int)j;
+		}
+	}
+	CHECK(np > 0 && bi >= 0, "%s: %u properties, no Brightness", id, np);
+	if (bi >= 0) {
+		MiniAVPropertyInfo *b = &props[bi];
+		CHECK(strcmp(b->name, "Brightness") == 0 && b->type == MINIAV_PROPERTY_TYPE_INTEGER && b->min_value == 0 &&
+		          b->max_value == 255 && b->step == 1 && b->default_value == 128 && b->flags == 0,
+		      "%s: Brightness listed as %s type %d %" PRId64 "..%" PRId64 " step %" PRId64 " default %" PRId64 " flags %#x", id,
+		      b->name, b->type, b->min_value, b->max_value, b->step, b->default_value, b->flags);
+	}
+	MiniAV_Free(props);
+	int64_t v = -1;
+	int64_t want = running ? 200 : 60;
+	RC(MiniAV_Camera_SetProperty(cam, CID_BRIGHTNESS, want), MINIAV_SUCCESS);
+	RC(MiniAV_Camera_GetProperty(cam, CID_BRIGHTNESS, &v), MINIAV_SUCCESS);
+	CHECK(v == want, "%s: Brightness read back %" PRId64 ", set %" PRId64, id, v, want);
+	RC(MiniAV_Camera_SetProperty(cam, CID_BRIGHTNESS, 128), MINIAV_SUCCESS);
+	RC(MiniAV_Camera_GetProperty(cam, CID_BRIGHTNESS, &v), MINIAV_SUCCESS);
+	CHECK(v == 128, "%s: Brightness restored to %" PRId64, id, v);
+	RC(MiniAV_Camera_GetProperty(cam, 0x00ab1234u, &v), MINIAV_ERROR_INVALID_ARG);
+	RC(MiniAV_Camera_SetProperty(cam, 0x00ab1234u, 1), MINIAV_ERROR_INVALID_ARG);
+	RC(MiniAV_Camera_GetProperty(cam, CID_BRIGHTNESS, NULL), MINIAV_ERROR_INVALID_ARG);
+}
+
 static void test_v4l2(int n, char **nodes) {
 	MiniAVDeviceInfo *devs = NULL;
 	uint32_t nd = 0;
@@ -1188,7 +1238,9 @@ static void test_v4l2(int n, char **nodes) {
 		RC(MiniAV_Camera_StartCapture(cam, on_buffer, &marker), MINIAV_SUCCESS);
 		pthread_join(th, NULL);
 		CHECK(atomic_load(&callback_thread) != (uintptr_t)pthread_self(), "callback on the caller's thread");
+		test_v4l2_properties(cam, id, 1);
 		RC(MiniAV_Camera_StopCapture(cam), MINIAV_SUCCESS);
+		test_v4l2_properties(cam, id, 0);
 		int after = atomic_load(&callbacks);
 		sleep_ms(100);
 		CHECK(atomic_load(&callbacks) == after, "%d callbacks after StopCapture", atomic_load(&callbacks) - after);

@@ -100,6 +100,23 @@ func ExampleFrame_Clone() {
 	// Output: true 460800
 }
 
+// A bridge that lends frames to code without a garbage collector counts a
+// frame held too long as leaked, once, and keeps it valid.
+func ExampleFrame_ReportLeak() {
+	s, err := miniav.Open(context.Background(), "testsrc:camera")
+	if err != nil {
+		panic(err)
+	}
+	defer s.Close()
+	f := <-s.Frames()
+	// ... the foreign consumer has held f past the bridge's deadline:
+	fmt.Println(f.ReportLeak(), f.ReportLeak(), f.Valid(), s.Stats().Leaked)
+	fmt.Println(f.Release())
+	// Output:
+	// true false true 1
+	// <nil>
+}
+
 // Streams report to a Prometheus collector that you register yourself.
 func ExampleWithMetrics() {
 	reg := prometheus.NewRegistry()

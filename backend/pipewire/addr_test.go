@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/miniav-go/miniav/backend"
+	"github.com/miniav-go/miniav/format"
 )
 
 func TestParseAddr(t *testing.T) {
@@ -53,11 +54,12 @@ func FuzzParseAddr(f *testing.F) {
 // (tab-separated, from other processes) never panic the parser, and
 // every node it returns has a name.
 func FuzzParseCameras(f *testing.F) {
-	f.Add("37\tcam\tCam\t39\t\n40\tx\t\t306\t/dev/video0\n")
+	f.Add("N\t37\tcam\tCam\t39\t\nN\t40\tx\t\t306\t/dev/video0\nF\t40\t1\te:4,12\tr:1x1,640x480\te:30/1,15/1\n")
+	f.Add("N\t3\tc\t\t\t\nF\t3\t1\tn:4\ts:2x2,8x8,2x2\tr:0/1,60/1\nF\t3\t9\t\tn:4x4\tn:x\n")
 	f.Add("\t\t\t\t\n")
 	f.Add("99999999999\ta\tb\tc\td\n")
 	f.Fuzz(func(t *testing.T, s string) {
-		for _, c := range parseCameras(s) {
+		for _, c := range parseCameras(s, func(_, v uint32) format.PixelFormat { return format.PixelFormat(v) }) {
 			if c.name == "" {
 				t.Fatalf("camera without a name from %q", s)
 			}

@@ -38,10 +38,17 @@
 // portal answers on the session bus, and every Video/Source node of the
 // PipeWire socket as pipewire:camera/NODE_NAME (PipeWire's V4L2 and
 // libcamera nodes, other applications' streams), with the node id,
-// object.serial and api.v4l2.path in Attrs. Formats are not listed: they
-// are negotiated at Open (Config.Video's pixel format, size and rate are
-// offered to the producer). The backend is not a backend.Notifier yet:
-// devices.Watcher polls it.
+// object.serial and api.v4l2.path in Attrs, and the node's formats (its
+// EnumFormat params: SPA video formats mapped onto format.PixelFormat,
+// MJPG and H264 as compressed formats, sizes and frame rates as the node
+// lists them, fixed, enumerated or as ranges) in Device.Video. At Open,
+// Config.Video's pixel format, size and rate are offered to the producer.
+//
+// The backend is a backend.Notifier: a connection of its own listens to
+// the registry, and a Video/Source node added or removed (global and
+// global_remove) makes devices.Watcher enumerate at once, within tens of
+// milliseconds, instead of at its next poll. The portal's screen and
+// window sources are not watched.
 //
 // # Why cgo and libpipewire-0.3
 //

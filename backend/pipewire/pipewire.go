@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -87,22 +88,133 @@ func parseAddr(a string) (addr, error) {
 type cameraNode struct {
 	id                              uint32
 	name, description, serial, path string
+	caps                            []format.VideoCaps
 }
 
-// parseCameras reads mpw_list's lines: id, name, description, serial and
-// V4L2 path, tab-separated.
-func parseCameras(text string) []cameraNode {
+// parseCameras reads mpw_list's lines: "N", id, name, description, serial
+// and V4L2 path for a node, then "F", node id, SPA media subtype, and the
+// format, size and framerate values of each of its EnumFormat params
+// (KIND:V,V,...; KIND is n none, r range, s step, e enum), all
+// tab-separated. pf maps an SPA media subtype and video format onto
+// miniav's (0: unknown, left out).
+func parseCameras(text string, pf func(subtype, spa uint32) format.PixelFormat) []cameraNode {
 	var out []cameraNode
+	byID := map[uint32]int{}
 	for _, line := range strings.Split(text, "\n") {
 		f := strings.Split(line, "\t")
-		if len(f) != 5 {
-			continue
+		switch {
+		case len(f) == 6 && f[0] == "N":
+			id, err := strconv.ParseUint(f[1], 10, 32)
+			if err != nil || f[2] == "" {
+				continue
+			}
+			byID[uint32(id)] = len(out)
+			out = append(out, cameraNode{id: uint32(id), name: f[2], description: f[3], serial: f[4], path: f[5]})
+		case len(f) == 6 && f[0] == "F":
+			id, err1 := strconv.ParseUint(f[1], 10, 32)
+			sub, err2 := strconv.ParseUint(f[2], 10, 32)
+			i, ok := byID[uint32(id)]
+			if err1 != nil || err2 != nil || !ok {
+				continue
+			}
+			out[i].caps = append(out[i].caps, parseCaps(uint32(sub), f[3], f[4], f[5], pf)...)
 		}
-		id, err := strconv.ParseUint(f[0], 10, 32)
-		if err != nil || f[1] == "" {
-			continue
+	}
+	return out
+}
+
+// values splits "KIND:a,b,c".
+func values(s string) (kind byte, vals []string) {
+	k, v, ok := strings.Cut(s, ":")
+	if !ok || len(k) != 1 || v == "" {
+		return 0, nil
+	}
+	return k[0], strings.Split(v, ",")
+}
+
+func parseSize(s string) (w, h int, ok bool) {
+	a, b, ok := strings.Cut(s, "x")
+	if !ok {
+		return 0, 0, false
+	}
+	w, e1 := strconv.Atoi(a)
+	h, e2 := strconv.Atoi(b)
+	return w, h, e1 == nil && e2 == nil && w > 0 && h > 0
+}
+
+func parseRate(s string) (format.Rational, bool) {
+	a, b, ok := strings.Cut(s, "/")
+	if !ok {
+		return format.Rational{}, false
+	}
+	n, e1 := strconv.Atoi(a)
+	d, e2 := strconv.Atoi(b)
+	return format.Rational{Num: n, Den: d}, e1 == nil && e2 == nil && n >= 0 && d > 0
+}
+
+// parseCaps turns one EnumFormat param into caps: one per pixel format
+// and size (or size range), with its frame rates.
+func parseCaps(sub uint32, fmts, sizes, rates string, pf func(subtype, spa uint32) format.PixelFormat) []format.VideoCaps {
+	var pfs []format.PixelFormat
+	if _, vs := values(fmts); vs != nil {
+		for _, v := range vs {
+			if n, err := strconv.ParseUint(v, 10, 32); err == nil {
+				if p := pf(sub, uint32(n)); p != 0 {
+					pfs = append(pfs, p)
+				}
+			}
 		}
-		out = append(out, cameraNode{id: uint32(id), name: f[1], description: f[2], serial: f[3], path: f[4]})
+	} else if p := pf(sub, 0); p != 0 { // compressed: no format property
+		pfs = append(pfs, p)
+	}
+	var ranges []format.SizeRange
+	switch k, vs := values(sizes); k {
+	case 'n', 'e':
+		for _, v := range vs {
+			if w, h, ok := parseSize(v); ok {
+				ranges = append(ranges, format.Discrete(w, h))
+			}
+		}
+	case 'r', 's':
+		if len(vs) >= 2 {
+			w0, h0, ok0 := parseSize(vs[0])
+			w1, h1, ok1 := parseSize(vs[1])
+			sr := format.SizeRange{MinWidth: w0, MaxWidth: w1, StepWidth: 1, MinHeight: h0, MaxHeight: h1, StepHeight: 1}
+			if k == 's' && len(vs) >= 3 {
+				if sw, sh, ok := parseSize(vs[2]); ok {
+					sr.StepWidth, sr.StepHeight = sw, sh
+				}
+			}
+			if ok0 && ok1 && w0 <= w1 && h0 <= h1 {
+				ranges = append(ranges, sr)
+			}
+		}
+	}
+	var c format.VideoCaps
+	switch k, vs := values(rates); k {
+	case 'n', 'e':
+		for _, v := range vs {
+			if r, ok := parseRate(v); ok && !r.IsZero() {
+				c.FrameRates = append(c.FrameRates, r)
+			}
+		}
+	case 'r', 's':
+		if len(vs) >= 2 {
+			r0, ok0 := parseRate(vs[0])
+			r1, ok1 := parseRate(vs[1])
+			if ok0 && ok1 && r0.Cmp(r1) <= 0 {
+				c.MinRate, c.MaxRate = r0, r1
+			}
+		}
+	}
+	var out []format.VideoCaps
+	for _, p := range pfs {
+		for _, r := range ranges {
+			cc := c
+			cc.PixelFormat, cc.Size = p, r
+			cc.FrameRates = slices.Clone(c.FrameRates)
+			out = append(out, cc)
+		}
 	}
 	return out
 }
@@ -112,7 +224,7 @@ func parseCameras(text string) []cameraNode {
 // applications' streams) as pipewire:camera/NAME, and the portal's screen
 // (and window) source when a ScreenCast portal answers on the session bus.
 // A cast's own node exists only once the portal started it, so it is not
-// listed. Formats are not listed (they are negotiated at Open).
+// listed. A camera's formats are its node's EnumFormat params.
 func (Backend) Devices(ctx context.Context) ([]backend.Device, error) {
 	var out []backend.Device
 	if cgoEnabled && socketExists() == nil {
@@ -126,7 +238,7 @@ func (Backend) Devices(ctx context.Context) ([]backend.Device, error) {
 			if c.path != "" {
 				attrs["api.v4l2.path"] = c.path
 			}
-			out = append(out, backend.Device{ID: Name + ":camera/" + c.name, Name: name, Kind: backend.KindCamera, Backend: Name, Default: i == 0, Attrs: attrs})
+			out = append(out, backend.Device{ID: Name + ":camera/" + c.name, Name: name, Kind: backend.KindCamera, Backend: Name, Default: i == 0, Attrs: attrs, Video: c.caps})
 		}
 	}
 	in, err := portalInfo(ctx)
@@ -141,6 +253,21 @@ func (Backend) Devices(ctx context.Context) ([]backend.Device, error) {
 		out = append(out, backend.Device{ID: Name + ":window", Name: "Window (ScreenCast portal)", Kind: backend.KindWindow, Backend: Name, Attrs: attrs})
 	}
 	return out, nil
+}
+
+// Changes implements backend.Notifier: a connection of its own to the
+// default PipeWire socket listens to the registry, and a Video/Source node
+// added, or one removed, is a notification. The channel closes when ctx is
+// done or PipeWire goes away; no PipeWire socket (or no cgo) is an error
+// matching backend.ErrNotFound. The portal's sources are not watched.
+func (Backend) Changes(ctx context.Context) (<-chan struct{}, error) {
+	if !cgoEnabled {
+		return nil, fmt.Errorf("pipewire: built without cgo, nothing to watch: %w", backend.ErrNotFound)
+	}
+	if err := socketExists(); err != nil {
+		return nil, err
+	}
+	return watchCameras(ctx, "")
 }
 
 // portalInfo asks the portal for its properties, once per call.

@@ -302,7 +302,7 @@ static const struct pw_registry_events mpw_registry_events = {
 	.global_remove = on_global_remove,
 };
 
-static int mpw_inited;
+void mpw_init(void);
 void mpw_destroy(mpw_src *s);
 
 // mpw_open starts a thread loop and a stream consuming node target (or the
@@ -313,7 +313,7 @@ void mpw_destroy(mpw_src *s);
 static mpw_src *mpw_open(int fd, const char *remote, uint32_t target, const char *target_name,
 		const uint32_t *fmts, int nfmts, int mjpg, uint32_t w, uint32_t h, uint32_t fps,
 		int buffers, const char *role, int *err) {
-	if (!mpw_inited) { pw_init(NULL, NULL); mpw_inited = 1; }
+	mpw_init();
 	mpw_src *s = calloc(1, sizeof *s);
 	if (!s) { *err = ENOMEM; if (fd >= 0) close(fd); return NULL; }
 	s->target = target;
@@ -492,93 +492,6 @@ static int mpw_release_dead(mpw_src *s, mpw_slot *sl) {
 	sl->lent = 0;
 	mpw_slot_free(s, sl);
 	return s->nslots;
-}
-
-// Listing Video/Source nodes: connect, read the registry up to a sync.
-typedef struct {
-	struct pw_thread_loop *loop;
-	struct spa_hook core_l, reg_l;
-	int seq, done, failed;
-	char *buf; size_t len, cap;
-} mpw_lister;
-
-static void lst_append(mpw_lister *l, const char *s) {
-	size_t n = strlen(s);
-	if (l->len + n + 1 > l->cap) {
-		size_t c = (l->cap ? l->cap * 2 : 1024) + n;
-		char *b = realloc(l->buf, c);
-		if (!b) return;
-		l->buf = b; l->cap = c;
-	}
-	memcpy(l->buf + l->len, s, n + 1);
-	l->len += n;
-}
-
-static void lst_global(void *data, uint32_t id, uint32_t perms, const char *type, uint32_t version, const struct spa_dict *props) {
-	mpw_lister *l = data;
-	if (strcmp(type, PW_TYPE_INTERFACE_Node) != 0 || !props) return;
-	const char *mc = spa_dict_lookup(props, PW_KEY_MEDIA_CLASS);
-	if (!mc || strcmp(mc, "Video/Source") != 0) return;
-	const char *name = spa_dict_lookup(props, PW_KEY_NODE_NAME);
-	const char *desc = spa_dict_lookup(props, PW_KEY_NODE_DESCRIPTION);
-	const char *serial = spa_dict_lookup(props, PW_KEY_OBJECT_SERIAL);
-	const char *path = spa_dict_lookup(props, "api.v4l2.path");
-	char line[1200];
-	snprintf(line, sizeof line, "%u\t%s\t%s\t%s\t%s\n", id, name ? name : "", desc ? desc : "", serial ? serial : "", path ? path : "");
-	lst_append(l, line);
-}
-
-static const struct pw_registry_events lst_registry_events = { PW_VERSION_REGISTRY_EVENTS, .global = lst_global };
-
-static void lst_done(void *data, uint32_t id, int seq) {
-	mpw_lister *l = data;
-	if (id == PW_ID_CORE && seq == l->seq) { l->done = 1; pw_thread_loop_signal(l->loop, false); }
-}
-static void lst_error(void *data, uint32_t id, int seq, int res, const char *message) {
-	mpw_lister *l = data;
-	if (id == PW_ID_CORE) { l->failed = 1; pw_thread_loop_signal(l->loop, false); }
-}
-static const struct pw_core_events lst_core_events = { PW_VERSION_CORE_EVENTS, .done = lst_done, .error = lst_error };
-
-// mpw_list returns "id\tname\tdescription\tserial\tv4l2path\n" lines
-// (malloc'd; NULL and *err set on failure).
-static char *mpw_list(const char *remote, int timeout_s, int *err) {
-	if (!mpw_inited) { pw_init(NULL, NULL); mpw_inited = 1; }
-	mpw_lister l;
-	memset(&l, 0, sizeof l);
-	*err = 0;
-	l.loop = pw_thread_loop_new("miniav-pw-list", NULL);
-	if (!l.loop) { *err = errno ? errno : ENOMEM; return NULL; }
-	struct pw_context *ctx = pw_context_new(pw_thread_loop_get_loop(l.loop), NULL, 0);
-	if (!ctx) { *err = errno ? errno : ENOMEM; pw_thread_loop_destroy(l.loop); return NULL; }
-	pw_thread_loop_start(l.loop);
-	pw_thread_loop_lock(l.loop);
-	struct pw_properties *p = NULL;
-	if (remote && remote[0]) p = pw_properties_new(PW_KEY_REMOTE_NAME, remote, NULL);
-	struct pw_core *core = pw_context_connect(ctx, p, 0);
-	struct pw_registry *reg = NULL;
-	if (!core) *err = errno ? errno : ECONNREFUSED;
-	else {
-		pw_core_add_listener(core, &l.core_l, &lst_core_events, &l);
-		reg = pw_core_get_registry(core, PW_VERSION_REGISTRY, 0);
-		pw_registry_add_listener(reg, &l.reg_l, &lst_registry_events, &l);
-		l.seq = pw_core_sync(core, PW_ID_CORE, 0);
-		while (!l.done && !l.failed) {
-			if (pw_thread_loop_timed_wait(l.loop, timeout_s) != 0) { *err = ETIMEDOUT; break; }
-		}
-		if (l.failed) *err = EPIPE;
-		spa_hook_remove(&l.reg_l);
-		pw_proxy_destroy((struct pw_proxy *)reg);
-		spa_hook_remove(&l.core_l);
-		pw_core_disconnect(core);
-	}
-	pw_thread_loop_unlock(l.loop);
-	pw_thread_loop_stop(l.loop);
-	pw_context_destroy(ctx);
-	pw_thread_loop_destroy(l.loop);
-	if (*err) { free(l.buf); return NULL; }
-	if (!l.buf) return calloc(1, 1);
-	return l.buf;
 }
 
 static int mpw_nslots(mpw_src *s) { return s->nslots; }
@@ -834,21 +747,6 @@ func (s *nodeStream) notify() {
 	}
 }
 
-// listCameras lists the Video/Source nodes on remote (the default socket
-// when empty).
-func listCameras(remote string) ([]cameraNode, error) {
-	cremote := C.CString(remote)
-	defer C.free(unsafe.Pointer(cremote))
-	var cerr C.int
-	out := C.mpw_list(cremote, 5, &cerr)
-	if out == nil {
-		return nil, fmt.Errorf("pipewire: list nodes: %v: %w", syscall.Errno(cerr), backend.ErrNotFound)
-	}
-	text := C.GoString(out)
-	C.free(unsafe.Pointer(out))
-	return parseCameras(text), nil
-}
-
 // Info implements backend.Source.
 func (s *nodeStream) Info() backend.Info { return s.info }
 
@@ -1018,4 +916,18 @@ func (s *nodeStream) Close() error {
 	s.efd.Close()
 	s.maybeFree()
 	return nil
+}
+
+// spaPixelFormat maps an SPA media subtype and raw video format onto
+// miniav's pixel format (0: unknown).
+func spaPixelFormat(subtype, v uint32) format.PixelFormat {
+	switch subtype {
+	case C.SPA_MEDIA_SUBTYPE_raw:
+		return fromSPA(v)
+	case C.SPA_MEDIA_SUBTYPE_mjpg:
+		return format.MJPEG
+	case C.SPA_MEDIA_SUBTYPE_h264:
+		return format.H264
+	}
+	return 0
 }

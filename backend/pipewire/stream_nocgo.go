@@ -25,3 +25,7 @@ func openNode(context.Context, connectParams) (*nodeStream, error) {
 }
 
 func listCameras(string) ([]cameraNode, error) { return nil, nil }
+
+func watchCameras(context.Context, string) (<-chan struct{}, error) {
+	return nil, fmt.Errorf("pipewire: built without cgo: %w", backend.ErrNotFound)
+}

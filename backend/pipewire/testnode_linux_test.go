@@ -1,0 +1,308 @@
+//go:build linux && cgo
+
+package pipewire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/miniav-go/miniav/backend"
+	"github.com/miniav-go/miniav/backend/pipewire/internal/pwtestnode"
+	"github.com/miniav-go/miniav/devices"
+	"github.com/miniav-go/miniav/format"
+)
+
+// node publishes a Video/Source node of the test's own (320x240, 30 fps
+// unless o says otherwise) and removes it at the end of the test.
+func node(t *testing.T, o pwtestnode.Options) *pwtestnode.Node {
+	t.Helper()
+	need(t)
+	if o.Width == 0 {
+		o.Width, o.Height = 320, 240
+	}
+	if o.FPS == 0 {
+		o.FPS = 30
+	}
+	n, err := pwtestnode.Start(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Close)
+	return n
+}
+
+func pfOf(f string) format.PixelFormat {
+	if f == pwtestnode.NV12 {
+		return format.NV12
+	}
+	return format.YUYV
+}
+
+// checkPattern compares every byte of b with the node's pattern for the
+// frame number b carries, and returns that number.
+func checkPattern(t *testing.T, f string, b *backend.Buffer, w, h int) uint64 {
+	t.Helper()
+	if b.NumPlanes == 0 || len(b.Planes[0]) < 8 {
+		t.Fatalf("buffer without data: %d planes", b.NumPlanes)
+	}
+	n := pwtestnode.FrameNumber(f, b.Planes[0])
+	bad, first := 0, ""
+	miss := func(what string, x, y int, got, want byte) {
+		if bad == 0 {
+			first = fmt.Sprintf("%s at (%d,%d) = %d, want %d", what, x, y, got, want)
+		}
+		bad++
+	}
+	switch f {
+	case pwtestnode.YUY2:
+		if b.NumPlanes != 1 || b.Strides[0] < 2*w {
+			t.Fatalf("YUY2: %d planes, stride %d", b.NumPlanes, b.Strides[0])
+		}
+		for y := range h {
+			r := b.Planes[0][y*b.Strides[0]:]
+			for x := 0; x < w; x += 2 {
+				if y > 0 || x >= 4 {
+					if v := pwtestnode.Y(n, x, y); r[2*x] != v {
+						miss("Y", x, y, r[2*x], v)
+					}
+					if v := pwtestnode.Y(n, x+1, y); r[2*x+2] != v {
+						miss("Y", x+1, y, r[2*x+2], v)
+					}
+				}
+				if v := pwtestnode.U(n, x/2, y); r[2*x+1] != v {
+					miss("U", x/2, y, r[2*x+1], v)
+				}
+				if v := pwtestnode.V(n, x/2, y); r[2*x+3] != v {
+					miss("V", x/2, y, r[2*x+3], v)
+				}
+			}
+		}
+	case pwtestnode.NV12:
+		if b.NumPlanes != 2 || b.Strides[0] < w || b.Strides[1] < w {
+			t.Fatalf("NV12: %d planes, strides %v", b.NumPlanes, b.Strides)
+		}
+		for y := range h {
+			r := b.Planes[0][y*b.Strides[0]:]
+			for x := range w {
+				if y == 0 && x < 4 {
+					continue
+				}
+				if v := pwtestnode.Y(n, x, y); r[x] != v {
+					miss("Y", x, y, r[x], v)
+				}
+			}
+		}
+		for cy := range h / 2 {
+			r := b.Planes[1][cy*b.Strides[1]:]
+			for cx := range w / 2 {
+				if v := pwtestnode.U(n, cx, cy); r[2*cx] != v {
+					miss("U", cx, cy, r[2*cx], v)
+				}
+				if v := pwtestnode.V(n, cx, cy); r[2*cx+1] != v {
+					miss("V", cx, cy, r[2*cx+1], v)
+				}
+			}
+		}
+	}
+	if bad > 0 {
+		t.Fatalf("frame %d: %d bytes differ from the pattern; first: %s", n, bad, first)
+	}
+	return n
+}
+
+// TestNodeDevices: a node's EnumFormat (YUY2 or NV12, 320x240, 30/1) is
+// the camera's one format in Devices.
+func TestNodeDevices(t *testing.T) {
+	for _, f := range []string{pwtestnode.YUY2, pwtestnode.NV12} {
+		t.Run(f, func(t *testing.T) {
+			name := "miniav-listed-" + f
+			n := node(t, pwtestnode.Options{Name: name, Description: "Listed " + f, Format: f})
+			devs, err := Backend{}.Devices(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var d *backend.Device
+			for i := range devs {
+				if devs[i].ID == "pipewire:camera/"+name {
+					d = &devs[i]
+				}
+			}
+			if d == nil {
+				t.Fatalf("%s not in %v", name, devs)
+			}
+			t.Logf("%s %q %v %v", d.ID, d.Name, d.Attrs, d.Video)
+			if d.Name != "Listed "+f || d.Kind != backend.KindCamera || d.Attrs["node"] != fmt.Sprint(n.ID()) {
+				t.Errorf("device %+v, want name %q, a camera, node %d", d, "Listed "+f, n.ID())
+			}
+			want := format.VideoCaps{PixelFormat: pfOf(f), Size: format.Discrete(320, 240), FrameRates: []format.Rational{{Num: 30, Den: 1}}}
+			if len(d.Video) != 1 || d.Video[0].PixelFormat != want.PixelFormat || d.Video[0].Size != want.Size ||
+				len(d.Video[0].FrameRates) != 1 || d.Video[0].FrameRates[0] != want.FrameRates[0] {
+				t.Errorf("caps %v, want [%v]", d.Video, want)
+			}
+			if !d.Video[0].Supports(format.Video{PixelFormat: pfOf(f), Width: 320, Height: 240, FrameRate: format.FPS(30)}) {
+				t.Errorf("caps %v do not support the node's own format", d.Video)
+			}
+		})
+	}
+}
+
+// TestNodeCapture: the node's frames arrive in order at 30 fps with
+// every byte of the pattern, Sequence follows the producer's frame
+// numbers, and removing the node ends the stream with ErrDeviceLost
+// within 1 s.
+func TestNodeCapture(t *testing.T) {
+	for _, f := range []string{pwtestnode.YUY2, pwtestnode.NV12} {
+		t.Run(f, func(t *testing.T) {
+			name := "miniav-cap-" + f
+			n := node(t, pwtestnode.Options{Name: name, Format: f})
+			src, err := Backend{}.Open(context.Background(), "camera/"+name, backend.Config{Observer: backend.NopObserver{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			in := src.Info()
+			if in.Kind != backend.KindCamera || in.Video.Width != 320 || in.Video.Height != 240 || in.Video.PixelFormat != pfOf(f) || in.Video.FrameRate != format.FPS(30) {
+				t.Fatalf("Info %+v, want a 320x240 %v camera at 30 fps", in, pfOf(f))
+			}
+			start := time.Now()
+			var lastN, lastSeq uint64
+			frames := 0
+			for time.Since(start) < 2*time.Second {
+				b := read(t, src, 5*time.Second)
+				num := checkPattern(t, f, &b, 320, 240)
+				if lastN != 0 {
+					if num <= lastN {
+						t.Errorf("frame number %d after %d", num, lastN)
+					}
+					if b.Sequence-lastSeq != num-lastN {
+						t.Errorf("sequence %d after %d, but frame %d after %d", b.Sequence, lastSeq, num, lastN)
+					}
+				}
+				if b.DeviceTimestamp <= 0 {
+					t.Errorf("frame %d: no device timestamp", num)
+				}
+				lastN, lastSeq = num, b.Sequence
+				frames++
+				b.Releaser.ReleaseBuffer(b.Token)
+			}
+			fps := float64(frames) / time.Since(start).Seconds()
+			t.Logf("%s: %d frames in 2 s (%.1f fps), frame numbers up to %d", f, frames, fps, lastN)
+			if fps < 27 || fps > 33 {
+				t.Errorf("%.1f fps, want 30 ± 3", fps)
+			}
+			n.Close()
+			removed := time.Now()
+			expectLost(t, src, removed)
+		})
+	}
+}
+
+// expectLost reads until src fails and wants ErrDeviceLost within 1 s of t0.
+func expectLost(t *testing.T, src backend.Source, t0 time.Time) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for {
+		var b backend.Buffer
+		err := src.Read(ctx, &b)
+		if err == nil {
+			b.Releaser.ReleaseBuffer(b.Token)
+			continue
+		}
+		if !errors.Is(err, backend.ErrDeviceLost) {
+			t.Fatalf("after the node went away: %v, want ErrDeviceLost", err)
+		}
+		if d := time.Since(t0); d > time.Second {
+			t.Errorf("ErrDeviceLost %v after the node went away", d)
+		} else {
+			t.Logf("ErrDeviceLost %v after the node went away: %v", d.Round(time.Millisecond), err)
+		}
+		return
+	}
+}
+
+// TestNodeWatcher: with polling off, the Watcher hears of a node added
+// and removed through the registry (backend.Notifier), within 1 s each.
+func TestNodeWatcher(t *testing.T) {
+	need(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	w := devices.NewWatcher(ctx, devices.WithInterval(0), devices.WithKinds(backend.KindCamera), devices.WithSettle(20*time.Millisecond))
+	defer func() {
+		cancel()
+		for range w.Events {
+		}
+	}()
+	name := "miniav-watched"
+	id := "pipewire:camera/" + name
+	await := func(op devices.Op) {
+		t.Helper()
+		t0 := time.Now()
+		timeout := time.After(3 * time.Second)
+		for {
+			select {
+			case e, ok := <-w.Events:
+				if !ok {
+					t.Fatal("watcher closed")
+				}
+				if e.Device.ID == id && e.Op == op {
+					d := time.Since(t0)
+					t.Logf("%v %s after %v", op, id, d.Round(time.Millisecond))
+					if d > time.Second {
+						t.Errorf("%v reported %v after the change", op, d)
+					}
+					if op == devices.Added && (len(e.Device.Video) != 1 || e.Device.Video[0].PixelFormat != format.NV12) {
+						t.Errorf("added device's caps %v, want NV12", e.Device.Video)
+					}
+					return
+				}
+			case err := <-w.Errors:
+				t.Logf("watcher error: %v", err)
+			case <-timeout:
+				t.Fatalf("no %v event for %s within 3 s", op, id)
+			}
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // the first inventory
+	n := node(t, pwtestnode.Options{Name: name, Format: pwtestnode.NV12})
+	await(devices.Added)
+	n.Close()
+	await(devices.Removed)
+}
+
+// TestChangesEndsWithContext: the notification channel closes once its
+// context is done (goleak checks the watch's goroutine and thread).
+func TestChangesEndsWithContext(t *testing.T) {
+	need(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	ch, err := Backend{}.Changes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := node(t, pwtestnode.Options{Name: "miniav-notify", Format: pwtestnode.YUY2})
+	select {
+	case <-ch:
+	case <-time.After(3 * time.Second):
+		t.Fatal("no notification for a node added")
+	}
+	n.Close()
+	select {
+	case <-ch:
+	case <-time.After(3 * time.Second):
+		t.Fatal("no notification for a node removed")
+	}
+	cancel()
+	timeout := time.After(3 * time.Second)
+	for {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+		case <-timeout:
+			t.Fatal("the channel did not close after cancel")
+		}
+	}
+}

@@ -22,7 +22,21 @@ import (
 func TestLiveKitSubscribeStream(t *testing.T) {
 	lktest.NeedICE(t)
 	srv := lktest.Start(t, lktest.Options{})
-	t.Setenv("LIVEKIT_URL", srv.URL)
+	subscribeStream(t, srv.URL, srv.URL)
+}
+
+// The same with the publisher on node A and the subscriber on node B of
+// one Redis-joined cluster.
+func TestLiveKitSubscribeStreamTwoNodes(t *testing.T) {
+	lktest.NeedICE(t)
+	redis := lktest.StartRedis(t)
+	a := lktest.Start(t, lktest.Options{Redis: redis})
+	b := lktest.Start(t, lktest.Options{Redis: redis})
+	subscribeStream(t, a.URL, b.URL)
+}
+
+func subscribeStream(t *testing.T, pubURL, subURL string) {
+	t.Setenv("LIVEKIT_URL", subURL)
 	t.Setenv("LIVEKIT_API_KEY", lktest.APIKey)
 	t.Setenv("LIVEKIT_API_SECRET", lktest.APISecret)
 	const w, h = 320, 240
@@ -42,7 +56,7 @@ func TestLiveKitSubscribeStream(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		_, pubErr = publish.PublishLiveKit(pubCtx, src, srv.URL, "subroom", lktest.APIKey, lktest.APISecret,
+		_, pubErr = publish.PublishLiveKit(pubCtx, src, pubURL, "subroom", lktest.APIKey, lktest.APISecret,
 			publish.WithIdentity("cam"), publish.WithTrackName("front"),
 			publish.WithPublished(func() { close(published) }))
 	}()
@@ -63,6 +77,7 @@ func TestLiveKitSubscribeStream(t *testing.T) {
 		t.Fatalf("Info video %+v, want %dx%d I420", v, w, h)
 	}
 	last, n := -1, 0
+	var gaps uint64
 	for n < 60 {
 		f, err := s.Next()
 		if err != nil {
@@ -70,6 +85,11 @@ func TestLiveKitSubscribeStream(t *testing.T) {
 		}
 		v := f.Video()
 		k, ok := testsrc.DecodeIndex(v.Video, [][]byte{v.Plane(0), v.Plane(1), v.Plane(2)}, []int{v.Stride(0), v.Stride(1), v.Stride(2)})
+		// The colour bars survive VP8: luma in the middle of row h/2,
+		// well inside a bar, within 24 of the pattern's.
+		x := w/16 + w/8*3
+		want := int(testsrc.BarYUV(testsrc.BarAt(x, w, uint64(k)))[0])
+		got := int(v.Plane(0)[h/2*v.Stride(0)+x])
 		f.Release()
 		if !ok {
 			t.Fatalf("frame %d: index stamp unreadable", n)
@@ -77,8 +97,19 @@ func TestLiveKitSubscribeStream(t *testing.T) {
 		if int(k) <= last {
 			t.Fatalf("frame %d: index %d after %d", n, k, last)
 		}
+		if d := got - want; d < -24 || d > 24 {
+			t.Errorf("frame %d (index %d): luma %d at x=%d, want %d", n, k, got, x, want)
+		}
+		if last >= 0 {
+			gaps += uint64(int(k) - last - 1)
+		}
 		last = int(k)
 		n++
+	}
+	// Every index skipped after the first frame is one the source or the
+	// subscriber's stream counted as dropped.
+	if counted := src.Stats().Dropped.Total() + s.Stats().Dropped.Total(); gaps > counted {
+		t.Errorf("%d indices missing between received frames, %d drops counted", gaps, counted)
 	}
 	stopPub()
 	wg.Wait()

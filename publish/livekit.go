@@ -40,7 +40,7 @@ func WithPublished(f func()) LiveKitOption { return func(c *lkConfig) { c.publis
 
 // PublishLiveKit joins the LiveKit room at url (ws:// or wss://) with an
 // access token made from the API key and secret, publishes the video
-// stream s as one VP8 track, and sends its frames until the stream ends
+// stream s as one VP8 track (an audio stream as one Opus track), and sends its frames until the stream ends
 // or ctx is done; then it leaves the room. The SFU's PLI and FIR make
 // keyframes, as does every new subscription. It returns what was sent,
 // and nil when the stream was closed or ctx cancelled.
@@ -49,6 +49,9 @@ func PublishLiveKit(ctx context.Context, s *miniav.Stream, url, room, key, secre
 	c := lkConfig{identity: "miniav-" + info.Device, name: info.Device}
 	for _, o := range opts {
 		o(&c)
+	}
+	if info.Kind.Audio() {
+		return publishAudio(ctx, s, url, room, key, secret, c)
 	}
 	t, _, err := newEncoder(s, c.track)
 	if err != nil {
@@ -81,6 +84,42 @@ func PublishLiveKit(ctx context.Context, s *miniav.Stream, url, room, key, secre
 	v := info.Video
 	if _, err := r.LocalParticipant.PublishTrack(lt, &lksdk.TrackPublicationOptions{
 		Name: c.name, Source: livekit.TrackSource_CAMERA, VideoWidth: v.Width, VideoHeight: v.Height,
+	}); err != nil {
+		t.enc.Close()
+		lt.Close()
+		return TrackStats{}, fmt.Errorf("publish: publish track in %q: %w", room, err)
+	}
+	if c.published != nil {
+		c.published()
+	}
+	err = t.Run(ctx)
+	return t.Stats(), err
+}
+
+// publishAudio is PublishLiveKit for an audio stream: one Opus track.
+func publishAudio(ctx context.Context, s *miniav.Stream, url, room, key, secret string, c lkConfig) (TrackStats, error) {
+	t, _, err := newAudioEncoder(s, c.track)
+	if err != nil {
+		return TrackStats{}, err
+	}
+	lt, err := lksdk.NewLocalTrack(opusCapability())
+	if err != nil {
+		t.enc.Close()
+		return TrackStats{}, fmt.Errorf("publish: livekit track: %w", err)
+	}
+	t.write = func(smp media.Sample) error { return lt.WriteSample(smp, nil) }
+	r := lksdk.NewRoom(lksdk.NewRoomCallback())
+	err = r.JoinWithContext(ctx, url, lksdk.ConnectInfo{
+		APIKey: key, APISecret: secret, RoomName: room, ParticipantIdentity: c.identity,
+	}, lksdk.WithAutoSubscribe(false))
+	if err != nil {
+		t.enc.Close()
+		lt.Close()
+		return TrackStats{}, fmt.Errorf("publish: join livekit room %q at %s: %w", room, url, err)
+	}
+	defer r.Disconnect()
+	if _, err := r.LocalParticipant.PublishTrack(lt, &lksdk.TrackPublicationOptions{
+		Name: c.name, Source: livekit.TrackSource_MICROPHONE,
 	}); err != nil {
 		t.enc.Close()
 		lt.Close()

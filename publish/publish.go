@@ -7,6 +7,9 @@
 // encoded; a PLI or FIR from any receiver makes the next frame a keyframe;
 // each frame is released as soon as the encoder has read it.
 //
+// An AudioTrack does the same for an audio stream with Opus (libopus), its
+// RTP timestamps following the capture clock of the samples.
+//
 // WHEP serves the track to browsers and other WebRTC clients with the
 // WHEP-style HTTP offer/answer (POST an SDP offer, get the answer back,
 // DELETE the session's Location to end it): no signalling server or SFU is
@@ -14,7 +17,8 @@
 //
 // This package is its own module (github.com/miniav-go/miniav/publish) so
 // that the main module needs neither pion/webrtc nor libvpx: building it
-// needs cgo and libvpx's headers (Debian: libvpx-dev).
+// needs cgo and the headers of libvpx and libopus (Debian: libvpx-dev,
+// libopus-dev).
 package publish
 
 import (

@@ -43,9 +43,9 @@ type AudioTrack struct {
 	// time each frame it read starts, in samples read so far.
 	read16  *wave.Int16Interleaved
 	readF32 *wave.Float32Interleaved
-	pos   int64  // samples read from the stream so far
-	marks []mark // the frames read and not yet all encoded, oldest first
-	sent    int64 // samples encoded so far (Opus packets × packet length)
+	pos     int64  // samples read from the stream so far
+	marks   []mark // the frames read and not yet all encoded, oldest first
+	sent    int64  // samples encoded so far (Opus packets × packet length)
 
 	frames, bytes atomic.Uint64
 	runOnce       sync.Once

@@ -7,7 +7,6 @@ import (
 	"github.com/livekit/protocol/livekit"
 	lksdk "github.com/livekit/server-sdk-go/v2"
 	"github.com/pion/rtcp"
-	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/miniav-go/miniav"
@@ -29,7 +28,8 @@ func WithIdentity(id string) LiveKitOption { return func(c *lkConfig) { c.identi
 // WithTrackName sets the published track's name (default the device).
 func WithTrackName(name string) LiveKitOption { return func(c *lkConfig) { c.name = name } }
 
-// WithEncoder passes encoder options (WithBitrate, WithKeyFrameInterval).
+// WithEncoder passes encoder options (WithCodec, WithBitrate,
+// WithKeyFrameInterval).
 func WithEncoder(opts ...Option) LiveKitOption {
 	return func(c *lkConfig) { c.track = append(c.track, opts...) }
 }
@@ -40,7 +40,8 @@ func WithPublished(f func()) LiveKitOption { return func(c *lkConfig) { c.publis
 
 // PublishLiveKit joins the LiveKit room at url (ws:// or wss://) with an
 // access token made from the API key and secret, publishes the video
-// stream s as one VP8 track, and sends its frames until the stream ends
+// video stream s as one VP8 track (H.264 with WithCodec; an audio stream
+// as one Opus track), and sends its frames until the stream ends
 // or ctx is done; then it leaves the room. The SFU's PLI and FIR make
 // keyframes, as does every new subscription. It returns what was sent,
 // and nil when the stream was closed or ctx cancelled.
@@ -50,11 +51,14 @@ func PublishLiveKit(ctx context.Context, s *miniav.Stream, url, room, key, secre
 	for _, o := range opts {
 		o(&c)
 	}
-	t, _, err := newEncoder(s, c.track)
+	if info.Kind.Audio() {
+		return publishAudio(ctx, s, url, room, key, secret, c)
+	}
+	t, tc, err := newEncoder(s, c.track)
 	if err != nil {
 		return TrackStats{}, err
 	}
-	lt, err := lksdk.NewLocalTrack(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000},
+	lt, err := lksdk.NewLocalTrack(tc.codec.capability(),
 		lksdk.WithRTCPHandler(func(p rtcp.Packet) {
 			switch p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
@@ -81,6 +85,42 @@ func PublishLiveKit(ctx context.Context, s *miniav.Stream, url, room, key, secre
 	v := info.Video
 	if _, err := r.LocalParticipant.PublishTrack(lt, &lksdk.TrackPublicationOptions{
 		Name: c.name, Source: livekit.TrackSource_CAMERA, VideoWidth: v.Width, VideoHeight: v.Height,
+	}); err != nil {
+		t.enc.Close()
+		lt.Close()
+		return TrackStats{}, fmt.Errorf("publish: publish track in %q: %w", room, err)
+	}
+	if c.published != nil {
+		c.published()
+	}
+	err = t.Run(ctx)
+	return t.Stats(), err
+}
+
+// publishAudio is PublishLiveKit for an audio stream: one Opus track.
+func publishAudio(ctx context.Context, s *miniav.Stream, url, room, key, secret string, c lkConfig) (TrackStats, error) {
+	t, _, err := newAudioEncoder(s, c.track)
+	if err != nil {
+		return TrackStats{}, err
+	}
+	lt, err := lksdk.NewLocalTrack(opusCapability())
+	if err != nil {
+		t.enc.Close()
+		return TrackStats{}, fmt.Errorf("publish: livekit track: %w", err)
+	}
+	t.write = func(smp media.Sample) error { return lt.WriteSample(smp, nil) }
+	r := lksdk.NewRoom(lksdk.NewRoomCallback())
+	err = r.JoinWithContext(ctx, url, lksdk.ConnectInfo{
+		APIKey: key, APISecret: secret, RoomName: room, ParticipantIdentity: c.identity,
+	}, lksdk.WithAutoSubscribe(false))
+	if err != nil {
+		t.enc.Close()
+		lt.Close()
+		return TrackStats{}, fmt.Errorf("publish: join livekit room %q at %s: %w", room, url, err)
+	}
+	defer r.Disconnect()
+	if _, err := r.LocalParticipant.PublishTrack(lt, &lksdk.TrackPublicationOptions{
+		Name: c.name, Source: livekit.TrackSource_MICROPHONE,
 	}); err != nil {
 		t.enc.Close()
 		lt.Close()

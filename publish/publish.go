@@ -7,6 +7,9 @@
 // encoded; a PLI or FIR from any receiver makes the next frame a keyframe;
 // each frame is released as soon as the encoder has read it.
 //
+// An AudioTrack does the same for an audio stream with Opus (libopus), its
+// RTP timestamps following the capture clock of the samples.
+//
 // WHEP serves the track to browsers and other WebRTC clients with the
 // WHEP-style HTTP offer/answer (POST an SDP offer, get the answer back,
 // DELETE the session's Location to end it): no signalling server or SFU is
@@ -14,7 +17,8 @@
 //
 // This package is its own module (github.com/miniav-go/miniav/publish) so
 // that the main module needs neither pion/webrtc nor libvpx: building it
-// needs cgo and libvpx's headers (Debian: libvpx-dev).
+// needs cgo and the headers of libvpx, libx264 and libopus (Debian:
+// libvpx-dev, libx264-dev, libopus-dev).
 package publish
 
 import (
@@ -28,6 +32,7 @@ import (
 
 	"github.com/pion/mediadevices/pkg/codec"
 	"github.com/pion/mediadevices/pkg/codec/vpx"
+	"github.com/pion/mediadevices/pkg/codec/x264"
 	"github.com/pion/mediadevices/pkg/io/video"
 	"github.com/pion/mediadevices/pkg/prop"
 	"github.com/pion/rtcp"
@@ -45,9 +50,33 @@ var ErrNotVideo = errors.New("publish: not a video stream")
 type Option func(*config)
 
 type config struct {
+	codec    Codec
 	bitrate  int
 	keyEvery int
 	id, sid  string
+}
+
+// Codec names a video codec.
+type Codec string
+
+// The video codecs a VideoTrack encodes to.
+const (
+	VP8  Codec = "vp8"  // libvpx (default)
+	H264 Codec = "h264" // x264, High profile, no B-frames (x264's zerolatency tune)
+)
+
+// WithCodec picks the video codec (default VP8); anything but VP8 and
+// H264 makes NewVideoTrack and PublishLiveKit fail with
+// miniav.ErrNotSupported.
+func WithCodec(c Codec) Option { return func(cf *config) { cf.codec = c } }
+
+// capability is the RTP codec a track of c sends.
+func (c Codec) capability() webrtc.RTPCodecCapability {
+	if c == H264 {
+		return webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+			SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"}
+	}
+	return webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
 }
 
 // WithBitrate sets the encoder's target bitrate in bits per second
@@ -71,7 +100,8 @@ type TrackStats struct {
 	KeyFrames uint64 // keyframes asked for by receivers (PLI, FIR, RequestKeyFrame)
 }
 
-// VideoTrack is a miniav video stream encoded as VP8 into a WebRTC track.
+// VideoTrack is a miniav video stream encoded as VP8 (or H.264, see
+// WithCodec) into a WebRTC track.
 type VideoTrack struct {
 	s     *miniav.Stream
 	track *webrtc.TrackLocalStaticSample
@@ -100,7 +130,7 @@ func NewVideoTrack(s *miniav.Stream, opts ...Option) (*VideoTrack, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.track, err = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, c.id, c.sid)
+	t.track, err = webrtc.NewTrackLocalStaticSample(c.codec.capability(), c.id, c.sid)
 	if err != nil {
 		t.enc.Close()
 		return nil, fmt.Errorf("publish: %w", err)
@@ -120,27 +150,43 @@ func newEncoder(s *miniav.Stream, opts []Option) (*VideoTrack, config, error) {
 	if v.PixelFormat.Compressed() {
 		return nil, config{}, fmt.Errorf("publish: %v frames must be decoded first: %w", v.PixelFormat, miniav.ErrNotSupported)
 	}
-	c := config{bitrate: 2_000_000, keyEvery: 60, id: "video", sid: "miniav"}
+	c := config{codec: VP8, bitrate: 2_000_000, keyEvery: 60, id: "video", sid: "miniav"}
 	for _, o := range opts {
 		o(&c)
 	}
 	t := &VideoTrack{s: s}
-	params, err := vpx.NewVP8Params()
-	if err != nil {
-		return nil, c, fmt.Errorf("publish: vp8: %w", err)
+	var b codec.VideoEncoderBuilder
+	switch c.codec {
+	case VP8:
+		params, err := vpx.NewVP8Params()
+		if err != nil {
+			return nil, c, fmt.Errorf("publish: vp8: %w", err)
+		}
+		params.BitRate = c.bitrate
+		params.KeyFrameInterval = c.keyEvery
+		params.Deadline = time.Millisecond // libvpx's realtime deadline
+		b = &params
+	case H264:
+		params, err := x264.NewParams()
+		if err != nil {
+			return nil, c, fmt.Errorf("publish: h264: %w", err)
+		}
+		params.BitRate = c.bitrate
+		params.KeyFrameInterval = c.keyEvery
+		params.Preset = x264.PresetVeryfast
+		b = &params
+	default:
+		return nil, c, fmt.Errorf("publish: codec %q: %w", c.codec, miniav.ErrNotSupported)
 	}
-	params.BitRate = c.bitrate
-	params.KeyFrameInterval = c.keyEvery
-	params.Deadline = time.Millisecond // libvpx's realtime deadline
 	fps := float32(30)
 	if !v.FrameRate.IsZero() {
 		fps = float32(v.FrameRate.Num) / float32(v.FrameRate.Den)
 	}
-	enc, err := params.BuildVideoEncoder(video.ReaderFunc(t.read), prop.Media{
+	enc, err := b.BuildVideoEncoder(video.ReaderFunc(t.read), prop.Media{
 		Video: prop.Video{Width: v.Width, Height: v.Height, FrameRate: fps},
 	})
 	if err != nil {
-		return nil, c, fmt.Errorf("publish: vp8: %w", err)
+		return nil, c, fmt.Errorf("publish: %s: %w", c.codec, err)
 	}
 	t.enc = enc
 	t.keyer, _ = enc.Controller().(interface{ ForceKeyFrame() error })

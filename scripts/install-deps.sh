@@ -19,6 +19,7 @@ pkgs=(
 	cmake                                 # cabi/miniavc/miniav_c: the CMake folder MiniAV's Dart package builds
 	ffmpeg                                # the command's pipe tests: ffprobe and ffmpeg read "miniav capture -o -"
 	libvpx-dev iproute2                   # publish/: VP8 through libvpx (cgo); ip for its loopback-only network namespace
+	libopus-dev libx264-dev               # publish/: Opus (libopus) and H.264 (x264) through pion/mediadevices (cgo)
 	redis-server                          # publish/: the Redis that joins two LiveKit nodes into one cluster
 	wine wine64                           # the Windows build's tests, run under Wine (scripts/test.d/wine.sh)
 	mesa-vulkan-drivers libvulkan1        # gpu/: Mesa's lavapipe (Vulkan on the CPU) and the Vulkan loader wgpu-native dlopens

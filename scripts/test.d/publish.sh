@@ -8,9 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../../publish"
 export PATH=$PATH:/usr/local/go/bin
 
-if ! pkg-config --exists vpx 2>/dev/null; then
-	[ "${CI:-}" = true ] && { echo "publish: pkg-config finds no vpx (libvpx-dev)"; exit 1; }
-	echo "publish: skipping, no libvpx-dev"; exit 0
+if ! pkg-config --exists vpx opus x264 2>/dev/null; then
+	[ "${CI:-}" = true ] && { echo "publish: pkg-config finds no vpx, opus or x264 (libvpx-dev, libopus-dev, libx264-dev)"; exit 1; }
+	echo "publish: skipping, no libvpx-dev, libopus-dev or libx264-dev"; exit 0
 fi
 go mod download
 go vet ./...

@@ -1,5 +1,5 @@
 // Command miniav-publish publishes a miniav device into a LiveKit room as
-// a VP8 video track:
+// a VP8 (or, with -codec h264, H.264) video track:
 //
 //	miniav-publish -device testsrc:camera -url ws://127.0.0.1:7880 -room R
 //
@@ -54,7 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	key := fs.String("key", getenv("LIVEKIT_API_KEY"), "API key (default $LIVEKIT_API_KEY)")
 	secret := fs.String("secret", getenv("LIVEKIT_API_SECRET"), "API secret (default $LIVEKIT_API_SECRET)")
 	identity := fs.String("identity", "", "participant identity (default miniav-DEVICE)")
-	bitrate := fs.Int("bitrate", 2_000_000, "VP8 bitrate, bit/s")
+	bitrate := fs.Int("bitrate", 2_000_000, "video bitrate, bit/s")
+	vcodec := fs.String("codec", "vp8", "video codec: vp8 or h264")
 	duration := fs.Duration("duration", 0, "stop after this long (default: until interrupted)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
@@ -63,6 +64,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		if v == "" {
 			return fmt.Errorf("%w: %s is required (or its LIVEKIT_* variable)", errUsage, name)
 		}
+	}
+	if c := publish.Codec(*vcodec); c != publish.VP8 && c != publish.H264 {
+		return fmt.Errorf("%w: -codec %q: vp8 or h264", errUsage, *vcodec)
 	}
 	v, err := format.ParseVideo(*fmtStr)
 	if err != nil {
@@ -85,7 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return fmt.Errorf("open %s: %w", *device, err)
 	}
 	defer s.Close()
-	opts := []publish.LiveKitOption{publish.WithEncoder(publish.WithBitrate(*bitrate))}
+	opts := []publish.LiveKitOption{publish.WithEncoder(publish.WithBitrate(*bitrate), publish.WithCodec(publish.Codec(*vcodec)))}
 	if *identity != "" {
 		opts = append(opts, publish.WithIdentity(*identity))
 	}

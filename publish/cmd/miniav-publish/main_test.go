@@ -24,6 +24,7 @@ func TestUsage(t *testing.T) {
 		{"-room", "r", "-key", "k", "-secret", "s"},                  // no URL
 		{"-url", "ws://127.0.0.1:1", "-key", "k", "-secret", "s"},    // no room
 		{"-url", "ws://127.0.0.1:1", "-room", "r", "-format", "bad"}, // no key, bad format
+		{"-url", "ws://127.0.0.1:1", "-room", "r", "-key", "k", "-secret", "s", "-codec", "av2"},
 		{"-nope"},
 	} {
 		var out bytes.Buffer
@@ -34,11 +35,18 @@ func TestUsage(t *testing.T) {
 }
 
 // With the server and keys from LIVEKIT_* variables, the command joins
-// the room, publishes one video track of the given size (as the room API
-// lists it) and, at -duration, leaves and reports the frames it sent.
+// the room, publishes one video track of the given size and codec (as the
+// room API lists it) and, at -duration, leaves and reports the frames it
+// sent; with -codec vp8 and -codec h264.
 func TestPublishIntoRoom(t *testing.T) {
 	lktest.NeedICE(t)
 	srv := lktest.Start(t, lktest.Options{})
+	for _, c := range []string{"vp8", "h264"} {
+		t.Run(c, func(t *testing.T) { publishIntoRoom(t, srv, c) })
+	}
+}
+
+func publishIntoRoom(t *testing.T, srv *lktest.Server, codec string) {
 	env := map[string]string{"LIVEKIT_URL": srv.URL, "LIVEKIT_API_KEY": lktest.APIKey, "LIVEKIT_API_SECRET": lktest.APISecret}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -48,14 +56,14 @@ func TestPublishIntoRoom(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		err = run(ctx, []string{"-device", "testsrc:camera", "-format", "320x240@30 i420", "-room", "cli",
-			"-identity", "cam1", "-duration", "6s"}, func(k string) string { return env[k] }, &lockedWriter{w: &out})
+		err = run(ctx, []string{"-device", "testsrc:camera", "-format", "320x240@30 i420", "-room", "cli-" + codec,
+			"-identity", "cam1", "-codec", codec, "-duration", "6s"}, func(k string) string { return env[k] }, &lockedWriter{w: &out})
 	}()
 	rc := lksdk.NewRoomServiceClient(srv.HTTP, lktest.APIKey, lktest.APISecret)
 	var track *livekit.TrackInfo
 	for track == nil && ctx.Err() == nil {
 		time.Sleep(200 * time.Millisecond)
-		res, lerr := rc.ListParticipants(ctx, &livekit.ListParticipantsRequest{Room: "cli"})
+		res, lerr := rc.ListParticipants(ctx, &livekit.ListParticipantsRequest{Room: "cli-" + codec})
 		if lerr != nil {
 			continue // the room does not exist until the command joins
 		}
@@ -70,14 +78,14 @@ func TestPublishIntoRoom(t *testing.T) {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
 	if track == nil {
-		t.Fatalf("no track of cam1 listed in room cli\n%s", out.String())
+		t.Fatalf("no track of cam1 listed in room cli-%s\n%s", codec, out.String())
 	}
-	if track.Type != livekit.TrackType_VIDEO || track.Width != 320 || track.Height != 240 || !strings.EqualFold(track.MimeType, "video/VP8") {
-		t.Errorf("track %v %dx%d %s, want VP8 video 320x240", track.Type, track.Width, track.Height, track.MimeType)
+	if track.Type != livekit.TrackType_VIDEO || track.Width != 320 || track.Height != 240 || !strings.EqualFold(track.MimeType, "video/"+codec) {
+		t.Errorf("track %v %dx%d %s, want %s video 320x240", track.Type, track.Width, track.Height, track.MimeType, codec)
 	}
 	s := out.String()
 	t.Log(strings.TrimSpace(s))
-	if !strings.Contains(s, `into room "cli"`) || !strings.Contains(s, "sent ") || strings.Contains(s, "sent 0 frames") {
+	if !strings.Contains(s, `into room "cli-`+codec+`"`) || !strings.Contains(s, "sent ") || strings.Contains(s, "sent 0 frames") {
 		t.Errorf("stderr: %q", s)
 	}
 }

@@ -1,0 +1,101 @@
+package publish_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	lksdk "github.com/livekit/server-sdk-go/v2"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/miniav-go/miniav"
+	"github.com/miniav-go/miniav/format"
+	"github.com/miniav-go/miniav/publish"
+	"github.com/miniav-go/miniav/publish/internal/lktest"
+)
+
+// A subscriber that joins a room 3 s after the VP8 publisher started
+// (keyframes only on request: an interval of 1000 frames) decodes from
+// its first few frames: the SFU asks the publisher for a keyframe (PLI)
+// when the subscription starts, and the publisher counts the request.
+func TestLiveKitLateSubscriber(t *testing.T) {
+	lktest.NeedICE(t)
+	srv := lktest.Start(t, lktest.Options{})
+	const w, h, room = 640, 360, "miniav-late"
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s, err := miniav.Open(ctx, "testsrc:camera", miniav.WithPull(),
+		miniav.WithVideo(format.Video{Width: w, Height: h, PixelFormat: format.I420, FrameRate: format.FPS(30)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	pubCtx, stopPub := context.WithCancel(ctx)
+	defer stopPub()
+	var pubWG sync.WaitGroup
+	var pubErr error
+	var st publish.TrackStats
+	published := make(chan struct{})
+	pubWG.Add(1)
+	go func() {
+		defer pubWG.Done()
+		st, pubErr = publish.PublishLiveKit(pubCtx, s, srv.URL, room, lktest.APIKey, lktest.APISecret,
+			publish.WithIdentity("camera"), publish.WithPublished(func() { close(published) }),
+			publish.WithEncoder(publish.WithKeyFrameInterval(1000)))
+	}()
+	select {
+	case <-published:
+	case <-ctx.Done():
+		t.Fatal("not published within 60 s")
+	}
+	time.Sleep(3 * time.Second) // ~90 frames sent to nobody
+
+	frames := make(chan received, 512)
+	var subWG sync.WaitGroup
+	cb := lksdk.NewRoomCallback()
+	var subscribed time.Time
+	var mu sync.Mutex
+	cb.OnTrackSubscribed = func(tr *webrtc.TrackRemote, _ *lksdk.RemoteTrackPublication, _ *lksdk.RemoteParticipant) {
+		mu.Lock()
+		subscribed = time.Now()
+		mu.Unlock()
+		subWG.Add(1)
+		go func() { defer subWG.Done(); decodeTrack(t, ctx, tr, w, h, frames) }()
+	}
+	sub := lksdk.NewRoom(cb)
+	if err := sub.JoinWithContext(ctx, srv.URL, lksdk.ConnectInfo{
+		APIKey: lktest.APIKey, APISecret: lktest.APISecret, RoomName: room, ParticipantIdentity: "late",
+	}); err != nil {
+		t.Fatalf("subscriber join: %v", err)
+	}
+	defer sub.Disconnect()
+	var first received
+	select {
+	case first = <-frames:
+	case <-ctx.Done():
+		t.Fatal("no frame decoded by the late subscriber")
+	}
+	mu.Lock()
+	wait := time.Since(subscribed)
+	mu.Unlock()
+	stopPub()
+	pubWG.Wait()
+	t.Logf("first frame decoded %v after the subscription, index %d, %d frames before it; publisher: %d keyframe requests, %d frames",
+		wait.Round(time.Millisecond), first.index, first.skipped, st.KeyFrames, st.Frames)
+	if pubErr != nil {
+		t.Fatalf("PublishLiveKit: %v", pubErr)
+	}
+	if first.index < 60 {
+		t.Errorf("first frame's index %d: the subscriber was not late", first.index)
+	}
+	if first.skipped > 5 || wait > time.Second {
+		t.Errorf("first decodable frame after %d undecodable ones, %v after the subscription: want a keyframe at once", first.skipped, wait)
+	}
+	if st.KeyFrames == 0 {
+		t.Errorf("publisher counted no keyframe request (PLI/FIR)")
+	}
+	sub.Disconnect()
+	cancel()
+	subWG.Wait()
+}

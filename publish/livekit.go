@@ -72,29 +72,39 @@ func PublishLiveKit(ctx context.Context, s *miniav.Stream, url, room, key, secre
 	lt.OnBind(t.forceKey)
 	t.write = func(smp media.Sample) error { return lt.WriteSample(smp, nil) }
 
+	v := info.Video
+	r, err := joinAndPublish(ctx, lt, url, room, key, secret, c, &lksdk.TrackPublicationOptions{
+		Name: c.name, Source: livekit.TrackSource_CAMERA, VideoWidth: v.Width, VideoHeight: v.Height,
+	})
+	if err != nil {
+		t.enc.Close()
+		return TrackStats{}, err
+	}
+	defer r.Disconnect()
+	err = t.Run(ctx)
+	return t.Stats(), err
+}
+
+// joinAndPublish joins room and publishes lt in it (closing lt if either
+// fails), then calls the WithPublished hook. The caller disconnects.
+func joinAndPublish(ctx context.Context, lt *lksdk.LocalTrack, url, room, key, secret string, c lkConfig, pub *lksdk.TrackPublicationOptions) (*lksdk.Room, error) {
 	r := lksdk.NewRoom(lksdk.NewRoomCallback())
-	err = r.JoinWithContext(ctx, url, lksdk.ConnectInfo{
+	err := r.JoinWithContext(ctx, url, lksdk.ConnectInfo{
 		APIKey: key, APISecret: secret, RoomName: room, ParticipantIdentity: c.identity,
 	}, lksdk.WithAutoSubscribe(false))
 	if err != nil {
-		t.enc.Close()
 		lt.Close()
-		return TrackStats{}, fmt.Errorf("publish: join livekit room %q at %s: %w", room, url, err)
+		return nil, fmt.Errorf("publish: join livekit room %q at %s: %w", room, url, err)
 	}
-	defer r.Disconnect()
-	v := info.Video
-	if _, err := r.LocalParticipant.PublishTrack(lt, &lksdk.TrackPublicationOptions{
-		Name: c.name, Source: livekit.TrackSource_CAMERA, VideoWidth: v.Width, VideoHeight: v.Height,
-	}); err != nil {
-		t.enc.Close()
+	if _, err := r.LocalParticipant.PublishTrack(lt, pub); err != nil {
+		r.Disconnect()
 		lt.Close()
-		return TrackStats{}, fmt.Errorf("publish: publish track in %q: %w", room, err)
+		return nil, fmt.Errorf("publish: publish track in %q: %w", room, err)
 	}
 	if c.published != nil {
 		c.published()
 	}
-	err = t.Run(ctx)
-	return t.Stats(), err
+	return r, nil
 }
 
 // publishAudio is PublishLiveKit for an audio stream: one Opus track.
@@ -109,26 +119,14 @@ func publishAudio(ctx context.Context, s *miniav.Stream, url, room, key, secret 
 		return TrackStats{}, fmt.Errorf("publish: livekit track: %w", err)
 	}
 	t.write = func(smp media.Sample) error { return lt.WriteSample(smp, nil) }
-	r := lksdk.NewRoom(lksdk.NewRoomCallback())
-	err = r.JoinWithContext(ctx, url, lksdk.ConnectInfo{
-		APIKey: key, APISecret: secret, RoomName: room, ParticipantIdentity: c.identity,
-	}, lksdk.WithAutoSubscribe(false))
+	r, err := joinAndPublish(ctx, lt, url, room, key, secret, c, &lksdk.TrackPublicationOptions{
+		Name: c.name, Source: livekit.TrackSource_MICROPHONE,
+	})
 	if err != nil {
 		t.enc.Close()
-		lt.Close()
-		return TrackStats{}, fmt.Errorf("publish: join livekit room %q at %s: %w", room, url, err)
+		return TrackStats{}, err
 	}
 	defer r.Disconnect()
-	if _, err := r.LocalParticipant.PublishTrack(lt, &lksdk.TrackPublicationOptions{
-		Name: c.name, Source: livekit.TrackSource_MICROPHONE,
-	}); err != nil {
-		t.enc.Close()
-		lt.Close()
-		return TrackStats{}, fmt.Errorf("publish: publish track in %q: %w", room, err)
-	}
-	if c.published != nil {
-		c.published()
-	}
 	err = t.Run(ctx)
 	return t.Stats(), err
 }

@@ -7,11 +7,9 @@ import (
 	"math"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
-	lksdk "github.com/livekit/server-sdk-go/v2"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media/oggwriter"
@@ -52,47 +50,12 @@ func TestLiveKitOpus(t *testing.T) {
 		t.Fatal(err)
 	}
 	pkts := make(chan *rtp.Packet, 512)
-	var subWG sync.WaitGroup
-	cb := lksdk.NewRoomCallback()
-	cb.OnTrackSubscribed = func(tr *webrtc.TrackRemote, _ *lksdk.RemoteTrackPublication, _ *lksdk.RemoteParticipant) {
-		if tr.Kind() != webrtc.RTPCodecTypeAudio {
-			return
-		}
-		subWG.Add(1)
-		go func() {
-			defer subWG.Done()
-			for {
-				p, _, err := tr.ReadRTP()
-				if err != nil {
-					return
-				}
-				select {
-				case pkts <- p:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}()
-	}
-	sub := lksdk.NewRoom(cb)
-	if err := sub.JoinWithContext(ctx, srv.URL, lksdk.ConnectInfo{
-		APIKey: lktest.APIKey, APISecret: lktest.APISecret, RoomName: room, ParticipantIdentity: "listener",
-	}); err != nil {
-		t.Fatalf("subscriber join: %v", err)
-	}
-	defer sub.Disconnect()
+	sub := joinSubscriber(t, ctx, srv.URL, room, "listener", webrtc.RTPCodecTypeAudio,
+		func(ctx context.Context, tr *webrtc.TrackRemote) { forwardRTP(ctx, tr, pkts) })
+	defer sub.close()
 
-	pubCtx, stopPub := context.WithCancel(ctx)
-	defer stopPub()
-	var pubWG sync.WaitGroup
-	var pubErr error
-	var st publish.TrackStats
-	pubWG.Add(1)
-	go func() {
-		defer pubWG.Done()
-		st, pubErr = publish.PublishLiveKit(pubCtx, s, srv.URL, room, lktest.APIKey, lktest.APISecret,
-			publish.WithIdentity("mic"))
-	}()
+	pub := startPublisher(ctx, s, srv.URL, room, publish.WithIdentity("mic"))
+	defer pub.stop()
 
 	var got []*rtp.Packet
 	for len(got) < n {
@@ -106,18 +69,16 @@ func TestLiveKitOpus(t *testing.T) {
 				t.Fatal(err)
 			}
 		case <-ctx.Done():
-			stopPub()
-			pubWG.Wait()
-			t.Fatalf("%d of %d packets before the deadline (publisher: %v)", len(got), n, pubErr)
+			_, err := pub.stop()
+			t.Fatalf("%d of %d packets before the deadline (publisher: %v)", len(got), n, err)
 		}
 	}
 	if err := ogg.Close(); err != nil {
 		t.Fatal(err)
 	}
-	stopPub()
-	pubWG.Wait()
-	if pubErr != nil {
-		t.Fatalf("PublishLiveKit: %v", pubErr)
+	st, err := pub.stop()
+	if err != nil {
+		t.Fatalf("PublishLiveKit: %v", err)
 	}
 	if st.Frames < n || st.Bytes == 0 {
 		t.Fatalf("publisher stats %+v, want at least %d packets", st, n)
@@ -125,9 +86,8 @@ func TestLiveKitOpus(t *testing.T) {
 	if out := s.Stats().Outstanding; out != 0 {
 		t.Fatalf("%d frames outstanding after PublishLiveKit", out)
 	}
-	sub.Disconnect()
+	sub.close()
 	cancel()
-	subWG.Wait()
 
 	for i := 1; i < len(got); i++ {
 		if d := got[i].SequenceNumber - got[i-1].SequenceNumber; d != 1 {

@@ -6,11 +6,9 @@ import (
 	"image"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
-	lksdk "github.com/livekit/server-sdk-go/v2"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media/h264writer"
@@ -52,49 +50,17 @@ func TestLiveKitH264(t *testing.T) {
 		t.Fatal(err)
 	}
 	pkts := make(chan *rtp.Packet, 1024)
-	var subWG sync.WaitGroup
 	var mime string
-	cb := lksdk.NewRoomCallback()
-	cb.OnTrackSubscribed = func(tr *webrtc.TrackRemote, _ *lksdk.RemoteTrackPublication, _ *lksdk.RemoteParticipant) {
-		if tr.Kind() != webrtc.RTPCodecTypeVideo {
-			return
-		}
-		mime = tr.Codec().MimeType
-		subWG.Add(1)
-		go func() {
-			defer subWG.Done()
-			for {
-				p, _, err := tr.ReadRTP()
-				if err != nil {
-					return
-				}
-				select {
-				case pkts <- p:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}()
-	}
-	sub := lksdk.NewRoom(cb)
-	if err := sub.JoinWithContext(ctx, srv.URL, lksdk.ConnectInfo{
-		APIKey: lktest.APIKey, APISecret: lktest.APISecret, RoomName: room, ParticipantIdentity: "viewer",
-	}); err != nil {
-		t.Fatalf("subscriber join: %v", err)
-	}
-	defer sub.Disconnect()
+	sub := joinSubscriber(t, ctx, srv.URL, room, "viewer", webrtc.RTPCodecTypeVideo,
+		func(ctx context.Context, tr *webrtc.TrackRemote) {
+			mime = tr.Codec().MimeType
+			forwardRTP(ctx, tr, pkts)
+		})
+	defer sub.close()
 
-	pubCtx, stopPub := context.WithCancel(ctx)
-	defer stopPub()
-	var pubWG sync.WaitGroup
-	var pubErr error
-	var st publish.TrackStats
-	pubWG.Add(1)
-	go func() {
-		defer pubWG.Done()
-		st, pubErr = publish.PublishLiveKit(pubCtx, s, srv.URL, room, lktest.APIKey, lktest.APISecret,
-			publish.WithIdentity("camera"), publish.WithEncoder(publish.WithCodec(publish.H264), publish.WithBitrate(3_000_000)))
-	}()
+	pub := startPublisher(ctx, s, srv.URL, room,
+		publish.WithIdentity("camera"), publish.WithEncoder(publish.WithCodec(publish.H264), publish.WithBitrate(3_000_000)))
+	defer pub.stop()
 
 	frames := 0 // access units ended (RTP marker bit)
 	for frames < n {
@@ -110,25 +76,22 @@ func TestLiveKitH264(t *testing.T) {
 				frames++
 			}
 		case <-ctx.Done():
-			stopPub()
-			pubWG.Wait()
-			t.Fatalf("%d of %d frames before the deadline (publisher: %v)", frames, n, pubErr)
+			_, err := pub.stop()
+			t.Fatalf("%d of %d frames before the deadline (publisher: %v)", frames, n, err)
 		}
 	}
 	if err := hw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	stopPub()
-	pubWG.Wait()
-	if pubErr != nil {
-		t.Fatalf("PublishLiveKit: %v", pubErr)
+	st, err := pub.stop()
+	if err != nil {
+		t.Fatalf("PublishLiveKit: %v", err)
 	}
 	if out := s.Stats().Outstanding; out != 0 {
 		t.Fatalf("%d frames outstanding after PublishLiveKit", out)
 	}
-	sub.Disconnect()
+	sub.close()
 	cancel()
-	subWG.Wait()
 	if mime != webrtc.MimeTypeH264 {
 		t.Fatalf("subscribed track is %q, want %s", mime, webrtc.MimeTypeH264)
 	}

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	lksdk "github.com/livekit/server-sdk-go/v2"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/miniav-go/miniav"
@@ -31,19 +30,11 @@ func TestLiveKitLateSubscriber(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	pubCtx, stopPub := context.WithCancel(ctx)
-	defer stopPub()
-	var pubWG sync.WaitGroup
-	var pubErr error
-	var st publish.TrackStats
 	published := make(chan struct{})
-	pubWG.Add(1)
-	go func() {
-		defer pubWG.Done()
-		st, pubErr = publish.PublishLiveKit(pubCtx, s, srv.URL, room, lktest.APIKey, lktest.APISecret,
-			publish.WithIdentity("camera"), publish.WithPublished(func() { close(published) }),
-			publish.WithEncoder(publish.WithKeyFrameInterval(1000)))
-	}()
+	pub := startPublisher(ctx, s, srv.URL, room,
+		publish.WithIdentity("camera"), publish.WithPublished(func() { close(published) }),
+		publish.WithEncoder(publish.WithKeyFrameInterval(1000)))
+	defer pub.stop()
 	select {
 	case <-published:
 	case <-ctx.Done():
@@ -52,24 +43,16 @@ func TestLiveKitLateSubscriber(t *testing.T) {
 	time.Sleep(3 * time.Second) // ~90 frames sent to nobody
 
 	frames := make(chan received, 512)
-	var subWG sync.WaitGroup
-	cb := lksdk.NewRoomCallback()
 	var subscribed time.Time
 	var mu sync.Mutex
-	cb.OnTrackSubscribed = func(tr *webrtc.TrackRemote, _ *lksdk.RemoteTrackPublication, _ *lksdk.RemoteParticipant) {
-		mu.Lock()
-		subscribed = time.Now()
-		mu.Unlock()
-		subWG.Add(1)
-		go func() { defer subWG.Done(); decodeTrack(t, ctx, tr, w, h, frames) }()
-	}
-	sub := lksdk.NewRoom(cb)
-	if err := sub.JoinWithContext(ctx, srv.URL, lksdk.ConnectInfo{
-		APIKey: lktest.APIKey, APISecret: lktest.APISecret, RoomName: room, ParticipantIdentity: "late",
-	}); err != nil {
-		t.Fatalf("subscriber join: %v", err)
-	}
-	defer sub.Disconnect()
+	sub := joinSubscriber(t, ctx, srv.URL, room, "late", webrtc.RTPCodecTypeVideo,
+		func(ctx context.Context, tr *webrtc.TrackRemote) {
+			mu.Lock()
+			subscribed = time.Now()
+			mu.Unlock()
+			decodeTrack(t, ctx, tr, w, h, frames)
+		})
+	defer sub.close()
 	var first received
 	select {
 	case first = <-frames:
@@ -79,8 +62,7 @@ func TestLiveKitLateSubscriber(t *testing.T) {
 	mu.Lock()
 	wait := time.Since(subscribed)
 	mu.Unlock()
-	stopPub()
-	pubWG.Wait()
+	st, pubErr := pub.stop()
 	t.Logf("first frame decoded %v after the subscription, index %d, %d frames before it; publisher: %d keyframe requests, %d frames",
 		wait.Round(time.Millisecond), first.index, first.skipped, st.KeyFrames, st.Frames)
 	if pubErr != nil {
@@ -95,7 +77,6 @@ func TestLiveKitLateSubscriber(t *testing.T) {
 	if st.KeyFrames == 0 {
 		t.Errorf("publisher counted no keyframe request (PLI/FIR)")
 	}
-	sub.Disconnect()
+	sub.close()
 	cancel()
-	subWG.Wait()
 }

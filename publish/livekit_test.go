@@ -3,11 +3,9 @@ package publish_test
 import (
 	"context"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
-	lksdk "github.com/livekit/server-sdk-go/v2"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/miniav-go/miniav"
@@ -62,34 +60,13 @@ func throughLiveKit(t *testing.T, pubURL, subURL string) {
 	first.Release()
 
 	frames := make(chan received, 512)
-	var subWG sync.WaitGroup
-	cb := lksdk.NewRoomCallback()
-	cb.OnTrackSubscribed = func(tr *webrtc.TrackRemote, _ *lksdk.RemoteTrackPublication, _ *lksdk.RemoteParticipant) {
-		if tr.Kind() != webrtc.RTPCodecTypeVideo {
-			return
-		}
-		subWG.Add(1)
-		go func() { defer subWG.Done(); decodeTrack(t, ctx, tr, w, h, frames) }()
-	}
-	sub := lksdk.NewRoom(cb)
-	if err := sub.JoinWithContext(ctx, subURL, lksdk.ConnectInfo{
-		APIKey: lktest.APIKey, APISecret: lktest.APISecret, RoomName: room, ParticipantIdentity: "viewer",
-	}); err != nil {
-		t.Fatalf("subscriber join: %v", err)
-	}
-	defer sub.Disconnect()
+	sub := joinSubscriber(t, ctx, subURL, room, "viewer", webrtc.RTPCodecTypeVideo,
+		func(ctx context.Context, tr *webrtc.TrackRemote) { decodeTrack(t, ctx, tr, w, h, frames) })
+	defer sub.close()
 
-	pubCtx, stopPub := context.WithCancel(ctx)
-	defer stopPub()
-	var pubWG sync.WaitGroup
-	var pubErr error
-	var st publish.TrackStats
-	pubWG.Add(1)
-	go func() {
-		defer pubWG.Done()
-		st, pubErr = publish.PublishLiveKit(pubCtx, s, pubURL, room, lktest.APIKey, lktest.APISecret,
-			publish.WithIdentity("camera"), publish.WithEncoder(publish.WithBitrate(3_000_000)))
-	}()
+	pub := startPublisher(ctx, s, pubURL, room,
+		publish.WithIdentity("camera"), publish.WithEncoder(publish.WithBitrate(3_000_000)))
+	defer pub.stop()
 
 	var got []received
 	for len(got) < n {
@@ -97,9 +74,8 @@ func throughLiveKit(t *testing.T, pubURL, subURL string) {
 		case f := <-frames:
 			got = append(got, f)
 		case <-ctx.Done():
-			stopPub()
-			pubWG.Wait()
-			t.Fatalf("%d of %d frames before the deadline (publisher: %v)", len(got), n, pubErr)
+			_, err := pub.stop()
+			t.Fatalf("%d of %d frames before the deadline (publisher: %v)", len(got), n, err)
 		}
 	}
 	t.Logf("%d frames before the first keyframe; first index %d", got[0].skipped, got[0].index)
@@ -131,10 +107,9 @@ func throughLiveKit(t *testing.T, pubURL, subURL string) {
 		t.Errorf("median latency %v, want under 1 s", p50)
 	}
 
-	stopPub()
-	pubWG.Wait()
-	if pubErr != nil {
-		t.Fatalf("PublishLiveKit: %v", pubErr)
+	st, err := pub.stop()
+	if err != nil {
+		t.Fatalf("PublishLiveKit: %v", err)
 	}
 	if st.Frames < n || st.Bytes == 0 {
 		t.Fatalf("publisher stats %+v, want at least %d frames", st, n)
@@ -142,7 +117,6 @@ func throughLiveKit(t *testing.T, pubURL, subURL string) {
 	if out := s.Stats().Outstanding; out != 0 {
 		t.Fatalf("%d frames outstanding after PublishLiveKit", out)
 	}
-	sub.Disconnect()
+	sub.close()
 	cancel()
-	subWG.Wait()
 }

@@ -3,7 +3,6 @@ package publish_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -48,18 +47,11 @@ func subscribeStream(t *testing.T, pubURL, subURL string) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	pubCtx, stopPub := context.WithCancel(ctx)
-	defer stopPub()
 	published := make(chan struct{})
-	var wg sync.WaitGroup
-	var pubErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		_, pubErr = publish.PublishLiveKit(pubCtx, src, pubURL, "subroom", lktest.APIKey, lktest.APISecret,
-			publish.WithIdentity("cam"), publish.WithTrackName("front"),
-			publish.WithPublished(func() { close(published) }))
-	}()
+	pub := startPublisher(ctx, src, pubURL, "subroom",
+		publish.WithIdentity("cam"), publish.WithTrackName("front"),
+		publish.WithPublished(func() { close(published) }))
+	defer pub.stop()
 	select {
 	case <-published:
 	case <-ctx.Done():
@@ -111,10 +103,8 @@ func subscribeStream(t *testing.T, pubURL, subURL string) {
 	if counted := src.Stats().Dropped.Total() + s.Stats().Dropped.Total(); gaps > counted {
 		t.Errorf("%d indices missing between received frames, %d drops counted", gaps, counted)
 	}
-	stopPub()
-	wg.Wait()
-	if pubErr != nil {
-		t.Fatal(pubErr)
+	if _, err := pub.stop(); err != nil {
+		t.Fatal(err)
 	}
 	for {
 		f, err := s.Next()

@@ -48,14 +48,3 @@ func Paint(display string, rects ...Rect) error {
 	}
 	return nil
 }
-
-// At is the colour of the last of rects that holds p, and ok = false where
-// none does.
-func At(rects []Rect, p image.Point) (rgb uint32, ok bool) {
-	for i := len(rects) - 1; i >= 0; i-- {
-		if p.In(rects[i].Rectangle) {
-			return rects[i].RGB, true
-		}
-	}
-	return 0, false
-}

@@ -13,7 +13,6 @@ import (
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media/h264writer"
 
-	"github.com/miniav-go/miniav"
 	"github.com/miniav-go/miniav/backend/testsrc"
 	"github.com/miniav-go/miniav/format"
 	"github.com/miniav-go/miniav/internal/testenv"
@@ -37,11 +36,7 @@ func TestLiveKitH264(t *testing.T) {
 	const room = "miniav-h264"
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	s, err := miniav.Open(ctx, "testsrc:camera", miniav.WithPull(),
-		miniav.WithVideo(format.Video{Width: w, Height: h, PixelFormat: format.I420, FrameRate: format.FPS(30)}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openCamera(t, ctx, w, h)
 	defer s.Close()
 
 	path := filepath.Join(t.TempDir(), "video.h264")

@@ -8,8 +8,6 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/miniav-go/miniav"
-	"github.com/miniav-go/miniav/format"
 	"github.com/miniav-go/miniav/publish"
 	"github.com/miniav-go/miniav/publish/internal/lktest"
 )
@@ -24,11 +22,7 @@ func TestLiveKitLateSubscriber(t *testing.T) {
 	const w, h, room = 640, 360, "miniav-late"
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	s, err := miniav.Open(ctx, "testsrc:camera", miniav.WithPull(),
-		miniav.WithVideo(format.Video{Width: w, Height: h, PixelFormat: format.I420, FrameRate: format.FPS(30)}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openCamera(t, ctx, w, h)
 	defer s.Close()
 	published := make(chan struct{})
 	pub := startPublisher(ctx, s, srv.URL, room,

@@ -8,8 +8,6 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/miniav-go/miniav"
-	"github.com/miniav-go/miniav/format"
 	"github.com/miniav-go/miniav/publish"
 	"github.com/miniav-go/miniav/publish/internal/lktest"
 )
@@ -43,11 +41,7 @@ func throughLiveKit(t *testing.T, pubURL, subURL string) {
 	const room = "miniav-test"
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	s, err := miniav.Open(ctx, "testsrc:camera", miniav.WithPull(),
-		miniav.WithVideo(format.Video{Width: w, Height: h, PixelFormat: format.I420, FrameRate: format.FPS(30)}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openCamera(t, ctx, w, h)
 	defer s.Close()
 	// testsrc's frame k is captured at origin + k/30 s: one frame read
 	// here fixes origin, so that each received index has its capture time.

@@ -10,6 +10,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/miniav-go/miniav"
+	"github.com/miniav-go/miniav/format"
 	"github.com/miniav-go/miniav/publish"
 	"github.com/miniav-go/miniav/publish/internal/lktest"
 )
@@ -96,4 +97,16 @@ func forwardRTP(ctx context.Context, tr *webrtc.TrackRemote, out chan<- *rtp.Pac
 			return
 		}
 	}
+}
+
+// openCamera opens testsrc's camera at w x h I420, 30 fps, as a pull
+// stream; the caller closes it.
+func openCamera(t *testing.T, ctx context.Context, w, h int) *miniav.Stream {
+	t.Helper()
+	s, err := miniav.Open(ctx, "testsrc:camera", miniav.WithPull(),
+		miniav.WithVideo(format.Video{Width: w, Height: h, PixelFormat: format.I420, FrameRate: format.FPS(30)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

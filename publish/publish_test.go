@@ -189,11 +189,7 @@ func TestWHEPToGo(t *testing.T) {
 	const w, h = 640, 360
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	s, err := miniav.Open(ctx, "testsrc:camera", miniav.WithPull(),
-		miniav.WithVideo(format.Video{Width: w, Height: h, PixelFormat: format.I420, FrameRate: format.FPS(30)}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openCamera(t, ctx, w, h)
 	track, err := publish.NewVideoTrack(s, publish.WithBitrate(3_000_000))
 	if err != nil {
 		t.Fatal(err)

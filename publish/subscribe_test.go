@@ -41,11 +41,7 @@ func subscribeStream(t *testing.T, pubURL, subURL string) {
 	const w, h = 320, 240
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	src, err := miniav.Open(ctx, "testsrc:camera", miniav.WithPull(),
-		miniav.WithVideo(format.Video{Width: w, Height: h, PixelFormat: format.I420, FrameRate: format.FPS(30)}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := openCamera(t, ctx, w, h)
 	defer src.Close()
 	published := make(chan struct{})
 	pub := startPublisher(ctx, src, pubURL, "subroom",

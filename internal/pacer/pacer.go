@@ -1,5 +1,5 @@
 // Package pacer paces a capture loop on an absolute schedule, shared by
-// the screen backends that decide themselves when to grab (x11, gdi).
+// the backends that decide themselves when to capture (x11, gdi, testsrc).
 package pacer
 
 import (
@@ -50,6 +50,13 @@ func (p *Pacer) Next(ctx context.Context) (uint64, time.Duration, error) {
 		case <-ctx.Done():
 			p.timer.Stop()
 			return 0, 0, ctx.Err()
+		}
+		// A timer may fire a little before the due time on the epoch's
+		// clock (on Windows the runtime's timers and QueryPerformanceCounter
+		// are different clocks): a tick is never stamped later than it
+		// happened.
+		if now := backend.Now(); due > now {
+			due = now
 		}
 	}
 	k := p.k

@@ -72,6 +72,9 @@ func newContext(p params, logf malgo.LogProc) (*malgo.AllocatedContext, malgo.Ba
 		}
 		c, err := malgo.InitContext([]malgo.Backend{b}, cfg, logf)
 		if err == nil {
+			if b == maPulse {
+				patchPulse(c)
+			}
 			return c, b, nil
 		}
 		if len(p.backends) == 1 {
@@ -509,6 +512,12 @@ func (s *source) open(addr string, p params, a format.Audio, buffers int, logger
 		probe := p
 		probe.backends = []malgo.Backend{be}
 		s.probe = func() error {
+			if be == maPulse {
+				// libpulse directly: a miniaudio context whose
+				// connection fails leaks (pulseprobe_linux.go), and
+				// the probe runs when the server may just have died.
+				return pulseReachable(p.server)
+			}
 			c, _, err := newContext(probe, nil)
 			if err == nil {
 				freeContext(c)

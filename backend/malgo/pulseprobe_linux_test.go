@@ -5,10 +5,13 @@ package malgo
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gen2brain/malgo"
 
 	"github.com/miniav-go/miniav"
 	"github.com/miniav-go/miniav/backend"
@@ -64,5 +67,102 @@ func TestUnreachableServerLeaksNothing(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	if after := memfds(t); after != before {
 		t.Fatalf("%d memfds before 25 failed connections, %d after", before, after)
+	}
+}
+
+// fillConnections connects bare sockets to srv one by one until PulseAudio
+// refuses one (it closes a connection over its client limit at once: the
+// socket reads EOF, while one it keeps waits for authentication and reads
+// nothing), then frees room for exactly n more clients. The sockets close
+// with the test.
+func fillConnections(t *testing.T, srv *pulse.Server, n int) {
+	t.Helper()
+	path := strings.TrimPrefix(srv.Addr, "unix:")
+	var held []net.Conn
+	t.Cleanup(func() {
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	refused := func(c net.Conn, d time.Duration) bool {
+		c.SetReadDeadline(time.Now().Add(d))
+		var b [1]byte
+		_, err := c.Read(b[:])
+		return !errors.Is(err, os.ErrDeadlineExceeded)
+	}
+	for len(held) < 1000 {
+		c, err := net.Dial("unix", path)
+		if err != nil {
+			t.Fatalf("connection %d: %v", len(held)+1, err)
+		}
+		if !refused(c, 30*time.Millisecond) {
+			held = append(held, c)
+			continue
+		}
+		c.Close()
+		for i, c := range held { // all still kept?
+			if refused(c, time.Millisecond) {
+				t.Fatalf("connection %d of %d was closed by the server", i+1, len(held))
+			}
+		}
+		if len(held) < n {
+			t.Fatalf("the server refused connection %d, want room for %d", len(held)+1, n)
+		}
+		for _, c := range held[len(held)-n:] {
+			c.Close()
+		}
+		held = held[:len(held)-n]
+		t.Logf("the server kept %d connections of ours; %d closed again", len(held)+n, n)
+		time.Sleep(50 * time.Millisecond) // the server sees them go
+		return
+	}
+	t.Fatal("the server took 1000 connections without refusing one")
+}
+
+// A server that takes miniaudio's context but refuses the device's own
+// connection (PulseAudio's client limit, as when the server dies between
+// the two) leaks nothing: miniaudio's device initialisation, like its
+// context's, freed only the main loop of the failed connection, never the
+// pa_context (its memfd and 64 MiB pool), which the chaos run found as a
+// "/memfd:pulseaudio" left open.
+func TestRefusedDeviceConnectionLeaksNothing(t *testing.T) {
+	srv := pulse.StartT(t)
+	fillConnections(t, srv, 1) // the probe, then miniaudio's context
+	before := memfds(t)
+	for range 3 {
+		s, err := miniav.Open(context.Background(), "malgo:"+pulse.Monitor+"?backend=pulseaudio&server="+srv.Addr)
+		if err == nil {
+			s.Close()
+			t.Fatal("Open succeeded with no room on the server for the device's connection")
+		}
+		// The device's connection failed, not the context's (which
+		// this fix cannot reach: see pulseReachable).
+		if !errors.Is(err, backend.ErrNotFound) || !strings.Contains(err.Error(), "open Monitor of TestSink") {
+			t.Fatalf("Open = %v, want ErrNotFound from opening the device", err)
+		}
+		t.Logf("Open: %v", err)
+		time.Sleep(100 * time.Millisecond) // the server sees the context go
+	}
+	time.Sleep(50 * time.Millisecond)
+	if after := memfds(t); after != before {
+		t.Fatalf("%d memfds before 3 refused device connections, %d after", before, after)
+	}
+}
+
+// The workaround finds libpulse's functions in a real miniaudio context
+// once, and only once: a patched context no longer matches.
+func TestPatchPulse(t *testing.T) {
+	srv := pulse.StartT(t)
+	t.Setenv("PULSE_SERVER", srv.Addr)
+	c, err := malgo.InitContext([]malgo.Backend{maPulse}, malgo.ContextConfig{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer freeContext(c)
+	if !patchPulse(c) {
+		t.Fatal("patchPulse found no libpulse functions in a PulseAudio context")
+	}
+	if patchPulse(c) {
+		t.Fatal("patchPulse patched an already patched context")
 	}
 }

@@ -25,6 +25,7 @@ pkgs=(
 	mesa-vulkan-drivers libvulkan1        # gpu/: Mesa's lavapipe (Vulkan on the CPU) and the Vulkan loader wgpu-native dlopens
 	pipewire pipewire-bin wireplumber libspa-0.2-modules libpipewire-0.3-modules sway swaybg foot xdg-desktop-portal xdg-desktop-portal-wlr dbus dbus-user-session gstreamer1.0-pipewire gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good  # backend/pipewire: the headless session of scripts/pipewire/session.sh (foot repaints, gst publishes a camera node)
 	libpipewire-0.3-dev libspa-0.2-dev    # backend/pipewire's cgo client of libpipewire-0.3
+	xdg-desktop-portal-gtk                # backend/pipewire: the Access backend without which xdg-desktop-portal offers no Camera portal
 )
 pkgs+=("$@")
 

@@ -18,7 +18,22 @@
 // revoked, so that a restore token comes back), remote=NAME (the PipeWire
 // socket, a name in PIPEWIRE_RUNTIME_DIR or an absolute path; with
 // screen it bypasses the portal's remote), bus=ADDRESS (the D-Bus
-// session bus; default DBUS_SESSION_BUS_ADDRESS).
+// session bus; default DBUS_SESSION_BUS_ADDRESS), portal=0|1 (cameras
+// and nodes: 1 through the Camera portal, 0 never; by default the portal
+// only when no PipeWire socket is in reach, as in a sandbox).
+//
+// Through the Camera portal (org.freedesktop.portal.Camera) Open asks for
+// access (AccessCamera: the user's dialog, or the answer the portal's
+// permission store remembers; it honours ctx while it waits) and consumes
+// the node on the PipeWire connection the portal hands over
+// (OpenPipeWireRemote), which sees only nodes whose media.role is Camera:
+// what PipeWire's V4L2 and libcamera monitors publish. A refusal matches
+// backend.ErrPermissionDenied, a node the connection cannot see
+// backend.ErrNotFound; Info().Attrs["portal"] is "camera". xdg-desktop-portal
+// offers the Camera portal only with a backend that has the Access
+// interface (xdg-desktop-portal-gtk or -gnome); the 1.16 of Debian 12 sets
+// IsCameraPresent from the cameras that existed when it started only, so
+// Open does not depend on it.
 //
 // Open on pipewire:screen honours its context while the portal's dialog is
 // up (that may take minutes on a desktop); a user's refusal matches

@@ -48,6 +48,7 @@ type addr struct {
 	persist uint32
 	remote  string
 	bus     string
+	portal  string // cameras: "1" through the Camera portal, "0" never, "" when no socket
 }
 
 func parseAddr(a string) (addr, error) {
@@ -56,7 +57,10 @@ func parseAddr(a string) (addr, error) {
 	if err != nil {
 		return addr{}, fmt.Errorf("pipewire: bad parameters %q: %v: %w", query, err, backend.ErrNotFound)
 	}
-	p := addr{restore: q.Get("restore"), remote: q.Get("remote"), bus: q.Get("bus"), persist: portal.PersistRevoked}
+	p := addr{restore: q.Get("restore"), remote: q.Get("remote"), bus: q.Get("bus"), portal: q.Get("portal"), persist: portal.PersistRevoked}
+	if p.portal != "" && p.portal != "0" && p.portal != "1" {
+		return addr{}, fmt.Errorf("pipewire: portal=%q: want 0 or 1: %w", p.portal, backend.ErrNotFound)
+	}
 	if v := q.Get("persist"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 32)
 		if err != nil || n > 2 {
@@ -305,8 +309,12 @@ func (Backend) Open(ctx context.Context, a string, cfg backend.Config) (backend.
 		cp.node, cp.role, cp.kind, cp.mode = p.node, "Production", backend.KindCamera, "pw_stream"
 	}
 	if cp.remote == "" {
-		if err := socketExists(); err != nil {
-			return nil, err
+		sockErr := socketExists()
+		if p.portal == "1" || (p.portal == "" && sockErr != nil) {
+			return openCameraPortal(ctx, p, cp, sockErr)
+		}
+		if sockErr != nil {
+			return nil, sockErr
 		}
 	}
 	s, err := openNode(ctx, cp)
@@ -314,6 +322,28 @@ func (Backend) Open(ctx context.Context, a string, cfg backend.Config) (backend.
 		return nil, err
 	}
 	return s, nil
+}
+
+// openCameraPortal opens a camera node through the Camera portal: access
+// asked for (a dialog the user may answer, bounded by ctx only), then the
+// node consumed on the PipeWire connection the portal hands over, which
+// sees only camera nodes. sockErr is why the socket was not used, if it
+// was not asked for.
+func openCameraPortal(ctx context.Context, p addr, cp connectParams, sockErr error) (backend.Source, error) {
+	fd, err := portal.OpenCamera(ctx, p.bus)
+	if err != nil {
+		if sockErr != nil && p.portal == "" {
+			return nil, fmt.Errorf("%w; and the Camera portal: %w", sockErr, err)
+		}
+		return nil, fmt.Errorf("pipewire: %w", err)
+	}
+	cp.fd, cp.mode = fd, "camera portal+pw_stream"
+	ns, err := openNode(ctx, cp)
+	if err != nil {
+		return nil, err
+	}
+	ns.info.Attrs = map[string]string{"portal": "camera"}
+	return ns, nil
 }
 
 // socketExists reports ErrNotFound when the default PipeWire socket is not

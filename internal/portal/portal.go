@@ -113,6 +113,7 @@ type Session struct {
 	CursorMode CursorMode
 
 	conn    *dbus.Conn
+	iface   string // the portal interface request calls
 	handle  dbus.ObjectPath
 	sigs    chan *dbus.Signal
 	closed  chan struct{} // closed on Session.Closed or Close
@@ -152,32 +153,15 @@ func Start(ctx context.Context, o Options) (_ *Session, err error) {
 	if err != nil {
 		return nil, err
 	}
-	conn, err := dbus.Connect(addr, dbus.WithContext(context.WithoutCancel(ctx)))
+	s, err := dial(ctx, addr, ifaceCast)
 	if err != nil {
-		return nil, fmt.Errorf("portal: connect to the session bus %s: %v: %w", addr, err, backend.ErrNotFound)
+		return nil, err
 	}
-	s := &Session{conn: conn, sigs: make(chan *dbus.Signal, 16), closed: make(chan struct{}), stopped: make(chan struct{})}
-	conn.Signal(s.sigs)
-	go s.watch()
 	defer func() {
 		if err != nil {
 			s.Close()
 		}
 	}()
-	names := conn.Names()
-	if len(names) == 0 {
-		return nil, fmt.Errorf("portal: the bus gave no unique name")
-	}
-	s.sender = strings.ReplaceAll(strings.TrimPrefix(names[0], ":"), ".", "_")
-
-	// The portal going away (its process died) ends the session too.
-	if err := conn.AddMatchSignalContext(ctx, dbus.WithMatchSender("org.freedesktop.DBus"), dbus.WithMatchInterface("org.freedesktop.DBus"),
-		dbus.WithMatchMember("NameOwnerChanged"), dbus.WithMatchArg(0, busName)); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("portal: subscribe to NameOwnerChanged: %w", err)
-	}
 	if s.Info, err = s.info(ctx); err != nil {
 		return nil, err
 	}
@@ -210,7 +194,7 @@ func Start(ctx context.Context, o Options) (_ *Session, err error) {
 	default:
 		return nil, fmt.Errorf("portal: CreateSession: session_handle is %T", v)
 	}
-	if err := conn.AddMatchSignalContext(ctx, dbus.WithMatchObjectPath(s.handle), dbus.WithMatchInterface(ifaceSession), dbus.WithMatchMember("Closed")); err != nil {
+	if err := s.conn.AddMatchSignalContext(ctx, dbus.WithMatchObjectPath(s.handle), dbus.WithMatchInterface(ifaceSession), dbus.WithMatchMember("Closed")); err != nil {
 		return nil, fmt.Errorf("portal: subscribe to Session.Closed: %w", err)
 	}
 
@@ -250,6 +234,37 @@ func Start(ctx context.Context, o Options) (_ *Session, err error) {
 	}
 	if len(s.Streams) == 0 {
 		return nil, fmt.Errorf("portal: Start returned no stream: %w", backend.ErrNotFound)
+	}
+	return s, nil
+}
+
+// dial connects to the session bus at addr for calls on the portal's
+// interface iface, routes the portal's Response and Closed signals, and
+// watches the portal's name (its process dying closes the session).
+func dial(ctx context.Context, addr, iface string) (_ *Session, err error) {
+	conn, err := dbus.Connect(addr, dbus.WithContext(context.WithoutCancel(ctx)))
+	if err != nil {
+		return nil, fmt.Errorf("portal: connect to the session bus %s: %v: %w", addr, err, backend.ErrNotFound)
+	}
+	s := &Session{conn: conn, iface: iface, sigs: make(chan *dbus.Signal, 16), closed: make(chan struct{}), stopped: make(chan struct{})}
+	conn.Signal(s.sigs)
+	go s.watch()
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	names := conn.Names()
+	if len(names) == 0 {
+		return nil, fmt.Errorf("portal: the bus gave no unique name")
+	}
+	s.sender = strings.ReplaceAll(strings.TrimPrefix(names[0], ":"), ".", "_")
+	if err := conn.AddMatchSignalContext(ctx, dbus.WithMatchSender("org.freedesktop.DBus"), dbus.WithMatchInterface("org.freedesktop.DBus"),
+		dbus.WithMatchMember("NameOwnerChanged"), dbus.WithMatchArg(0, busName)); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("portal: subscribe to NameOwnerChanged: %w", err)
 	}
 	return s, nil
 }
@@ -335,7 +350,7 @@ func (s *Session) request(ctx context.Context, method, tok string, args []any, o
 	}
 	opts["handle_token"] = dbus.MakeVariant(tok)
 	var handle dbus.ObjectPath
-	call := s.conn.Object(busName, objectPath).CallWithContext(ctx, ifaceCast+"."+method, 0, append(args, opts)...)
+	call := s.conn.Object(busName, objectPath).CallWithContext(ctx, s.iface+"."+method, 0, append(args, opts)...)
 	if err := call.Store(&handle); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -372,7 +387,7 @@ func (s *Session) request(ctx context.Context, method, tok string, args []any, o
 		case 1:
 			return nil, fmt.Errorf("portal: %s: the user cancelled the request: %w", method, backend.ErrPermissionDenied)
 		default:
-			return nil, fmt.Errorf("portal: %s: the portal ended the request (response %d)", method, code)
+			return nil, &responseError{method, code}
 		}
 	case <-ctx.Done():
 		// Dismiss the dialog; best effort, the bus may be gone.
@@ -381,6 +396,17 @@ func (s *Session) request(ctx context.Context, method, tok string, args []any, o
 	case <-s.closed:
 		return nil, fmt.Errorf("portal: %s: the session was closed: %w", method, backend.ErrDeviceLost)
 	}
+}
+
+// responseError is a Response other than success or the user's
+// cancellation: the request "ended some other way".
+type responseError struct {
+	method string
+	code   uint32
+}
+
+func (e *responseError) Error() string {
+	return fmt.Sprintf("portal: %s: the portal ended the request (response %d)", e.method, e.code)
 }
 
 // watch routes Response signals to their waiters and notices

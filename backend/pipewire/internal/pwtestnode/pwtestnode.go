@@ -218,7 +218,7 @@ static tn_node *tn_new(const char *remote, const char *name, const char *desc, u
 	if (!n->core) { pw_thread_loop_unlock(n->loop); snprintf(err, errlen, "connect: %s", strerror(errno)); goto fail_msg; }
 	n->timer = pw_loop_add_timer(pw_thread_loop_get_loop(n->loop), tn_on_timeout, n);
 	struct pw_properties *props = pw_properties_new(PW_KEY_MEDIA_TYPE, "Video", PW_KEY_MEDIA_CATEGORY, "Source",
-		PW_KEY_MEDIA_CLASS, "Video/Source", PW_KEY_NODE_NAME, name, PW_KEY_NODE_DESCRIPTION, desc, NULL);
+		PW_KEY_MEDIA_CLASS, "Video/Source", PW_KEY_MEDIA_ROLE, "Camera", PW_KEY_NODE_NAME, name, PW_KEY_NODE_DESCRIPTION, desc, NULL);
 	n->stream = pw_stream_new(n->core, name, props);
 	if (!n->stream) { pw_thread_loop_unlock(n->loop); snprintf(err, errlen, "pw_stream_new: %s", strerror(errno)); goto fail_msg; }
 	pw_stream_add_listener(n->stream, &n->stream_l, &tn_stream_events, n);

@@ -178,15 +178,20 @@ func (p *Pool) trim(need int64) bool {
 	freed := int64(0)
 	for i := range p.classes {
 		c := &p.classes[i]
-		c.mu.Lock()
-		for len(c.free) > 0 && freed < need {
+		for freed < need {
+			c.mu.Lock()
 			k := len(c.free) - 1
-			c.free[k].mem.Teardown()
+			if k < 0 {
+				c.mu.Unlock()
+				break
+			}
+			b := c.free[k]
 			c.free[k] = nil
 			c.free = c.free[:k]
+			c.mu.Unlock()
+			b.mem.Teardown() // outside the lock: a hook may use the pool
 			freed += int64(c.size)
 		}
-		c.mu.Unlock()
 		if freed >= need {
 			break
 		}

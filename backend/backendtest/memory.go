@@ -23,7 +23,10 @@ func (k *kit) sourceMemory(t *testing.T) {
 		if k.o.memory > 0 {
 			t.Fatal("buffer has no Memory; the source is said to lend one (LendsMemory)")
 		}
-		t.Skip("the source lends no backend.Memory")
+		// Nothing to check, and not a skip: a source need not lend one
+		// (webmedia's Chromium run fails on any skipped subtest).
+		t.Log("the source lends no backend.Memory")
+		return
 	}
 	type seen struct {
 		m     *backend.Memory

@@ -98,32 +98,36 @@ func (p *hostPath) vkErr(what string) error {
 }
 
 // importable returns where region m can be imported from and how many
-// bytes of it (whole alignment units), or ok false.
-func (p *hostPath) importable(m *backend.Memory) (base unsafe.Pointer, size int, ok bool) {
+// bytes of it (whole alignment units, at least need), or ok false.
+func (p *hostPath) importable(m *backend.Memory, need int) (base unsafe.Pointer, size int, ok bool) {
 	r := m.Bytes()
 	if len(r) == 0 {
 		return nil, 0, false
 	}
 	base = unsafe.Pointer(unsafe.SliceData(r))
 	size = int(uintptr(len(r)) &^ (p.align - 1))
-	if uintptr(base)%p.align != 0 || size == 0 || uint64(size) > p.maxRange {
+	if uintptr(base)%p.align != 0 || size == 0 || size < need || uint64(size) > p.maxRange {
 		return nil, 0, false
 	}
 	return base, size, true
 }
 
 // lookup returns m's import, importing it on first sight, or nil where m
-// cannot be imported. u.mu is held.
-func (u *Uploader) lookup(m *backend.Memory) *hostImport {
+// cannot be imported or the import does not reach need bytes. u.mu is held.
+func (u *Uploader) lookup(m *backend.Memory, need int) *hostImport {
 	p := u.host
 	if imp, ok := p.imports[m.ID()]; ok {
 		if imp.obj == nil {
 			return nil
 		}
+		if need > imp.size {
+			p.stats.Unaligned++
+			return nil
+		}
 		p.stats.Hits++
 		return imp
 	}
-	base, size, ok := p.importable(m)
+	base, size, ok := p.importable(m, need)
 	if !ok {
 		p.stats.Unaligned++
 		return nil
@@ -197,19 +201,20 @@ func (u *Uploader) hostUpload(f miniav.Frame, v miniav.VideoView, l layout) (*Im
 		u.host.stats.NoMemory++
 		return nil, nil
 	}
-	imp := u.lookup(m)
-	if imp == nil {
-		return nil, nil
-	}
 	var off [3]int
+	need := 0
 	for i := range v.NumPlanes() {
 		p := v.Plane(i)
 		o := m.Offset(p)
-		if o < 0 || o+len(p) > imp.size {
-			u.host.stats.Unaligned++
+		if o < 0 {
+			u.host.stats.NoMemory++ // the planes are not in the region it names
 			return nil, nil
 		}
-		off[i] = o
+		off[i], need = o, max(need, o+len(p))
+	}
+	imp := u.lookup(m, need)
+	if imp == nil {
+		return nil, nil
 	}
 	im, err := u.hostImage(v.Width, v.Height)
 	if err != nil {

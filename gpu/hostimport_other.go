@@ -20,9 +20,11 @@ func openHostPath(string) (*hostPath, error) {
 	return nil, fmt.Errorf("gpu: host import is implemented on Linux only: %w", miniav.ErrNotSupported)
 }
 
-func (u *Uploader) hostUpload(miniav.Frame, miniav.VideoView, layout) (*Image, error) { return nil, nil }
-func (u *Uploader) hostSubmit(*Image, coef) error                                    { return nil }
-func (u *Uploader) hostWait(*Image) (miniav.Frame, bool, error)                      { return miniav.Frame{}, false, nil }
-func (u *Uploader) hostPut(*Image)                                                   {}
-func (u *Uploader) hostClose() []miniav.Frame                                        { return nil }
-func (u *Uploader) hostFree()                                                        {}
+func (u *Uploader) hostUpload(miniav.Frame, miniav.VideoView, layout) (*Image, error) {
+	return nil, nil
+}
+func (u *Uploader) hostSubmit(*Image, coef) error               { return nil }
+func (u *Uploader) hostWait(*Image) (miniav.Frame, bool, error) { return miniav.Frame{}, false, nil }
+func (u *Uploader) hostPut(*Image)                              {}
+func (u *Uploader) hostClose() []miniav.Frame                   { return nil }
+func (u *Uploader) hostFree()                                   {}

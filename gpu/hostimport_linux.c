@@ -3,6 +3,7 @@
 // device with VK_EXT_external_memory_host. Every function but vkh_open
 // expects its caller (the Go side, under the Uploader's lock) to serialise
 // calls on one vkh.
+#define _GNU_SOURCE // strcasestr
 #define VK_NO_PROTOTYPES
 #include <dlfcn.h>
 #include <stdio.h>
@@ -144,7 +145,7 @@ static int open_device(struct vkh *h, const char *want, int *unsupported) {
 		size_t l = strlen(seen);
 		snprintf(seen + l, sizeof seen - l, "%s%s%s", l ? ", " : "", p2.properties.deviceName, ext ? "" : " (no host import)");
 		if (!ext || p2.properties.apiVersion < VK_API_VERSION_1_1) continue;
-		if (want[0] && !strstr(p2.properties.deviceName, want)) continue;
+		if (want[0] && !strcasestr(p2.properties.deviceName, want)) continue;
 		if (rank(p2.properties.deviceType) >= best) continue;
 		best = rank(p2.properties.deviceType);
 		h->pd = pds[i];

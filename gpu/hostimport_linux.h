@@ -25,7 +25,8 @@ typedef struct {
 } vkh_out;
 
 // vkh_open loads libvulkan.so.1 and opens a device with
-// VK_EXT_external_memory_host whose name contains want (any if empty),
+// VK_EXT_external_memory_host whose name contains want (any if empty;
+// case-insensitive),
 // preferring a discrete GPU, then an integrated one, then a CPU. It
 // returns NULL with the reason in err; *unsupported is set when the
 // loader, a device or the extension is missing (not an error of use).

@@ -376,3 +376,32 @@ func TestSPIRVMatchesSource(t *testing.T) {
 		t.Errorf("shaders/convert.spv (%d bytes) is not the compiled shaders/convert.comp (%d bytes): run go generate", len(committed), len(fresh))
 	}
 }
+
+// Host import where the machine has it: each frame's buffer is imported
+// once and read in place; the result is in mapped memory.
+func ExampleWithHostImport() {
+	ctx := context.Background()
+	u, err := gpu.NewUploader(ctx, gpu.WithHostImport())
+	if err != nil {
+		return // no GPU adapter
+	}
+	defer u.Close()
+	s, err := miniav.Open(ctx, "testsrc:camera", miniav.WithVideo(format.Video{Width: 640, Height: 480, PixelFormat: format.NV12, FrameRate: format.FPS(30)}))
+	if err != nil {
+		return
+	}
+	defer s.Close()
+	for range 3 {
+		im, err := u.Upload(<-s.Frames()) // the image holds the frame
+		if err != nil {
+			return
+		}
+		if err := u.Convert(im, gpu.BT601Limited); err != nil { // the GPU is done: frame released
+			return
+		}
+		if im.Mode() == gpu.ModeHostImport {
+			_ = im.Pixels() // RGBA, 4*640 bytes per row, no copy
+		}
+		im.Release()
+	}
+}

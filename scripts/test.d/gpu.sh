@@ -3,8 +3,11 @@
 # cgo): vet, then its tests with -race on Mesa's lavapipe (Vulkan on the
 # CPU; mesa-vulkan-drivers and libvulkan1 come from install-deps.sh). The
 # loader is pointed at lavapipe's ICD only, and with CI=true the tests fail
-# if no llvmpipe adapter is found instead of skipping. TestX11Frames starts
-# its own Xvfb.
+# if no llvmpipe adapter is found instead of skipping. TestX11Frames and
+# TestHostImportX11 start their own Xvfb. The host-import path (raw Vulkan,
+# cgo) needs the Vulkan headers to build (libvulkan-dev) and its SPIR-V
+# check glslangValidator (glslang-tools); its tests (TestHostImport*,
+# TestSPIRVMatchesSource) run in the same go test below.
 set -euo pipefail
 cd "$(dirname "$0")/../../gpu"
 export PATH=$PATH:/usr/local/go/bin
@@ -13,6 +16,10 @@ icd=$(ls /usr/share/vulkan/icd.d/lvp_icd.*.json 2>/dev/null | head -n1 || true)
 if [ -z "$icd" ]; then
 	[ "${CI:-}" = true ] && { echo "gpu: no lavapipe ICD (mesa-vulkan-drivers)"; exit 1; }
 	echo "gpu: skipping, no lavapipe ICD (mesa-vulkan-drivers)"; exit 0
+fi
+if [ ! -f /usr/include/vulkan/vulkan.h ]; then
+	[ "${CI:-}" = true ] && { echo "gpu: no Vulkan headers (libvulkan-dev)"; exit 1; }
+	echo "gpu: skipping, no Vulkan headers (libvulkan-dev)"; exit 0
 fi
 export VK_ICD_FILENAMES=$icd
 # wgpu's Vulkan loader warns without it; a private one keeps the log clean.

@@ -121,6 +121,11 @@ func WithMode(m Mode) Option { return func(c *config) { c.mode = m } }
 // WithHostImport asks for the host-import path where the machine has it
 // and falls back to the best staging path where it does not (Mode says
 // which, HostImportErr why not).
+//
+// Close such an uploader: it pins the Go memory of the pooled frames it
+// imported (runtime.Pinner) until the region's teardown or Close, and Go
+// panics when it collects a Pinner still holding pins, which an uploader
+// dropped unclosed together with a pool never closed would be.
 func WithHostImport() Option { return func(c *config) { c.host = true } }
 
 // Uploader owns a WebGPU device, the conversion pipeline, and pools of GPU

@@ -170,7 +170,7 @@ func TestHostImportTestsrc(t *testing.T) {
 // a 1920x1080 conversion without waiting; the frame is not released then;
 // Close waits for the fence and releases it exactly once, and at that
 // release the shader's output is already complete (the release hook checks
-// the mapped pixels before the source scribbles over the frame).
+// the mapped pixels when the source gets the frame back).
 func TestHostImportInFlightAcrossClose(t *testing.T) {
 	gputest.HostUploader(t) // skips without the path
 	const w, h = 1920, 1080

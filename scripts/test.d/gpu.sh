@@ -28,3 +28,18 @@ chmod 700 "$XDG_RUNTIME_DIR"
 go mod download
 go vet ./...
 go test -race -count=1 -timeout 10m ./...
+# The raw-Vulkan host-import path once more under the Khronos validation
+# layer (it reports to the test binary's stdout): any validation error fails.
+if [ -f /usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json ]; then
+	bin=$(mktemp -d)/gpu.test
+	go test -c -o "$bin" .
+	log=$(VK_INSTANCE_LAYERS=VK_LAYER_KHRONOS_validation "$bin" -test.count=1 -test.run 'HostImport|X11' 2>&1) || { echo "$log"; exit 1; }
+	if grep -q "Validation Error" <<<"$log"; then
+		grep -A3 "Validation Error" <<<"$log" | head -40
+		exit 1
+	fi
+	echo "gpu: host-import tests clean under VK_LAYER_KHRONOS_validation"
+	rm -rf "$(dirname "$bin")"
+elif [ "${CI:-}" = true ]; then
+	echo "gpu: no Vulkan validation layer (vulkan-validationlayers)"; exit 1
+fi

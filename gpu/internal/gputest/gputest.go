@@ -111,11 +111,13 @@ func Released(addr string) int64 {
 }
 
 // hooks holds, per address, a function the synthetic source calls with a
-// buffer's sequence number when its frame is released, before scribbling.
+// buffer's sequence number when its frame is released, after scribbling
+// over it and before the buffer goes back to the pool.
 var hooks sync.Map // address after the scheme -> func(uint64)
 
 // OnRelease makes the synthetic devices at addr call f(seq) when the frame
-// seq is released, before the buffer is overwritten; nil removes it.
+// seq is released, after the buffer was overwritten with Scribble and
+// before it can be lent again; nil removes it.
 func OnRelease(addr string, f func(seq uint64)) {
 	a := strings.TrimPrefix(addr, "gpusynth:")
 	if f == nil {
@@ -196,12 +198,12 @@ func (s *source) ReleaseBuffer(tok uint64) {
 	pb := s.bufs[tok]
 	delete(s.bufs, tok)
 	s.mu.Unlock()
-	if f, ok := hooks.Load(s.addr); ok {
-		f.(func(uint64))(tok)
-	}
 	b := pb.Bytes()
 	for i := range b {
 		b[i] = Scribble
+	}
+	if f, ok := hooks.Load(s.addr); ok {
+		f.(func(uint64))(tok)
 	}
 	s.released.Add(1)
 	pb.Release()

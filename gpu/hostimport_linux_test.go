@@ -109,6 +109,9 @@ func TestHostImportFormats(t *testing.T) {
 					}
 				}
 				s.Close()
+				if w*h >= 256*144 && hostFrames != 8 {
+					t.Errorf("%dx%d %v pad %d: %d of 8 frames took the host-import path", w, h, pf, pad, hostFrames)
+				}
 				after := u.HostStats()
 				if n := after.Imports - st.Imports; n != len(ids) {
 					t.Errorf("%dx%d %v pad %d: %d imports for %d distinct regions", w, h, pf, pad, n, len(ids))

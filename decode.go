@@ -89,7 +89,7 @@ func (d *decoder) decode(b *backend.Buffer) (backend.DropReason, bool) {
 			}
 			b.Video.Width, b.Video.Height, b.Video.PixelFormat = h.Width, h.Height, h.PixelFormat
 			b.Flags &^= backend.FlagDMABuf
-			b.Releaser, b.Token = pb, 0
+			b.Releaser, b.Token, b.Memory = pb, 0, pb.Memory()
 			return 0, true
 		}
 		pb.Release()
@@ -109,7 +109,7 @@ func (d *decoder) decode(b *backend.Buffer) (backend.DropReason, bool) {
 func release(b *backend.Buffer) {
 	if b.Releaser != nil {
 		b.Releaser.ReleaseBuffer(b.Token)
-		b.Releaser = nil
+		b.Releaser, b.Memory = nil, nil
 	}
 }
 

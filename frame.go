@@ -126,6 +126,20 @@ func (f Frame) Copied() bool {
 	return f.live() && f.o.buf.Flags&backend.FlagCopied != 0
 }
 
+// Memory returns the identity of the long-lived region f's planes lie in
+// (a V4L2 MMAP buffer, an X11 shared segment, a pooled buffer), the same
+// *backend.Memory for every frame lent from that region, or nil when the
+// source has none or f was released. A consumer that caches per-region
+// work (a GPU import) keys it by Memory().ID() and drops it in a function
+// registered with OnTeardown, which runs only after every frame lent from
+// the region was released.
+func (f Frame) Memory() *backend.Memory {
+	if !f.live() {
+		return nil
+	}
+	return f.o.buf.Memory
+}
+
 // Stream returns the name of the stream that captured f.
 func (f Frame) Stream() string {
 	if f.o == nil {
@@ -442,7 +456,7 @@ func (f Frame) Clone() (Frame, error) {
 		off += k
 	}
 	o.buf.Flags = (o.buf.Flags | backend.FlagCopied) &^ backend.FlagDMABuf
-	o.buf.Releaser, o.buf.Token = pb, 0
+	o.buf.Releaser, o.buf.Token, o.buf.Memory = pb, 0, pb.Memory()
 	if !f.live() { // released while we copied: the copy may be torn
 		o.publish().Release()
 		return Frame{}, ErrReleased

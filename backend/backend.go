@@ -235,6 +235,12 @@ type Buffer struct {
 	Skipped uint64
 	Flags   Flags
 
+	// Memory is the long-lived region the planes lie in, when the source
+	// lends them from one (nil for data made or copied per frame by
+	// something that does not keep it). The same region comes with the
+	// same *Memory on every buffer lent from it.
+	Memory *Memory
+
 	Releaser Releaser
 	Token    uint64
 }

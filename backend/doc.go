@@ -38,6 +38,14 @@
 // last release leave no goroutine, file descriptor, mapping or
 // shared-memory segment behind.
 //
+// A backend that lends buffers from long-lived regions (V4L2 MMAP
+// buffers, X11 shared segments, GDI DIB sections, pool buffers) sets
+// Buffer.Memory to the region's Memory, the same one on every buffer lent
+// from it, and calls its Teardown right before it unmaps or frees the
+// region, after the last release. A consumer keys per-region work (a GPU
+// import of the host memory) by Memory.ID and undoes it in OnTeardown.
+// backendtest.LendsMemory makes the kit require it.
+//
 // A backend's tests must pass the contract kit, backendtest.Run, against
 // the backend's real component (an X server, a sound server, a kernel
 // driver, a browser), through the raw Source and through miniav.Open:

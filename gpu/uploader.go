@@ -20,8 +20,21 @@
 // memory, and lavapipe), the planes are instead copied straight into the
 // mapped storage buffer the shader reads (ModeMapped; the mapping waits
 // for the GPU to finish with the buffer), and the frame is released after
-// that copy. The zero-copy rungs (DMA-BUF import, VK_EXT_external_memory_host)
-// are not implemented: Mode reports the path in use.
+// that copy.
+//
+// Host import (ModeHostImport, asked for with WithHostImport or
+// WithMode, Linux): a raw Vulkan device of the uploader's own, on a driver
+// with VK_EXT_external_memory_host, imports the page-aligned region behind
+// a frame (its backend.Memory: a V4L2 MMAP buffer, an X11 shared segment,
+// a pooled buffer) once, caches the import by the region's ID and drops it
+// in the region's teardown hook or at Close. The conversion shader (the
+// GLSL twin of the WGSL one, compiled to the committed shaders/convert.spv)
+// reads the frame in place, with no CPU copy, and writes RGBA into a
+// mapped output (Image.Pixels). Such an Image keeps its frame until the
+// fence of the submission that read it has signalled; a frame whose memory
+// cannot be imported (no Memory, not aligned, refused by the driver) takes
+// the staging path instead, and Image.Mode says which one it took. The
+// DMA-BUF rung is not implemented. Mode reports the path in use.
 package gpu
 
 import (
@@ -49,6 +62,10 @@ const (
 	// buffer the shader reads (wgpu-native's MappablePrimaryBuffers, on
 	// unified-memory and CPU adapters): one CPU copy, no device copy.
 	ModeMapped
+	// ModeHostImport: the frame's memory is imported into Vulkan
+	// (VK_EXT_external_memory_host) and read in place by the shader: no
+	// CPU copy; the result is in mapped host memory (Image.Pixels).
+	ModeHostImport
 )
 
 func (m Mode) String() string {
@@ -57,6 +74,8 @@ func (m Mode) String() string {
 		return "write-buffer (CPU copy into wgpu staging, then device copy)"
 	case ModeMapped:
 		return "mapped (one CPU copy into a mapped storage buffer, no device copy)"
+	case ModeHostImport:
+		return "host-import (frame memory imported once per buffer and read in place: no CPU copy)"
 	}
 	return fmt.Sprintf("Mode(%d)", uint8(m))
 }
@@ -75,6 +94,7 @@ type config struct {
 	vulkan  bool
 	adapter string
 	mode    Mode
+	host    bool // WithHostImport: host import where the device has it
 }
 
 // Option configures NewUploader.
@@ -92,7 +112,21 @@ func WithAdapter(name string) Option { return func(c *config) { c.adapter = stri
 // offers (ModeMapped on integrated and CPU adapters with wgpu-native's
 // MappablePrimaryBuffers, else ModeWriteBuffer). A path the adapter lacks makes NewUploader fail with
 // an error matching miniav.ErrNotSupported.
+//
+// WithMode(ModeHostImport) requires the host-import path (a Vulkan device
+// with VK_EXT_external_memory_host, on Linux); frames whose memory cannot
+// be imported still take the best staging path.
 func WithMode(m Mode) Option { return func(c *config) { c.mode = m } }
+
+// WithHostImport asks for the host-import path where the machine has it
+// and falls back to the best staging path where it does not (Mode says
+// which, HostImportErr why not).
+//
+// Close such an uploader: it pins the Go memory of the pooled frames it
+// imported (runtime.Pinner) until the region's teardown or Close, and Go
+// panics when it collects a Pinner still holding pins, which an uploader
+// dropped unclosed together with a pool never closed would be.
+func WithHostImport() Option { return func(c *config) { c.host = true } }
 
 // Uploader owns a WebGPU device, the conversion pipeline, and pools of GPU
 // buffers per frame layout. Its methods are safe for concurrent use; GPU
@@ -110,6 +144,8 @@ type Uploader struct {
 	pools    map[imageKey][]*Image
 	all      []*Image
 	closed   bool
+	host     *hostPath // the host-import path, or nil
+	hostErr  error     // why host import was asked for and is not used
 	devRef   unsafe.Pointer
 	queueRef unsafe.Pointer
 	pipeRef  unsafe.Pointer
@@ -170,6 +206,18 @@ func NewUploader(ctx context.Context, opts ...Option) (*Uploader, error) {
 	}
 	var features []wgpu.FeatureName
 	mappable := u.adapter.HasFeature(wgpu.NativeFeatureMappablePrimaryBuffers)
+	host := c.mode == ModeHostImport
+	if host || c.host {
+		// The staging path frames that cannot be imported take.
+		c.mode = 0
+		if u.host, err = openHostPath(c.adapter); err != nil {
+			if host {
+				u.release()
+				return nil, err
+			}
+			u.hostErr = err
+		}
+	}
 	switch {
 	case c.mode == ModeMapped && !mappable:
 		u.release()
@@ -209,8 +257,44 @@ func NewUploader(ctx context.Context, opts ...Option) (*Uploader, error) {
 // Adapter reports the adapter the uploader chose.
 func (u *Uploader) Adapter() Adapter { return u.info }
 
-// Mode reports the upload path in use.
-func (u *Uploader) Mode() Mode { return u.mode }
+// Mode reports the upload path in use: ModeHostImport where the uploader
+// imports frame memory, else the staging path (Fallback).
+func (u *Uploader) Mode() Mode {
+	if u.host != nil {
+		return ModeHostImport
+	}
+	return u.mode
+}
+
+// Fallback reports the staging path for frames the uploader cannot import
+// (the only path when Mode is not ModeHostImport).
+func (u *Uploader) Fallback() Mode { return u.mode }
+
+// HostImportErr says why host import was asked for (WithHostImport) and is
+// not in use, or nil.
+func (u *Uploader) HostImportErr() error { return u.hostErr }
+
+// HostStats counts what the host-import path did.
+type HostStats struct {
+	Frames      uint64 // frames that took the path
+	Imports     int    // regions imported (each once)
+	Hits        uint64 // frames whose region was already imported
+	TornDown    int    // imports dropped by their region's teardown hook
+	Refused     int    // regions the driver would not import (they take the staging path)
+	Unaligned   uint64 // frames whose region is not aligned for import
+	NoMemory    uint64 // frames with no backend.Memory
+	LastRefusal string // the driver's reason for the last refusal
+}
+
+// HostStats reports the host-import path's counts (zero without it).
+func (u *Uploader) HostStats() HostStats {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.host == nil {
+		return HostStats{}
+	}
+	return u.host.stats
+}
 
 // Device is the uploader's WebGPU device, for the caller's own pipelines on
 // the converted images. It stays the uploader's: do not release it.
@@ -220,6 +304,13 @@ func (u *Uploader) Device() *wgpu.Device { return u.dev }
 func (u *Uploader) Queue() *wgpu.Queue { return u.queue }
 
 func (u *Uploader) release() {
+	if u.host != nil {
+		for _, f := range u.hostClose() { // only on a failed NewUploader: nothing is held
+			f.Release()
+		}
+		u.hostFree()
+		u.host = nil
+	}
 	for _, im := range u.all {
 		im.destroy()
 	}
@@ -249,14 +340,33 @@ func isNil(r interface{ Release() }) bool {
 	return false
 }
 
-// Close frees every GPU resource. Images still held become unusable.
+// Close frees every GPU resource. Images still held become unusable. On
+// the host-import path it first waits for every submission to complete,
+// drops every import, and only then releases the frames images still held,
+// once each.
 func (u *Uploader) Close() error {
 	u.mu.Lock()
-	defer u.mu.Unlock()
 	if u.closed {
+		u.mu.Unlock()
 		return nil
 	}
 	u.closed = true
+	var held []miniav.Frame
+	if u.host != nil {
+		held = u.hostClose()
+	}
+	u.mu.Unlock()
+	// Outside the lock: a release may tear a region down, whose hook takes
+	// it (and, the uploader being closed, does nothing).
+	for _, f := range held {
+		f.Release()
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.host != nil {
+		u.hostFree()
+		u.host = nil
+	}
 	u.dev.Poll(true, nil)
 	u.release()
 	return nil
@@ -273,6 +383,8 @@ type imageKey struct {
 // Images are pooled per layout: Release gives one back for the next frame.
 type Image struct {
 	u             *Uploader
+	mode          Mode // the path it took
+	host          hostImage
 	key           imageKey
 	lay           layout
 	Width, Height int
@@ -296,8 +408,20 @@ type Image struct {
 }
 
 // Buffer is the storage buffer holding the RGBA8 pixels after Convert
-// (one little-endian u32 per pixel: R | G<<8 | B<<16 | A<<24).
+// (one little-endian u32 per pixel: R | G<<8 | B<<16 | A<<24). An image on
+// the host-import path has none (its pixels are in Vulkan memory the
+// uploader maps: Pixels); Buffer is then nil.
 func (im *Image) Buffer() *wgpu.Buffer { return im.out }
+
+// Mode reports the path the image's frame took: ModeHostImport, or the
+// uploader's staging path.
+func (im *Image) Mode() Mode { return im.mode }
+
+// Pixels returns, on the host-import path, the converted RGBA pixels in
+// the mapped output the shader wrote, without a copy (4*Width bytes per
+// row); valid after Convert or Wait, until Release or the uploader's
+// Close. It is nil on the staging paths: use Read.
+func (im *Image) Pixels() []byte { return im.host.px }
 
 // destroy frees im's GPU objects.
 func (im *Image) destroy() {
@@ -312,24 +436,45 @@ func (im *Image) destroy() {
 // and releases f once wgpu has its copy (when the writes return). It
 // consumes f's reference even when it fails. Formats with no GPU layout
 // (compressed ones) match miniav.ErrNotSupported.
+//
+// On the host-import path the image keeps f instead, until the GPU's work
+// on it is done (Convert, Wait, Release or Close release it, once).
 func (u *Uploader) Upload(f miniav.Frame) (*Image, error) {
-	defer f.Release()
 	v := f.Video()
 	if v.NumPlanes() == 0 {
+		f.Release()
 		return nil, fmt.Errorf("gpu: upload of a frame with no video: %w", miniav.ErrReleased)
 	}
 	l, err := layoutOf(v.PixelFormat)
 	if err != nil {
+		f.Release()
 		return nil, err
+	}
+	u.mu.Lock()
+	if !u.closed && u.host != nil {
+		im, err := u.hostUpload(f, v, l)
+		if im != nil || err != nil {
+			u.mu.Unlock()
+			if err != nil {
+				f.Release()
+			}
+			return im, err
+		}
+	}
+	im, err := u.stage(v, l)
+	u.mu.Unlock()
+	f.Release()
+	return im, err
+}
+
+// stage writes v's planes into a pooled staging image; u.mu is held.
+func (u *Uploader) stage(v miniav.VideoView, l layout) (*Image, error) {
+	if u.closed {
+		return nil, fmt.Errorf("gpu: upload: %w", miniav.ErrClosed)
 	}
 	k := imageKey{pf: v.PixelFormat, w: v.Width, h: v.Height}
 	for i := range v.NumPlanes() {
 		k.strides[i], k.lens[i] = v.Stride(i), len(v.Plane(i))
-	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.closed {
-		return nil, fmt.Errorf("gpu: upload: %w", miniav.ErrClosed)
 	}
 	im, err := u.get(k, l)
 	if err != nil {
@@ -369,7 +514,7 @@ func (u *Uploader) get(k imageKey, l layout) (*Image, error) {
 		u.pools[k] = free[:len(free)-1]
 		return im, nil
 	}
-	im := &Image{u: u, key: k, lay: l, Width: k.w, Height: k.h, Format: k.pf,
+	im := &Image{u: u, mode: u.mode, key: k, lay: l, Width: k.w, Height: k.h, Format: k.pf,
 		pv: new([paramsWords]uint32), tail: new([4]byte)}
 	size := 0
 	for i, n := range k.lens {
@@ -418,8 +563,20 @@ func (u *Uploader) get(k imageKey, l layout) (*Image, error) {
 }
 
 // Convert runs the conversion shader on im with colour space cs and waits
-// until the GPU is done; the RGBA pixels are then in im.Buffer().
+// until the GPU is done; the RGBA pixels are then in im.Buffer() (or, on
+// the host-import path, in im.Pixels(), and the frame is released).
 func (u *Uploader) Convert(im *Image, cs ColorSpace) error {
+	if err := u.Submit(im, cs); err != nil {
+		return err
+	}
+	return u.Wait(im)
+}
+
+// Submit starts the conversion of im with colour space cs. On the
+// host-import path it returns once the work is queued, and the image keeps
+// its frame until Wait (or Read, Release, Close) has seen the submission's
+// fence signal; on the staging paths it waits, like Convert.
+func (u *Uploader) Submit(im *Image, cs ColorSpace) error {
 	if int(cs) >= len(coefs) {
 		return fmt.Errorf("gpu: colour space %v: %w", cs, miniav.ErrInvalid)
 	}
@@ -428,8 +585,39 @@ func (u *Uploader) Convert(im *Image, cs ColorSpace) error {
 	if err := u.usable(im); err != nil {
 		return err
 	}
-	l, c := im.lay, coefs[cs]
-	pv := im.pv
+	if im.mode == ModeHostImport {
+		return u.hostSubmit(im, coefs[cs])
+	}
+	im.fillParams(im.pv, coefs[cs])
+	rawWrite(u.queueRef, im.paramsRef, 0, unsafe.Slice((*byte)(unsafe.Pointer(im.pv)), paramsBytes))
+	rawDispatch(u.devRef, u.queueRef, u.pipeRef, im.bindRef, (im.Width+7)/8, (im.Height+7)/8)
+	im.converted = true
+	return nil
+}
+
+// Wait blocks until im's submitted conversion is done and, on the
+// host-import path, releases its frame (once).
+func (u *Uploader) Wait(im *Image) error {
+	u.mu.Lock()
+	if err := u.usable(im); err != nil {
+		u.mu.Unlock()
+		return err
+	}
+	if im.mode != ModeHostImport {
+		u.mu.Unlock()
+		return nil
+	}
+	f, ok, err := u.hostWait(im)
+	u.mu.Unlock()
+	if ok {
+		f.Release()
+	}
+	return err
+}
+
+// fillParams fills the shader's parameters for im with conversion c.
+func (im *Image) fillParams(pv *[paramsWords]uint32, c coef) {
+	l := im.lay
 	pv[0], pv[1], pv[2], pv[3] = uint32(im.Width), uint32(im.Height), l.kind, l.bpp
 	for i, pl := range l.planes {
 		pv[4+i], pv[8+i] = uint32(im.off[pl]), uint32(im.key.strides[pl])
@@ -437,15 +625,16 @@ func (u *Uploader) Convert(im *Image, cs ColorSpace) error {
 	copy(pv[12:16], l.idx[:])
 	pv[16], pv[17], pv[18], pv[19] = uint32(c.cy), uint32(c.yoff), uint32(c.rv), uint32(c.gu)
 	pv[20], pv[21] = uint32(c.gv), uint32(c.bu)
-	rawWrite(u.queueRef, im.paramsRef, 0, unsafe.Slice((*byte)(unsafe.Pointer(pv)), paramsBytes))
-	rawDispatch(u.devRef, u.queueRef, u.pipeRef, im.bindRef, (im.Width+7)/8, (im.Height+7)/8)
-	im.converted = true
-	return nil
 }
 
 // Read copies im's converted RGBA pixels into dst (at least 4*Width*Height
 // bytes), through a pooled MapRead buffer.
 func (u *Uploader) Read(im *Image, dst []byte) error {
+	if im != nil && im.mode == ModeHostImport {
+		if err := u.Wait(im); err != nil {
+			return err
+		}
+	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if err := u.usable(im); err != nil {
@@ -457,6 +646,10 @@ func (u *Uploader) Read(im *Image, dst []byte) error {
 	}
 	if len(dst) < n {
 		return fmt.Errorf("gpu: Read into %d bytes, want %d: %w", len(dst), n, miniav.ErrInvalid)
+	}
+	if im.mode == ModeHostImport {
+		copy(dst[:n], im.host.px)
+		return nil
 	}
 	return rawRead(u.devRef, u.queueRef, im.outRef, im.stagingRef, dst[:n])
 }
@@ -471,18 +664,35 @@ func (u *Uploader) usable(im *Image) error {
 	return nil
 }
 
-// Release gives im back to its uploader's pool. Releasing it again returns
-// an error matching miniav.ErrReleased.
+// Release gives im back to its uploader's pool (on the host-import path
+// after waiting for its submission and releasing its frame, if it still
+// holds one). Releasing it again returns an error matching
+// miniav.ErrReleased.
 func (im *Image) Release() error {
 	u := im.u
 	u.mu.Lock()
-	defer u.mu.Unlock()
 	if !im.held {
+		u.mu.Unlock()
 		return fmt.Errorf("gpu: image released twice: %w", miniav.ErrReleased)
 	}
 	im.held = false
-	u.put(im)
-	return nil
+	if im.mode != ModeHostImport {
+		u.put(im)
+		u.mu.Unlock()
+		return nil
+	}
+	var f miniav.Frame
+	var ok bool
+	var err error
+	if !u.closed {
+		f, ok, err = u.hostWait(im)
+		u.hostPut(im)
+	}
+	u.mu.Unlock()
+	if ok {
+		f.Release()
+	}
+	return err
 }
 
 // put gives im back to its pool. u.mu is held.

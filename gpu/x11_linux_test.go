@@ -82,3 +82,69 @@ func TestX11Frames(t *testing.T) {
 		}
 	}
 }
+
+// Frames of the real X11 backend through the host-import path: with
+// shared memory every frame is read in place from its segment (imported
+// once each: imports == distinct segments, the rest cache hits), equals
+// the core's ToRGBA, and the imports are torn down when the stream
+// detaches the segments at Close; without shared memory (GetImage into
+// process memory that is not page-aligned) every frame falls back to the
+// staging path, still exact.
+func TestHostImportX11(t *testing.T) {
+	u := gputest.HostUploader(t)
+	x := xvfb.Start(t)
+	paint(t, x.Display)
+	for _, shm := range []string{"", "?shm=0"} {
+		s := open(t, "x11:"+x.Display+shm, miniav.WithRegion(image.Rect(3, 5, 3+301, 5+199)))
+		st := u.HostStats()
+		ids := map[uint64]bool{}
+		const frames = 10
+		for range frames {
+			f := next(t, s)
+			m := f.Memory()
+			if m == nil {
+				t.Fatalf("x11%s: frame without Memory", shm)
+			}
+			if shm == "" && !m.PageAligned() {
+				t.Fatalf("x11: shared segment of %d bytes not page-aligned", len(m.Bytes()))
+			}
+			ids[m.ID()] = true
+			want := coreRGBA(t, f)
+			got := make([]byte, len(want))
+			im, err := u.Upload(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if wantMode := map[bool]gpu.Mode{true: gpu.ModeHostImport, false: u.Fallback()}[shm == ""]; im.Mode() != wantMode {
+				t.Fatalf("x11%s: frame took %v, want %v", shm, im.Mode(), wantMode)
+			}
+			if err := u.Convert(im, gpu.BT601Limited); err != nil {
+				t.Fatal(err)
+			}
+			if err := u.Read(im, got); err != nil {
+				t.Fatal(err)
+			}
+			im.Release()
+			if d := diff(got, want); d != "" {
+				t.Errorf("x11%s via %v: %s", shm, im.Mode(), d)
+			}
+			levels := map[byte]bool{}
+			for i := 0; i < len(got); i += 4 {
+				levels[got[i]] = true
+			}
+			if len(levels) < 5 {
+				t.Errorf("x11%s: uniform frame (levels %v): nothing was compared", shm, levels)
+			}
+		}
+		s.Close()
+		after := u.HostStats()
+		imports, hits, torn := after.Imports-st.Imports, int(after.Hits-st.Hits), after.TornDown-st.TornDown
+		t.Logf("x11%s: %d frames from %d regions: %d imports, %d hits, %d torn down", shm, frames, len(ids), imports, hits, torn)
+		if shm == "" && (imports != len(ids) || hits != frames-len(ids) || torn != imports || len(ids) >= frames) {
+			t.Errorf("x11: %d frames from %d segments gave %d imports, %d hits, %d torn down at Close", frames, len(ids), imports, hits, torn)
+		}
+		if shm != "" && (imports != 0 || after.Unaligned-st.Unaligned != frames) {
+			t.Errorf("x11?shm=0: %d imports, %d unaligned frames, want 0 and %d", imports, after.Unaligned-st.Unaligned, frames)
+		}
+	}
+}

@@ -13,9 +13,14 @@ package pool
 
 import (
 	"errors"
+	"fmt"
 	"math/bits"
+	"os"
 	"sync"
 	"sync/atomic"
+	"unsafe"
+
+	"github.com/miniav-go/miniav/backend"
 )
 
 var (
@@ -23,6 +28,8 @@ var (
 	ErrExhausted = errors.New("pool: exhausted")
 	// ErrReleased is returned by Release on a buffer with no references left.
 	ErrReleased = errors.New("pool: buffer already released")
+	// ErrClosed is returned by Get after Close. It wraps backend.ErrClosed.
+	ErrClosed = fmt.Errorf("pool: closed: %w", backend.ErrClosed)
 )
 
 // DefaultMaxBytes is the limit of a pool made without WithMaxBytes.
@@ -41,6 +48,7 @@ type Pool struct {
 	allocs      atomic.Uint64
 	exhausted   atomic.Uint64
 	freed       chan struct{}
+	closed      atomic.Bool
 }
 
 type class struct {
@@ -102,6 +110,9 @@ func (p *Pool) Get(n int) (*Buffer, error) {
 	if ci >= len(p.classes) {
 		return nil, errors.New("pool: buffer too large")
 	}
+	if p.closed.Load() {
+		return nil, ErrClosed
+	}
 	p.gets.Add(1)
 	c := &p.classes[ci]
 	c.mu.Lock()
@@ -140,7 +151,25 @@ func (p *Pool) alloc(c *class) (*Buffer, error) {
 		}
 	}
 	p.allocs.Add(1)
-	return &Buffer{pool: p, class: c, data: make([]byte, c.size)}, nil
+	region := alignedRegion(c.size)
+	return &Buffer{pool: p, class: c, data: region[:c.size], mem: backend.NewMemory(region)}, nil
+}
+
+// alignedRegion allocates at least n bytes. From a page up, the region
+// starts on a page boundary and is a whole number of pages long, so it can
+// be imported by a GPU (see backend.Memory.PageAligned).
+func alignedRegion(n int) []byte {
+	page := os.Getpagesize()
+	if n < page {
+		return make([]byte, n)
+	}
+	size := (n + page - 1) &^ (page - 1)
+	raw := make([]byte, size+page)
+	off := 0
+	if r := int(uintptr(unsafe.Pointer(unsafe.SliceData(raw))) & uintptr(page-1)); r != 0 {
+		off = page - r
+	}
+	return raw[off : off+size : off+size]
 }
 
 // trim gives free buffers back to the garbage collector until need bytes
@@ -149,14 +178,20 @@ func (p *Pool) trim(need int64) bool {
 	freed := int64(0)
 	for i := range p.classes {
 		c := &p.classes[i]
-		c.mu.Lock()
-		for len(c.free) > 0 && freed < need {
+		for freed < need {
+			c.mu.Lock()
 			k := len(c.free) - 1
+			if k < 0 {
+				c.mu.Unlock()
+				break
+			}
+			b := c.free[k]
 			c.free[k] = nil
 			c.free = c.free[:k]
+			c.mu.Unlock()
+			b.mem.Teardown() // outside the lock: a hook may use the pool
 			freed += int64(c.size)
 		}
-		c.mu.Unlock()
 		if freed >= need {
 			break
 		}
@@ -193,10 +228,17 @@ type Buffer struct {
 	class *class
 	data  []byte
 	refs  atomic.Int32
+	mem   *backend.Memory
 }
 
 // Bytes returns the buffer's contents, of the length passed to Get.
 func (b *Buffer) Bytes() []byte { return b.data }
+
+// Memory returns the identity of the buffer's whole allocation, the same
+// on every Get that reuses it. It is torn down when the pool gives the
+// buffer back to the garbage collector (to make room, or at Close), never
+// while the buffer is held.
+func (b *Buffer) Memory() *backend.Memory { return b.mem }
 
 // Retain adds a reference. Each Retain needs its own Release.
 func (b *Buffer) Retain() { b.refs.Add(1) }
@@ -226,6 +268,12 @@ func (b *Buffer) recycle() {
 	p, c := b.pool, b.class
 	p.outstanding.Add(-1)
 	c.mu.Lock()
+	if p.closed.Load() {
+		c.mu.Unlock()
+		p.allocated.Add(-int64(c.size))
+		b.mem.Teardown()
+		return
+	}
 	c.free = append(c.free, b)
 	c.mu.Unlock()
 	select {
@@ -238,3 +286,23 @@ func (b *Buffer) recycle() {
 // returned to the pool, for a producer that found the pool exhausted and
 // waits for room. One value may stand for several releases.
 func (p *Pool) Freed() <-chan struct{} { return p.freed }
+
+// Close makes later Gets fail with ErrClosed and tears down the memory of
+// every free buffer now; buffers still held are torn down as they are
+// released. Closing again does nothing.
+func (p *Pool) Close() {
+	if p.closed.Swap(true) {
+		return
+	}
+	for i := range p.classes {
+		c := &p.classes[i]
+		c.mu.Lock()
+		free := c.free
+		c.free = nil
+		c.mu.Unlock()
+		for _, b := range free {
+			p.allocated.Add(-int64(c.size))
+			b.mem.Teardown()
+		}
+	}
+}

@@ -70,6 +70,20 @@ type options struct {
 	frameTimeout time.Duration
 	slack        time.Duration
 	cleanup      time.Duration
+	memory       int // 0: check Memory if lent; 1: required; 2: required and page-aligned
+}
+
+// LendsMemory says the source lends every buffer from a long-lived region
+// with a backend.Memory identity; pageAligned, that the regions are
+// page-aligned. Without it Source/Memory checks the identity only when the
+// source lends one.
+func LendsMemory(pageAligned bool) Option {
+	return func(o *options) {
+		o.memory = 1
+		if pageAligned {
+			o.memory = 2
+		}
+	}
 }
 
 // WithConfig is what the kit asks of the device: Video, Audio, Region,
@@ -156,6 +170,7 @@ func Run(t *testing.T, id string, opts ...Option) {
 		t.Run("HeldAcrossClose", k.sourceHeldAcrossClose)
 		t.Run("Close", k.sourceClose)
 		t.Run("NoAllocs", k.sourceAllocs)
+		t.Run("Memory", k.sourceMemory)
 	})
 	for _, pull := range []bool{false, true} {
 		name := "Stream"

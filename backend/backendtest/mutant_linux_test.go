@@ -69,6 +69,8 @@ var mutants = []mutant{
 	{"leak-goroutine", "camera", "Source/Close", "leak: goroutines", false},
 	{"leak-fd", "camera", "Source/Close", "leak: 1 file descriptors", false},
 	{"leak-shm", "camera", "Source/Close", "leak: SysV shared-memory segments", false},
+	{"memory-fresh", "camera", "Source/Memory", "the identity is not stable", false},
+	{"memory-teardown-at-close", "camera", "Source/Memory", "torn down 1 time(s) while the buffer is held", false},
 	{"racy-release", "camera", "Source/BuffersComeBack", "race detected", true},
 }
 
@@ -363,6 +365,8 @@ func (m *mutantSource) Read(ctx context.Context, b *backend.Buffer) error {
 		m.obs.Dropped(backend.DropQueueOldest, 1)
 	case "allocates":
 		sink = make([]byte, 64+m.n%2)
+	case "memory-fresh":
+		b.Memory = backend.NewMemory(in.Memory.Bytes())
 	}
 	return nil
 }
@@ -385,6 +389,13 @@ func (m *mutantSource) Close() error {
 	m.mu.Lock()
 	m.closes++
 	closes := m.closes
+	if m.name == "memory-teardown-at-close" {
+		for _, s := range m.lent {
+			if s.used {
+				s.buf.Memory.Teardown()
+			}
+		}
+	}
 	if m.name == "close-clobbers-held" || (m.name == "second-close-frees" && closes > 1) {
 		for _, s := range m.lent {
 			if s.used {

@@ -15,5 +15,5 @@ import (
 func TestRunTestsrc(t *testing.T) {
 	backendtest.Run(t, "testsrc:camera",
 		backendtest.WithConfig(backend.Config{Video: format.Video{Width: 640, Height: 480, PixelFormat: format.I420, FrameRate: format.FPS(120)}}),
-		backendtest.Frames(4))
+		backendtest.Frames(4), backendtest.LendsMemory(true))
 }

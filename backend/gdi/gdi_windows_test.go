@@ -359,12 +359,12 @@ func TestZeroCopy(t *testing.T) {
 func TestContractDisplay(t *testing.T) {
 	w := newWindow(t, "miniav gdi contract", winRect)
 	_ = w
-	backendtest.Run(t, "gdi:display/0", backendtest.NoDeviceTimestamps())
+	backendtest.Run(t, "gdi:display/0", backendtest.NoDeviceTimestamps(), backendtest.LendsMemory(false))
 }
 
 func TestContractWindow(t *testing.T) {
 	w := newWindow(t, "miniav gdi contract window", winRect)
-	backendtest.Run(t, windowID(w), backendtest.NoDeviceTimestamps())
+	backendtest.Run(t, windowID(w), backendtest.NoDeviceTimestamps(), backendtest.LendsMemory(false))
 }
 
 // DXGI duplication is probed at Open and the GDI fallback reported in

@@ -247,6 +247,7 @@ func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
 	b.Sequence = seq
 	b.Releaser = s
 	b.Token = uint64(i)
+	b.Memory = d.region
 	s.refs.Add(1)
 	return nil
 }

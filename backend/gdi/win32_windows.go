@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/windows"
+
+	"github.com/miniav-go/miniav/backend"
 )
 
 // The gdi32 and user32 calls golang.org/x/sys/windows lacks. They are
@@ -193,6 +195,9 @@ type dib struct {
 	old  uintptr
 	mem  []byte
 	w, h int
+	// region is mem's identity, lent with every frame; torn down right
+	// before the section is deleted.
+	region *backend.Memory
 }
 
 func newDIB(w, h int) (dib, error) {
@@ -215,7 +220,8 @@ func newDIB(w, h int) (dib, error) {
 		return d, fmt.Errorf("CreateDIBSection %dx%d: %v", w, h, errnoOr(err))
 	}
 	old, _, _ := syscall.SyscallN(pSelectObject, dc, bmp)
-	d = dib{dc: dc, bmp: bmp, old: old, mem: unsafe.Slice((*byte)(bits), w*h*4), w: w, h: h}
+	mem := unsafe.Slice((*byte)(bits), w*h*4)
+	d = dib{dc: dc, bmp: bmp, old: old, mem: mem, w: w, h: h, region: backend.NewMemory(mem)}
 	return d, nil
 }
 
@@ -223,6 +229,7 @@ func (d *dib) free() {
 	if d.dc == 0 {
 		return
 	}
+	d.region.Teardown()
 	syscall.SyscallN(pSelectObject, d.dc, d.old)
 	syscall.SyscallN(pDeleteObject, d.bmp)
 	syscall.SyscallN(pDeleteDC, d.dc)

@@ -58,7 +58,11 @@ func (s *audioSource) Info() backend.Info {
 	return backend.Info{Kind: backend.KindMicrophone, Audio: s.a, Mode: "synthetic"}
 }
 
-func (s *audioSource) Close() error { s.sched.close(); return nil }
+func (s *audioSource) Close() error {
+	s.sched.close()
+	s.pool.Close()
+	return nil
+}
 
 func (s *audioSource) Read(ctx context.Context, b *backend.Buffer) error {
 	for {
@@ -90,7 +94,7 @@ func (s *audioSource) Read(ctx context.Context, b *backend.Buffer) error {
 		b.Timestamp = ts
 		b.DeviceTimestamp = s.sched.deviceTime(k)
 		b.Sequence = first
-		b.Releaser = pb
+		b.Releaser, b.Memory = pb, pb.Memory()
 		return nil
 	}
 }

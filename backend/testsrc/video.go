@@ -44,17 +44,18 @@ func BarAt(x, w int, k uint64) int {
 
 type videoSource struct {
 	sched
-	v       format.Video // what the source delivers
-	rv      format.Video // what it renders: v, or I420 for MJPEG
-	jpeg    *jpegEncoder // MJPEG: encodes the rendered frame
-	corrupt int          // MJPEG: truncate every corrupt-th frame
-	ring    []ringFrame  // MJPEG ?ring=N: the pre-encoded frames
-	scratch []byte       // MJPEG: the rendered I420 frame
-	kind    backend.Kind
-	pool    *pool.Pool
-	size    int
-	static  bool
-	noStamp bool
+	v        format.Video // what the source delivers
+	rv       format.Video // what it renders: v, or I420 for MJPEG
+	jpeg     *jpegEncoder // MJPEG: encodes the rendered frame
+	corrupt  int          // MJPEG: truncate every corrupt-th frame
+	ring     []ringFrame  // MJPEG ?ring=N: the pre-encoded frames
+	scratch  []byte       // MJPEG: the rendered I420 frame
+	kind     backend.Kind
+	pool     *pool.Pool
+	ringPool *pool.Pool // the ring's buffers
+	size     int
+	static   bool
+	noStamp  bool
 	// base holds, per plane, one row of the pattern for two widths, so
 	// the row for a scroll offset is a sub-slice.
 	base    [3][]byte
@@ -119,14 +120,19 @@ func (s *videoSource) Info() backend.Info {
 	return backend.Info{Kind: s.kind, Video: s.v, Mode: "synthetic"}
 }
 
-// Close gives the ring's frames back (those lent out stay valid until they
-// are released).
+// Close gives the ring's frames back and closes the pools: buffers lent
+// out stay valid until they are released, and each buffer's Memory is torn
+// down once it is free.
 func (s *videoSource) Close() error {
 	s.sched.close()
 	for _, f := range s.ring {
 		f.buf.Release()
 	}
 	s.ring = nil
+	s.pool.Close()
+	if s.ringPool != nil {
+		s.ringPool.Close()
+	}
 	return nil
 }
 
@@ -138,8 +144,9 @@ type ringFrame struct {
 
 // encodeRing encodes frames 0..n-1 into buffers of their own.
 func (s *videoSource) encodeRing(n int) error {
+	s.ringPool = pool.New(pool.WithMaxBytes(int64(n) * int64(s.size+s.size/4+256)))
 	for k := range uint64(n) {
-		pb, err := pool.New().Get(s.size)
+		pb, err := s.ringPool.Get(s.size)
 		if err != nil {
 			return err
 		}
@@ -249,7 +256,7 @@ func (s *videoSource) Read(ctx context.Context, b *backend.Buffer) error {
 			b.Video = s.v
 			b.Planes[0], b.NumPlanes = f.buf.Bytes()[:f.n:f.n], 1
 			b.Timestamp, b.DeviceTimestamp, b.Sequence = ts, s.sched.deviceTime(k), k
-			b.Releaser = f.buf
+			b.Releaser, b.Memory = f.buf, f.buf.Memory()
 			return nil
 		}
 		pb, err := s.pool.Get(s.size)
@@ -280,7 +287,7 @@ func (s *videoSource) Read(ctx context.Context, b *backend.Buffer) error {
 		b.Timestamp = ts
 		b.DeviceTimestamp = s.sched.deviceTime(k)
 		b.Sequence = k
-		b.Releaser = pb
+		b.Releaser, b.Memory = pb, pb.Memory()
 		return nil
 	}
 }

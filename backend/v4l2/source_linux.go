@@ -33,6 +33,10 @@ const (
 type kbuf struct {
 	planes [][]byte
 	dmabuf [4]int
+	// region is the identity of the buffer's mapping when it has one
+	// (every plane in one mmap, the usual case); nil for multi-planar
+	// buffers mapped piecewise. Torn down right before munmap.
+	region *backend.Memory
 }
 
 // source is an open, streaming capture node.
@@ -275,6 +279,9 @@ func (s *source) allocate(count int) error {
 			}
 			s.bufs[i].planes = append(s.bufs[i].planes, mem)
 		}
+		if len(s.bufs[i].planes) == 1 {
+			s.bufs[i].region = backend.NewMemory(s.bufs[i].planes[0])
+		}
 	}
 	return nil
 }
@@ -446,7 +453,7 @@ func (s *source) take(b *backend.Buffer) bool {
 	s.mu.Lock()
 	s.lent++
 	s.mu.Unlock()
-	b.Releaser, b.Token = s, uint64(idx)
+	b.Releaser, b.Token, b.Memory = s, uint64(idx), kb.region
 	if s.dmabuf {
 		b.Flags |= backend.FlagDMABuf
 		for i := 0; i < b.NumPlanes; i++ {
@@ -477,7 +484,7 @@ func (s *source) copyOut(b *backend.Buffer, idx int) bool {
 	}
 	s.requeue(idx)
 	b.Flags |= backend.FlagCopied
-	b.Releaser, b.Token = pb, 0
+	b.Releaser, b.Token, b.Memory = pb, 0, pb.Memory()
 	s.obs.Copied()
 	return true
 }
@@ -583,6 +590,9 @@ func (s *source) shutdownLocked() error {
 		unix.Close(s.evfd)
 	}
 	s.pin.Unpin()
+	if s.pool != nil {
+		s.pool.Close() // copies still lent are torn down as they come back
+	}
 	if s.lent == 0 {
 		s.unmapLocked()
 	}
@@ -593,6 +603,9 @@ func (s *source) shutdownLocked() error {
 func (s *source) unmapLocked() {
 	s.closeDMABufs()
 	for i := range s.bufs {
+		if r := s.bufs[i].region; r != nil {
+			r.Teardown()
+		}
 		for _, m := range s.bufs[i].planes {
 			_ = unix.Munmap(m)
 		}

@@ -203,8 +203,13 @@ func TestVMContract(t *testing.T) {
 			// exposure never is.
 			vmtest.SetCtrl(t, c.node, vmtest.CtrlTimestampSrc, 1)
 			t.Cleanup(func() { vmtest.SetCtrl(t, c.node, vmtest.CtrlTimestampSrc, 0) })
-			backendtest.Run(t, "v4l2:"+c.node, backendtest.WithConfig(backend.Config{Video: c.v}),
-				backendtest.RepeatsSequence(), backendtest.Frames(4), backendtest.FrameTimeout(10*time.Second))
+			opts := []backendtest.Option{backendtest.WithConfig(backend.Config{Video: c.v}),
+				backendtest.RepeatsSequence(), backendtest.Frames(4), backendtest.FrameTimeout(10 * time.Second)}
+			if c.node == single {
+				// One mmap per buffer: lent with its Memory, whole pages.
+				opts = append(opts, backendtest.LendsMemory(true))
+			}
+			backendtest.Run(t, "v4l2:"+c.node, opts...)
 		})
 	}
 }

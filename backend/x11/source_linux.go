@@ -29,6 +29,9 @@ type buffer struct {
 	id  int // SysV id; -1 for process memory
 	mem []byte
 	seg uint32 // server-side ShmSeg
+	// region is mem's identity, lent with every frame; it is torn down
+	// right before the segment is detached.
+	region *backend.Memory
 }
 
 // flight is one capture request in flight.
@@ -222,7 +225,8 @@ func (Backend) Open(ctx context.Context, a string, cfg backend.Config) (backend.
 	}
 	if !s.useShm {
 		for range n {
-			s.bufs = append(s.bufs, buffer{id: -1, mem: make([]byte, size)})
+			mem := make([]byte, size)
+			s.bufs = append(s.bufs, buffer{id: -1, mem: mem, region: backend.NewMemory(mem)})
 		}
 	}
 	s.free = freelist.New(len(s.bufs))
@@ -239,9 +243,12 @@ func dialErr(err error) error {
 	return backend.ErrNotFound
 }
 
-// attach creates n segments of size bytes, attached by the server and
-// marked for removal at once.
+// attach creates n segments of size bytes, rounded up to whole pages (so
+// a GPU can import them), attached by the server and marked for removal at
+// once.
 func (s *source) attach(n, size int) error {
+	page := unix.Getpagesize()
+	size = (size + page - 1) &^ (page - 1)
 	for range n {
 		id, err := unix.SysvShmGet(unix.IPC_PRIVATE, size, unix.IPC_CREAT|0o600)
 		if err != nil {
@@ -252,7 +259,7 @@ func (s *source) attach(n, size int) error {
 			unix.SysvShmCtl(id, unix.IPC_RMID, nil)
 			return fmt.Errorf("shmat: %w", err)
 		}
-		s.bufs = append(s.bufs, buffer{id: id, mem: mem})
+		s.bufs = append(s.bufs, buffer{id: id, mem: mem, region: backend.NewMemory(mem)})
 		seg, err := s.w.NewID()
 		if err == nil {
 			err = s.w.ShmAttach(s.shm, seg, uint32(id), false)
@@ -271,6 +278,7 @@ func (s *source) attach(n, size int) error {
 
 func (s *source) detach() {
 	for _, g := range s.bufs {
+		g.region.Teardown()
 		if g.id >= 0 {
 			unix.SysvShmDetach(g.mem)
 		}
@@ -486,6 +494,7 @@ func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
 		b.Sequence = done.seq
 		b.Releaser = s
 		b.Token = uint64(done.idx)
+		b.Memory = s.bufs[done.idx].region
 		if !s.useShm {
 			b.Flags |= backend.FlagCopied
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/miniav-go/miniav/format"
 	"github.com/miniav-go/miniav/gpu"
 	"github.com/miniav-go/miniav/internal/testenv"
+	"github.com/miniav-go/miniav/pool"
 )
 
 // Options are the uploader options tests use: the Vulkan backend, and with
@@ -35,25 +36,56 @@ var (
 	writeOnce  sync.Once
 	writeU     *gpu.Uploader
 	writeErr   error
+	hostOnce   sync.Once
+	hostU      *gpu.Uploader
+	hostErr    error
 )
 
 // Uploaders returns the shared Uploader on the best path the adapter offers
 // and a shared one forced to ModeWriteBuffer (just the first where that is
-// the best path), so tests cover every path the adapter has.
+// the best path), then the shared host-import one (HostUploader) where the
+// machine has that path, so tests cover every path the adapter has.
 func Uploaders(t testing.TB) []*gpu.Uploader {
 	t.Helper()
 	u := Uploader(t)
-	if u.Mode() == gpu.ModeWriteBuffer {
-		return []*gpu.Uploader{u}
+	us := []*gpu.Uploader{u}
+	if u.Mode() != gpu.ModeWriteBuffer {
+		writeOnce.Do(func() {
+			writeU, writeErr = gpu.NewUploader(context.Background(), append(Options(), gpu.WithMode(gpu.ModeWriteBuffer))...)
+		})
+		if writeErr != nil {
+			t.Fatal(writeErr)
+		}
+		us = append(us, writeU)
 	}
-	writeOnce.Do(func() {
-		writeU, writeErr = gpu.NewUploader(context.Background(), append(Options(), gpu.WithMode(gpu.ModeWriteBuffer))...)
-	})
-	if writeErr != nil {
-		t.Fatal(writeErr)
+	if h := hostUploader(); h != nil {
+		us = append(us, h)
 	}
-	return []*gpu.Uploader{u, writeU}
+	return us
 }
+
+func hostUploader() *gpu.Uploader {
+	hostOnce.Do(func() {
+		hostU, hostErr = gpu.NewUploader(context.Background(), append(Options(), gpu.WithMode(gpu.ModeHostImport))...)
+	})
+	return hostU
+}
+
+// HostUploader returns the test binary's shared Uploader on the
+// host-import path (raw Vulkan with VK_EXT_external_memory_host). Where the
+// machine has no such device it skips outside CI and fails with CI=true
+// (lavapipe has the extension). Never closed, like Uploader's.
+func HostUploader(t testing.TB) *gpu.Uploader {
+	t.Helper()
+	Uploader(t)
+	if hostUploader() == nil {
+		testenv.Missing(t, "no Vulkan device with VK_EXT_external_memory_host (lavapipe has it): %v", hostErr)
+	}
+	return hostU
+}
+
+// HostOptions are Options plus the host-import path, required.
+func HostOptions() []gpu.Option { return append(Options(), gpu.WithMode(gpu.ModeHostImport)) }
 
 // Uploader returns the test binary's shared Uploader (see Options), made
 // once so the tests do not each pay for a device. With no adapter it skips
@@ -76,6 +108,23 @@ var released sync.Map // address after the scheme -> *atomic.Int64
 func Released(addr string) int64 {
 	c, _ := released.LoadOrStore(strings.TrimPrefix(addr, "gpusynth:"), new(atomic.Int64))
 	return c.(*atomic.Int64).Load()
+}
+
+// hooks holds, per address, a function the synthetic source calls with a
+// buffer's sequence number when its frame is released, after scribbling
+// over it and before the buffer goes back to the pool.
+var hooks sync.Map // address after the scheme -> func(uint64)
+
+// OnRelease makes the synthetic devices at addr call f(seq) when the frame
+// seq is released, after the buffer was overwritten with Scribble and
+// before it can be lent again; nil removes it.
+func OnRelease(addr string, f func(seq uint64)) {
+	a := strings.TrimPrefix(addr, "gpusynth:")
+	if f == nil {
+		hooks.Delete(a)
+		return
+	}
+	hooks.Store(a, f)
 }
 
 // Scribble is the byte the synthetic source fills a buffer with when the
@@ -122,32 +171,42 @@ func (synth) Open(_ context.Context, addr string, cfg backend.Config) (backend.S
 		return nil, fmt.Errorf("gpusynth:%s: %w", addr, backend.ErrNotFound)
 	}
 	c, _ := released.LoadOrStore(addr, new(atomic.Int64))
-	return &source{v: format.Video{PixelFormat: pf, Width: w, Height: h, FrameRate: format.FPS(1000)}, pad: pad, released: c.(*atomic.Int64), bufs: map[uint64][]byte{}}, nil
+	return &source{addr: addr, v: format.Video{PixelFormat: pf, Width: w, Height: h, FrameRate: format.FPS(1000)}, pad: pad,
+		released: c.(*atomic.Int64), bufs: map[uint64]*pool.Buffer{}, pool: pool.New()}, nil
 }
 
 func init() { backend.Register(synth{}) }
 
+// source lends pooled buffers (with their backend.Memory, page-aligned
+// from a page up, as a driver's), overwritten with Scribble on release.
 type source struct {
+	addr     string
+	pool     *pool.Pool
 	v        format.Video
 	pad      int
 	seq      uint64
 	released *atomic.Int64
 	mu       sync.Mutex
-	bufs     map[uint64][]byte
+	bufs     map[uint64]*pool.Buffer
 }
 
 func (s *source) Info() backend.Info { return backend.Info{Kind: backend.KindCamera, Video: s.v} }
-func (s *source) Close() error       { return nil }
+func (s *source) Close() error       { s.pool.Close(); return nil }
 
 func (s *source) ReleaseBuffer(tok uint64) {
 	s.mu.Lock()
-	b := s.bufs[tok]
+	pb := s.bufs[tok]
 	delete(s.bufs, tok)
 	s.mu.Unlock()
+	b := pb.Bytes()
 	for i := range b {
 		b[i] = Scribble
 	}
+	if f, ok := hooks.Load(s.addr); ok {
+		f.(func(uint64))(tok)
+	}
 	s.released.Add(1)
+	pb.Release()
 }
 
 func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
@@ -165,7 +224,11 @@ func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
 		lens[i] = b.Strides[i]*(rows-1) + bpl
 		total += lens[i]
 	}
-	mem := make([]byte, total)
+	pb, err := s.pool.Get(total)
+	if err != nil {
+		return err
+	}
+	mem := pb.Bytes()
 	off := 0
 	planes := make([][]byte, n)
 	for i := range n {
@@ -175,9 +238,9 @@ func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
 	}
 	Fill(planes, s.seq)
 	s.mu.Lock()
-	s.bufs[s.seq] = mem
+	s.bufs[s.seq] = pb
 	s.mu.Unlock()
-	b.NumPlanes, b.Video, b.Sequence, b.Token, b.Releaser = n, s.v, s.seq, s.seq, s
+	b.NumPlanes, b.Video, b.Sequence, b.Token, b.Releaser, b.Memory = n, s.v, s.seq, s.seq, s, pb.Memory()
 	b.Timestamp = backend.Now()
 	s.seq++
 	return nil

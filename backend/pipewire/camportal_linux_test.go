@@ -116,27 +116,3 @@ func TestCameraPortalWithoutSocket(t *testing.T) {
 		t.Fatalf("portal=0 without a socket: %v, want ErrNotFound", err)
 	}
 }
-
-// TestCameraPortalHidesOtherNodes: the portal's connection sees only
-// camera nodes, so a Video/Source node without media.role Camera (here
-// GStreamer's), which opens directly, is not found through the portal.
-func TestCameraPortalHidesOtherNodes(t *testing.T) {
-	needCameraPortal(t)
-	name := "miniav-portal-hidden"
-	publish(t, name, "white", "YUY2")
-	setCameraPermission(t, "yes")
-	src, err := Backend{}.Open(context.Background(), "camera/"+name, backend.Config{Observer: backend.NopObserver{}})
-	if err != nil {
-		t.Fatalf("direct: %v", err)
-	}
-	src.Close()
-	src, err = Backend{}.Open(context.Background(), "camera/"+name+"?portal=1", backend.Config{Observer: backend.NopObserver{}})
-	if err == nil {
-		src.Close()
-		t.Fatal("a node without the Camera role opened through the Camera portal")
-	}
-	if !errors.Is(err, backend.ErrNotFound) {
-		t.Fatalf("through the portal: %v, want ErrNotFound", err)
-	}
-	t.Logf("through the portal: %v", err)
-}

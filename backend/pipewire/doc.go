@@ -26,9 +26,12 @@
 // access (AccessCamera: the user's dialog, or the answer the portal's
 // permission store remembers; it honours ctx while it waits) and consumes
 // the node on the PipeWire connection the portal hands over
-// (OpenPipeWireRemote), which sees only nodes whose media.role is Camera:
-// what PipeWire's V4L2 and libcamera monitors publish. A refusal matches
-// backend.ErrPermissionDenied, a node the connection cannot see
+// (OpenPipeWireRemote). For a sandboxed program that connection sees only
+// nodes whose media.role is Camera (what PipeWire's V4L2 and libcamera
+// monitors publish); WirePlumber 0.4 grants an unsandboxed one the rest as
+// well, and does so a moment after the connection is made, so Open waits
+// up to 2 s for the node to show. A refusal matches
+// backend.ErrPermissionDenied, a node the connection never sees
 // backend.ErrNotFound; Info().Attrs["portal"] is "camera". xdg-desktop-portal
 // offers the Camera portal only with a backend that has the Access
 // interface (xdg-desktop-portal-gtk or -gnome); the 1.16 of Debian 12 sets

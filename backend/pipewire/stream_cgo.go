@@ -38,6 +38,9 @@ typedef struct {
 	void *next_free;         // free list of detached slots
 } mpw_slot;
 
+// MPW_GRACE_MS is how long a node on a portal's remote may take to show.
+#define MPW_GRACE_MS 2000
+
 typedef struct {
 	struct pw_thread_loop *loop;
 	struct pw_context *ctx;
@@ -49,6 +52,7 @@ typedef struct {
 	char target_name[256];  // node.name or object.serial to connect to, or ""
 	int target_seen;
 	int sync_seq, synced;
+	struct spa_source *grace; // on a portal's remote: how long the node may take to become visible
 	int efd;
 	// negotiated format
 	int have_format;
@@ -264,9 +268,24 @@ static void on_core_done(void *data, uint32_t id, int seq) {
 	mpw_src *s = data;
 	if (id == PW_ID_CORE && seq == s->sync_seq) {
 		s->synced = 1;
-		if (!s->target_seen) mpw_fail(s, 4, "no such node");
+		if (!s->target_seen) {
+			if (s->grace) {
+				// On a portal's remote the session manager grants
+				// access to the node after the client appears: wait
+				// for its global a while before giving up.
+				struct timespec v = {MPW_GRACE_MS / 1000, (MPW_GRACE_MS % 1000) * 1000000L};
+				pw_loop_update_timer(pw_thread_loop_get_loop(s->loop), s->grace, &v, NULL, false);
+			} else {
+				mpw_fail(s, 4, "no such node");
+			}
+		}
 		mpw_wake(s);
 	}
+}
+
+static void on_grace(void *data, uint64_t expirations) {
+	mpw_src *s = data;
+	if (!s->target_seen) mpw_fail(s, 4, "no such node (none visible on the portal's connection)");
 }
 
 static const struct pw_core_events mpw_core_events = {
@@ -326,6 +345,7 @@ static mpw_src *mpw_open(int fd, const char *remote, uint32_t target, const char
 	if (!s->ctx) goto fail;
 	if (pw_thread_loop_start(s->loop) < 0) goto fail;
 	pw_thread_loop_lock(s->loop);
+	int fd_remote = fd >= 0;
 	if (fd >= 0) {
 		s->core = pw_context_connect_fd(s->ctx, fd, NULL, 0);
 		fd = -1; // owned by the context now, even on failure
@@ -335,6 +355,7 @@ static mpw_src *mpw_open(int fd, const char *remote, uint32_t target, const char
 		s->core = pw_context_connect(s->ctx, p, 0);
 	}
 	if (!s->core) { *err = errno ? errno : ECONNREFUSED; pw_thread_loop_unlock(s->loop); goto fail_err; }
+	if (fd_remote) s->grace = pw_loop_add_timer(pw_thread_loop_get_loop(s->loop), on_grace, s);
 	pw_core_add_listener(s->core, &s->core_l, &mpw_core_events, s);
 	s->reg = pw_core_get_registry(s->core, PW_VERSION_REGISTRY, 0);
 	pw_registry_add_listener(s->reg, &s->reg_l, &mpw_registry_events, s);
@@ -407,6 +428,7 @@ fail_err:
 void mpw_destroy(mpw_src *s) {
 	if (s->loop) {
 		pw_thread_loop_lock(s->loop);
+		if (s->grace) { pw_loop_destroy_source(pw_thread_loop_get_loop(s->loop), s->grace); s->grace = NULL; }
 		if (s->stream) { pw_stream_destroy(s->stream); s->stream = NULL; }
 		if (s->reg) { spa_hook_remove(&s->reg_l); pw_proxy_destroy((struct pw_proxy *)s->reg); s->reg = NULL; }
 		if (s->core) { spa_hook_remove(&s->core_l); pw_core_disconnect(s->core); s->core = NULL; }

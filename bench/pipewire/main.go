@@ -17,6 +17,9 @@
 // its count is the frames the node sent in the window, the divisor of
 // every tool's CPU (GStreamer has no counter that costs nothing).
 //
+// PWBENCH_THREADS=1 prints each consuming process's CPU per frame by
+// thread on stderr.
+//
 // With -consume it is one such process: it consumes -node for -secs and
 // prints "frames=... secs=... cpu=... cpu_s=...".
 package main
@@ -113,6 +116,9 @@ func phase(maxFPS string, dur time.Duration, rounds int) error {
 			err1, err2 := cmd.Wait(), cc.Wait()
 			if err1 != nil || err2 != nil {
 				return fmt.Errorf("%s: %v %v: %s %s", tool, err1, err2, cmd.Stderr, cc.Stderr)
+			}
+			if os.Getenv("PWBENCH_THREADS") != "" {
+				fmt.Fprintf(os.Stderr, "%s:\n%s", tool, cmd.Stderr)
 			}
 			r, c := parse(out.String()), parse(cout.String())
 			r["fps"] = c["frames"] / c["secs"]
@@ -211,8 +217,16 @@ func consumeNode(tool string, node uint32, dur time.Duration) error {
 	}
 	time.Sleep(time.Second)
 	f0, c0, t0 := frames(), proccpu.Seconds(pid), time.Now()
+	th0 := proccpu.Threads(pid)
 	time.Sleep(dur)
 	f1, c1, t1 := frames(), proccpu.Seconds(pid), time.Now()
+	if os.Getenv("PWBENCH_THREADS") != "" {
+		for k, v := range proccpu.Threads(pid) {
+			if d := v - th0[k]; d > 0 {
+				fmt.Fprintf(os.Stderr, "thread %s: %.1f µs/frame\n", k, 1e6*d/float64(f1-f0))
+			}
+		}
+	}
 	if tool == "gst" {
 		if err := cmd1Alive(pid); err != nil {
 			return err

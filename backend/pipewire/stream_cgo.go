@@ -4,6 +4,7 @@ package pipewire
 
 /*
 #cgo pkg-config: libpipewire-0.3
+#define _GNU_SOURCE // mremap
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@ typedef struct {
 	void *copy; size_t copylen; // our copy of a MemPtr buffer's bytes
 	uint8_t *base;           // start of the bytes lent: map+mapoffset or copy
 	int lent;                // dequeued and handed to Go (or waiting in the ring)
+	int given;               // handed to Go (mpw_pop), not yet released
 	uint32_t offset, size, flags;
 	int32_t stride;
 	uint64_t seq;
@@ -36,6 +38,7 @@ typedef struct {
 	int copied;
 	int detached;            // a copy slot of its own, tied to no PipeWire buffer
 	void *next_free;         // free list of detached slots
+	void *all_next, *all_prev; // PipeWire buffers' slots, while PipeWire has the buffer
 } mpw_slot;
 
 typedef struct {
@@ -67,6 +70,7 @@ typedef struct {
 	mpw_slot *free_copies;  // detached copy slots not lent
 	uint64_t exhausted;     // frames dropped: every copy slot lent
 	int streaming;
+	mpw_slot *all;          // slots of PipeWire's buffers (pwb set)
 } mpw_src;
 
 static int64_t mpw_now(void) {
@@ -100,6 +104,9 @@ static void on_add_buffer(void *data, struct pw_buffer *b) {
 	if (!sl) return;
 	s->nslots++;
 	sl->pwb = b;
+	sl->all_next = s->all;
+	if (s->all) s->all->all_prev = sl;
+	s->all = sl;
 	struct spa_data *d = &b->buffer->datas[0];
 	if (b->buffer->n_datas >= 1 && (d->type == SPA_DATA_MemFd || d->type == SPA_DATA_DmaBuf) && d->fd >= 0) {
 		size_t len = (size_t)d->mapoffset + d->maxsize;
@@ -118,6 +125,10 @@ static void on_remove_buffer(void *data, struct pw_buffer *b) {
 	if (!sl) return;
 	b->user_data = NULL;
 	sl->pwb = NULL;
+	if (sl->all_prev) ((mpw_slot *)sl->all_prev)->all_next = sl->all_next;
+	else s->all = sl->all_next;
+	if (sl->all_next) ((mpw_slot *)sl->all_next)->all_prev = sl->all_prev;
+	sl->all_next = sl->all_prev = NULL;
 	if (!sl->lent) mpw_slot_free(s, sl);
 }
 
@@ -305,6 +316,24 @@ static const struct pw_registry_events mpw_registry_events = {
 void mpw_init(void);
 void mpw_destroy(mpw_src *s);
 
+// mpw_privatize replaces a slot's shared mapping by an anonymous one at
+// the same address holding the same bytes, so that the frame lent to Go
+// keeps its content once the buffer goes back to the producer. mremap
+// swaps the pages in one step: a reader sees the old or the new page,
+// both with the same bytes. -1 (mapping unchanged) on failure.
+static int mpw_privatize(mpw_slot *sl) {
+	if (!sl->map) return -1;
+	void *a = mmap(NULL, sl->maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a == MAP_FAILED) return -1;
+	memcpy(a, sl->map, sl->maplen);
+	if (mprotect(a, sl->maplen, PROT_READ) < 0 ||
+	    mremap(a, sl->maplen, sl->maplen, MREMAP_MAYMOVE | MREMAP_FIXED, sl->map) == MAP_FAILED) {
+		munmap(a, sl->maplen);
+		return -1;
+	}
+	return 0;
+}
+
 // mpw_open starts a thread loop and a stream consuming node target (or the
 // node named/serial target_name) on the remote fd (when fd >= 0) or the
 // socket remote (NULL: the default). Formats: the SPA video formats fmts
@@ -407,7 +436,20 @@ fail_err:
 void mpw_destroy(mpw_src *s) {
 	if (s->loop) {
 		pw_thread_loop_lock(s->loop);
-		if (s->stream) { pw_stream_destroy(s->stream); s->stream = NULL; }
+		if (s->stream) {
+			// Buffers still lent go back to the stream first: a peer
+			// gone with output buffers dequeued leaves a PipeWire 0.3
+			// producer stalled on its next consumer. The producer
+			// reuses those buffers (same memfds) for that consumer, so
+			// a buffer a frame in Go still holds first becomes private
+			// memory at the same address (mpw_privatize).
+			for (mpw_slot *sl = s->all; sl; sl = sl->all_next) {
+				if (!sl->pwb || !sl->lent || sl->detached) continue;
+				if (sl->given && mpw_privatize(sl) < 0) continue; // keep it: the frame's bytes come first
+				pw_stream_queue_buffer(s->stream, sl->pwb);
+			}
+			pw_stream_destroy(s->stream); s->stream = NULL;
+		}
 		if (s->reg) { spa_hook_remove(&s->reg_l); pw_proxy_destroy((struct pw_proxy *)s->reg); s->reg = NULL; }
 		if (s->core) { spa_hook_remove(&s->core_l); pw_core_disconnect(s->core); s->core = NULL; }
 		pw_thread_loop_unlock(s->loop);
@@ -459,6 +501,7 @@ static int mpw_pop(mpw_src *s, mpw_frame *f, mpw_status *st) {
 		f->ts = sl->ts;
 		f->pts = sl->pts;
 		f->copied = sl->copied;
+		sl->given = 1;
 		ok = 1;
 	}
 	st->have_format = s->have_format; st->lost = s->lost; st->synced = s->synced; st->streaming = s->streaming;
@@ -480,6 +523,7 @@ static void mpw_errmsg(mpw_src *s, char *out, size_t n) {
 static void mpw_release(mpw_src *s, mpw_slot *sl) {
 	pw_thread_loop_lock(s->loop);
 	sl->lent = 0;
+	sl->given = 0;
 	if (sl->detached) { sl->next_free = s->free_copies; s->free_copies = sl; }
 	else if (sl->pwb && s->stream) pw_stream_queue_buffer(s->stream, sl->pwb);
 	else if (!sl->pwb) mpw_slot_free(s, sl);

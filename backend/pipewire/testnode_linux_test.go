@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/miniav-go/miniav/backend"
+	"github.com/miniav-go/miniav/backend/backendtest"
 	"github.com/miniav-go/miniav/backend/pipewire/internal/pwtestnode"
 	"github.com/miniav-go/miniav/devices"
 	"github.com/miniav-go/miniav/format"
@@ -375,6 +376,20 @@ func TestNodeHeldAcrossClose(t *testing.T) {
 			if skipped := last - firstN - 29; skipped > 5 || took > 2*time.Second {
 				t.Errorf("the second consumer got 30 frames in %v, the producer skipping %d frames (no buffer free): stalled by the buffers the first consumer held", took, skipped)
 			}
+		})
+	}
+}
+
+// TestNodeContract runs the contract kit (backend/backendtest) against a
+// test node in each of its formats.
+func TestNodeContract(t *testing.T) {
+	for _, f := range []string{pwtestnode.YUY2, pwtestnode.NV12} {
+		t.Run(f, func(t *testing.T) {
+			name := "miniav-contract-" + f
+			node(t, pwtestnode.Options{Name: name, Format: f})
+			backendtest.Run(t, "pipewire:camera/"+name, backendtest.WithConfig(backend.Config{
+				Video: format.Video{PixelFormat: pfOf(f), Width: 320, Height: 240},
+			}))
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package miniav
 
 import (
+	"image"
 	"log/slog"
 	"runtime"
 	"sync"
@@ -124,6 +125,35 @@ func (f Frame) Sequence() uint64 {
 // pressure, or by Clone) rather than lent by the device.
 func (f Frame) Copied() bool {
 	return f.live() && f.o.buf.Flags&backend.FlagCopied != 0
+}
+
+// Damage returns the regions of a video frame that changed since the
+// frame before it, and true, when its source reports damage (the pipewire
+// backend, from the producer's SPA_META_VideoDamage: screen casts that
+// track damage). A consumer can then skip the unchanged parts, such as
+// tiles whose pixels it already processed. With ok false the source does
+// not say what changed: treat the whole frame as changed. The rectangles
+// are in the frame's pixels and lie within its bounds; at most
+// backend.MaxDamage of them, the last one possibly uniting several. The
+// slice points into the frame (no allocation) and is valid until the
+// frame is released; it may be empty when the source reported that
+// nothing changed.
+func (f Frame) Damage() (rects []image.Rectangle, ok bool) {
+	if !f.live() || f.o.buf.Flags&backend.FlagDamage == 0 {
+		return nil, false
+	}
+	b := &f.o.buf
+	return b.Damage[:b.NumDamage:b.NumDamage], true
+}
+
+// Cursor returns the pointer's position in the frame's pixels, and true,
+// when the source reports the cursor as metadata instead of drawing it in
+// (false: not reported, or the pointer is not over the captured area).
+func (f Frame) Cursor() (pos image.Point, ok bool) {
+	if !f.live() || f.o.buf.Flags&backend.FlagCursor == 0 {
+		return image.Point{}, false
+	}
+	return f.o.buf.Cursor, true
 }
 
 // Stream returns the name of the stream that captured f.

@@ -19,6 +19,10 @@ package pipewire
 #include <spa/buffer/meta.h>
 
 #define MPW_RING 64
+#define MPW_DAMAGE 16 // backend.MaxDamage
+// a cursor meta with a w x h RGBA bitmap
+#define MPW_CURSOR_META_SIZE(w, h) (sizeof(struct spa_meta_cursor) + sizeof(struct spa_meta_bitmap) + (w) * (h) * 4)
+#define MPW_DAMAGE_OFFER 64 // regions a producer may send; more than MPW_DAMAGE are united
 
 // A slot is one PipeWire buffer as this package sees it. Every field is
 // read and written with the thread loop's lock held (PipeWire's thread
@@ -36,6 +40,10 @@ typedef struct {
 	uint64_t seq;
 	int64_t ts, pts;
 	int copied;
+	int32_t dmg[MPW_DAMAGE][4]; // damaged rectangles: x, y, width, height
+	int ndmg;                // of them in dmg; -1: the buffer carries no damage
+	int cursor;              // a visible cursor at cx, cy
+	int32_t cx, cy;
 	int detached;            // a copy slot of its own, tied to no PipeWire buffer
 	void *next_free;         // free list of detached slots
 	void *all_next, *all_prev; // PipeWire buffers' slots, while PipeWire has the buffer
@@ -132,6 +140,39 @@ static void on_remove_buffer(void *data, struct pw_buffer *b) {
 	if (!sl->lent) mpw_slot_free(s, sl);
 }
 
+// mpw_meta copies the buffer's damage and cursor metadata into sl.
+static void mpw_meta(mpw_slot *sl, struct spa_buffer *buf) {
+	sl->ndmg = -1;
+	struct spa_meta *dm = spa_buffer_find_meta(buf, SPA_META_VideoDamage);
+	if (dm) {
+		int n = 0;
+		struct spa_meta_region *r;
+		spa_meta_for_each(r, dm) {
+			if (!spa_meta_region_is_valid(r)) break;
+			int32_t x = r->region.position.x, y = r->region.position.y;
+			int32_t w = (int32_t)SPA_MIN(r->region.size.width, (uint32_t)INT32_MAX / 2);
+			int32_t h = (int32_t)SPA_MIN(r->region.size.height, (uint32_t)INT32_MAX / 2);
+			if (n < MPW_DAMAGE) {
+				sl->dmg[n][0] = x; sl->dmg[n][1] = y; sl->dmg[n][2] = w; sl->dmg[n][3] = h;
+				n++;
+				continue;
+			}
+			// full: the last entry grows to cover this one too
+			int32_t *l = sl->dmg[MPW_DAMAGE - 1];
+			int32_t x1 = SPA_MIN(l[0], x), y1 = SPA_MIN(l[1], y);
+			int32_t x2 = SPA_MAX(l[0] + l[2], x + w), y2 = SPA_MAX(l[1] + l[3], y + h);
+			l[0] = x1; l[1] = y1; l[2] = x2 - x1; l[3] = y2 - y1;
+		}
+		// no valid region at all: the producer did not say what changed
+		if (n > 0) sl->ndmg = n;
+	}
+	sl->cursor = 0;
+	struct spa_meta_cursor *c = spa_buffer_find_meta_data(buf, SPA_META_Cursor, sizeof(*c));
+	if (c && spa_meta_cursor_is_valid(c)) {
+		sl->cursor = 1; sl->cx = c->position.x; sl->cy = c->position.y;
+	}
+}
+
 static void on_process(void *data) {
 	mpw_src *s = data;
 	struct pw_buffer *b;
@@ -194,6 +235,7 @@ static void on_process(void *data) {
 		} else {
 			sl->stride = d->chunk->stride;
 		}
+		mpw_meta(sl, buf);
 		sl->offset = off;
 		sl->size = size;
 		sl->flags = 0;
@@ -239,7 +281,7 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
 	s->mt = mt; s->mst = mst;
 	uint8_t buffer[1024];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
-	const struct spa_pod *params[2];
+	const struct spa_pod *params[4];
 	int n = s->want_buffers;
 	params[0] = spa_pod_builder_add_object(&b, SPA_TYPE_OBJECT_ParamBuffers, SPA_PARAM_Buffers,
 		SPA_PARAM_BUFFERS_buffers, SPA_POD_CHOICE_RANGE_Int(n, 2, 32),
@@ -248,7 +290,16 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
 	params[1] = spa_pod_builder_add_object(&b, SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
 		SPA_PARAM_META_type, SPA_POD_Id(SPA_META_Header),
 		SPA_PARAM_META_size, SPA_POD_Int(sizeof(struct spa_meta_header)));
-	pw_stream_update_params(s->stream, params, 2);
+	// damage and cursor position, where the producer offers them
+	params[2] = spa_pod_builder_add_object(&b, SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
+		SPA_PARAM_META_type, SPA_POD_Id(SPA_META_VideoDamage),
+		SPA_PARAM_META_size, SPA_POD_CHOICE_RANGE_Int(sizeof(struct spa_meta_region) * MPW_DAMAGE,
+			sizeof(struct spa_meta_region), sizeof(struct spa_meta_region) * MPW_DAMAGE_OFFER));
+	params[3] = spa_pod_builder_add_object(&b, SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
+		SPA_PARAM_META_type, SPA_POD_Id(SPA_META_Cursor),
+		SPA_PARAM_META_size, SPA_POD_CHOICE_RANGE_Int(MPW_CURSOR_META_SIZE(64, 64),
+			sizeof(struct spa_meta_cursor), MPW_CURSOR_META_SIZE(256, 256)));
+	pw_stream_update_params(s->stream, params, 4);
 	s->have_format = 1;
 	mpw_wake(s);
 }
@@ -547,6 +598,7 @@ import "C"
 import (
 	"context"
 	"fmt"
+	"image"
 	"os"
 	"sync"
 	"syscall"
@@ -915,9 +967,41 @@ func (s *nodeStream) fill(b *backend.Buffer, f *C.mpw_frame, st *C.mpw_status, t
 	if f.copied != 0 {
 		b.Flags |= backend.FlagCopied
 	}
+	meta(b, f.slot)
 	b.Releaser = s
 	b.Token = tok
 	return nil
+}
+
+// The C side's array of damage is backend.MaxDamage long.
+const _ = uint(C.MPW_DAMAGE-backend.MaxDamage) + uint(backend.MaxDamage-C.MPW_DAMAGE)
+
+// meta describes the damage and cursor metadata of slot sl (copied from
+// the PipeWire buffer in on_process) on b: damage clipped to the frame,
+// the cursor only while it is over the frame.
+func meta(b *backend.Buffer, sl *C.mpw_slot) {
+	b.Flags &^= backend.FlagDamage | backend.FlagCursor
+	b.NumDamage, b.Cursor = 0, image.Point{}
+	bounds := image.Rect(0, 0, b.Video.Width, b.Video.Height)
+	if sl.ndmg >= 0 {
+		n := 0
+		for i := range min(int(sl.ndmg), backend.MaxDamage) {
+			d := &sl.dmg[i]
+			x, y := int(d[0]), int(d[1])
+			if r := image.Rect(x, y, x+int(d[2]), y+int(d[3])).Intersect(bounds); !r.Empty() {
+				b.Damage[n] = r
+				n++
+			}
+		}
+		b.NumDamage = n
+		b.Flags |= backend.FlagDamage
+	}
+	if sl.cursor != 0 {
+		if p := image.Pt(int(sl.cx), int(sl.cy)); p.In(bounds) {
+			b.Cursor = p
+			b.Flags |= backend.FlagCursor
+		}
+	}
 }
 
 // ReleaseBuffer implements backend.Releaser.

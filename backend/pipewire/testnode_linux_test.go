@@ -6,9 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/miniav-go/miniav"
 	"github.com/miniav-go/miniav/backend"
 	"github.com/miniav-go/miniav/backend/backendtest"
 	"github.com/miniav-go/miniav/backend/pipewire/internal/pwtestnode"
@@ -381,15 +384,97 @@ func TestNodeHeldAcrossClose(t *testing.T) {
 }
 
 // TestNodeContract runs the contract kit (backend/backendtest) against a
-// test node in each of its formats.
+// test node in each of its formats, with damage and cursor metadata.
 func TestNodeContract(t *testing.T) {
 	for _, f := range []string{pwtestnode.YUY2, pwtestnode.NV12} {
 		t.Run(f, func(t *testing.T) {
 			name := "miniav-contract-" + f
-			node(t, pwtestnode.Options{Name: name, Format: f})
+			// with damage and cursor metadata: NoAllocs covers them
+			node(t, pwtestnode.Options{Name: name, Format: f, Damage: true, Cursor: true})
 			backendtest.Run(t, "pipewire:camera/"+name, backendtest.WithConfig(backend.Config{
 				Video: format.Video{PixelFormat: pfOf(f), Width: 320, Height: 240},
 			}))
 		})
 	}
+}
+
+// wantDamage is what a frame's Damage holds for the node's frame n: the
+// producer's rectangles, the ones past backend.MaxDamage-1 united into
+// the last.
+func wantDamage(n uint64) []image.Rectangle {
+	d := pwtestnode.Damage(n)
+	if len(d) <= backend.MaxDamage {
+		return d
+	}
+	u := d[backend.MaxDamage-1]
+	for _, r := range d[backend.MaxDamage:] {
+		u = u.Union(r)
+	}
+	return append(d[:backend.MaxDamage-1:backend.MaxDamage-1], u)
+}
+
+// TestNodeDamageCursor: the SPA_META_VideoDamage rectangles and the
+// SPA_META_Cursor position the node writes into each buffer come out of
+// Frame.Damage and Frame.Cursor exactly (1 to 20 rectangles a frame,
+// more than backend.MaxDamage united into the last one; no cursor on
+// every fourth frame), through miniav's stream; a node without the metas
+// gives frames without them.
+func TestNodeDamageCursor(t *testing.T) {
+	for _, f := range []string{pwtestnode.YUY2, pwtestnode.NV12} {
+		t.Run(f, func(t *testing.T) {
+			name := "miniav-damage-" + f
+			node(t, pwtestnode.Options{Name: name, Format: f, Damage: true, Cursor: true})
+			st, err := miniav.Open(context.Background(), "pipewire:camera/"+name, miniav.WithPull())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			merged, cursors, counts := 0, 0, map[int]bool{}
+			for range 45 {
+				fr, err := st.Next()
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := pwtestnode.FrameNumber(f, fr.Video().Plane(0))
+				got, ok := fr.Damage()
+				want := wantDamage(n)
+				if !ok || !slices.Equal(got, want) {
+					t.Errorf("frame %d: Damage() = %v, %v; want %v, true", n, got, ok, want)
+				}
+				counts[len(pwtestnode.Damage(n))] = true
+				if len(pwtestnode.Damage(n)) > backend.MaxDamage {
+					merged++
+				}
+				pos, ok := fr.Cursor()
+				wpos, wok := pwtestnode.CursorAt(n)
+				if ok != wok || pos != wpos {
+					t.Errorf("frame %d: Cursor() = %v, %v; want %v, %v", n, pos, ok, wpos, wok)
+				}
+				if ok {
+					cursors++
+				}
+				fr.Release()
+			}
+			t.Logf("45 frames: %d damage list lengths seen, %d lists of more than %d merged, %d with a cursor", len(counts), merged, backend.MaxDamage, cursors)
+			if merged == 0 || cursors == 0 {
+				t.Errorf("no frame with more than %d rectangles (%d) or none with a cursor (%d)", backend.MaxDamage, merged, cursors)
+			}
+		})
+	}
+	t.Run("none", func(t *testing.T) {
+		name := "miniav-nodamage"
+		node(t, pwtestnode.Options{Name: name, Format: pwtestnode.YUY2})
+		src, err := Backend{}.Open(context.Background(), "camera/"+name, backend.Config{Observer: backend.NopObserver{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		for range 5 {
+			b := read(t, src, 5*time.Second)
+			if b.Flags&(backend.FlagDamage|backend.FlagCursor) != 0 || b.NumDamage != 0 {
+				t.Errorf("frame %d without damage or cursor meta: flags %b, %d rectangles", b.Sequence, b.Flags, b.NumDamage)
+			}
+			b.Releaser.ReleaseBuffer(b.Token)
+		}
+	})
 }

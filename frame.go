@@ -340,7 +340,10 @@ type VideoView struct {
 	strides [4]int
 	n       int
 	dmabuf  [4]int
+	dmaOff  [4]int
+	mod     uint64
 	hasDMA  bool
+	hasMod  bool
 }
 
 // Video returns the video planes of f (an empty view for audio frames and
@@ -350,7 +353,10 @@ func (f Frame) Video() VideoView {
 		return VideoView{}
 	}
 	b := &f.o.buf
-	return VideoView{Video: b.Video, planes: b.Planes, strides: b.Strides, n: b.NumPlanes, dmabuf: b.DMABuf, hasDMA: b.Flags&backend.FlagDMABuf != 0}
+	dma := b.Flags&backend.FlagDMABuf != 0
+	return VideoView{Video: b.Video, planes: b.Planes, strides: b.Strides, n: b.NumPlanes,
+		dmabuf: b.DMABuf, dmaOff: b.DMABufOffset, mod: b.Modifier,
+		hasDMA: dma, hasMod: dma && b.Flags&backend.FlagModifier != 0}
 }
 
 // NumPlanes is the number of planes.
@@ -381,6 +387,25 @@ func (v VideoView) DMABuf(i int) (fd int, ok bool) {
 		return -1, false
 	}
 	return v.dmabuf[i], true
+}
+
+// DMABufOffset returns where plane i starts in its DMA-BUF descriptor
+// (DMABuf(i)): planes may share one descriptor at different offsets.
+func (v VideoView) DMABufOffset(i int) (off int, ok bool) {
+	if !v.hasDMA || i < 0 || i >= v.n {
+		return 0, false
+	}
+	return v.dmaOff[i], true
+}
+
+// Modifier returns the DRM format modifier of the DMA-BUF planes (0 is
+// DRM_FORMAT_MOD_LINEAR), when the source knows it (the pipewire backend,
+// from the negotiated format).
+func (v VideoView) Modifier() (mod uint64, ok bool) {
+	if !v.hasMod {
+		return 0, false
+	}
+	return v.mod, true
 }
 
 // Len is the total number of bytes in all planes.

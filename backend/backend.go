@@ -205,6 +205,9 @@ const (
 	// FlagCursor: Cursor is the pointer's position in the frame, reported
 	// as metadata rather than drawn in.
 	FlagCursor
+	// FlagModifier: Modifier is the DRM format modifier of the DMA-BUF
+	// planes (with FlagDMABuf).
+	FlagModifier
 )
 
 // MaxDamage is how many damaged rectangles a Buffer holds. A source told
@@ -227,6 +230,11 @@ type Buffer struct {
 	Strides   [4]int
 	NumPlanes int
 	DMABuf    [4]int
+	// DMABufOffset is where plane i starts in DMABuf[i] (planes may share
+	// one descriptor), and Modifier the planes' DRM format modifier when
+	// Flags has FlagModifier.
+	DMABufOffset [4]int
+	Modifier     uint64
 
 	Video  format.Video // this frame's format (a window may change size)
 	Audio  format.Audio

@@ -6,6 +6,7 @@ package pipewire
 #cgo pkg-config: libpipewire-0.3
 #define _GNU_SOURCE // mremap
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,9 @@ package pipewire
 // under the source's mutex.
 typedef struct {
 	struct pw_buffer *pwb;   // NULL once PipeWire removed the buffer
-	void *map; size_t maplen; // our own mapping of a MemFd buffer
+	void *map; size_t maplen; // our own mapping of a MemFd or DmaBuf buffer
+	int dmafd;               // a DmaBuf buffer's fd (our dup), else -1
+	uint32_t mapoffset;      // where the data starts in the fd
 	void *copy; size_t copylen; // our copy of a MemPtr buffer's bytes
 	uint8_t *base;           // start of the bytes lent: map+mapoffset or copy
 	int lent;                // dequeued and handed to Go (or waiting in the ring)
@@ -63,6 +66,8 @@ typedef struct {
 	int efd;
 	// negotiated format
 	int have_format;
+	int has_mod;            // the format carries a DRM modifier
+	uint64_t modifier;
 	uint32_t vfmt, width, height, fr_num, fr_den, mt, mst;
 	int want_buffers;
 	// end of stream: 1 node removed, 2 core error, 3 stream error, 4 no such node
@@ -101,6 +106,7 @@ static void mpw_fail(mpw_src *s, int why, const char *msg) {
 
 static void mpw_slot_free(mpw_src *s, mpw_slot *sl) {
 	if (sl->map) munmap(sl->map, sl->maplen);
+	if (sl->dmafd >= 0) close(sl->dmafd);
 	free(sl->copy);
 	free(sl);
 	s->nslots--;
@@ -112,6 +118,7 @@ static void on_add_buffer(void *data, struct pw_buffer *b) {
 	if (!sl) return;
 	s->nslots++;
 	sl->pwb = b;
+	sl->dmafd = -1;
 	sl->all_next = s->all;
 	if (s->all) s->all->all_prev = sl;
 	s->all = sl;
@@ -122,7 +129,11 @@ static void on_add_buffer(void *data, struct pw_buffer *b) {
 		if (m != MAP_FAILED) {
 			sl->map = m; sl->maplen = len;
 			sl->base = (uint8_t *)m + d->mapoffset;
+			sl->mapoffset = d->mapoffset;
 		}
+		// a DmaBuf buffer's fd goes to Go with the frame: a dup of our
+		// own, so that it stays open as long as a frame holds the slot
+		if (d->type == SPA_DATA_DmaBuf) sl->dmafd = fcntl((int)d->fd, F_DUPFD_CLOEXEC, 3);
 	}
 	b->user_data = sl;
 }
@@ -211,7 +222,7 @@ static void on_process(void *data) {
 			mpw_slot *c = s->free_copies;
 			if (c) s->free_copies = c->next_free;
 			else if (s->ncopies < s->want_buffers + 4 && (c = calloc(1, sizeof *c)) != NULL) {
-				c->detached = 1; s->ncopies++; s->nslots++;
+				c->detached = 1; c->dmafd = -1; s->ncopies++; s->nslots++;
 			}
 			if (c && c->copylen < size) {
 				free(c->copy);
@@ -271,11 +282,14 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
 		s->vfmt = raw.format; s->width = raw.size.width; s->height = raw.size.height;
 		s->fr_num = raw.framerate.num; s->fr_den = raw.framerate.denom;
 		if (s->fr_num == 0 && raw.max_framerate.denom) { s->fr_num = raw.max_framerate.num; s->fr_den = raw.max_framerate.denom; }
+		s->has_mod = (raw.flags & SPA_VIDEO_FLAG_MODIFIER) != 0;
+		s->modifier = raw.modifier;
 	} else if (mst == SPA_MEDIA_SUBTYPE_mjpg) {
 		struct spa_video_info_mjpg mj;
 		spa_zero(mj);
 		if (spa_format_video_mjpg_parse(param, &mj) < 0) return;
 		s->vfmt = 0; s->width = mj.size.width; s->height = mj.size.height;
+		s->has_mod = 0;
 		s->fr_num = mj.framerate.num; s->fr_den = mj.framerate.denom;
 	} else return;
 	s->mt = mt; s->mst = mst;
@@ -286,7 +300,7 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
 	params[0] = spa_pod_builder_add_object(&b, SPA_TYPE_OBJECT_ParamBuffers, SPA_PARAM_Buffers,
 		SPA_PARAM_BUFFERS_buffers, SPA_POD_CHOICE_RANGE_Int(n, 2, 32),
 		SPA_PARAM_BUFFERS_blocks, SPA_POD_Int(1),
-		SPA_PARAM_BUFFERS_dataType, SPA_POD_CHOICE_FLAGS_Int((1 << SPA_DATA_MemFd) | (1 << SPA_DATA_MemPtr)));
+		SPA_PARAM_BUFFERS_dataType, SPA_POD_CHOICE_FLAGS_Int((1 << SPA_DATA_MemFd) | (1 << SPA_DATA_MemPtr) | (1 << SPA_DATA_DmaBuf)));
 	params[1] = spa_pod_builder_add_object(&b, SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
 		SPA_PARAM_META_type, SPA_POD_Id(SPA_META_Header),
 		SPA_PARAM_META_size, SPA_POD_Int(sizeof(struct spa_meta_header)));
@@ -529,10 +543,13 @@ typedef struct {
 	uint64_t seq;
 	int64_t ts, pts;
 	int copied;
+	int dmafd;              // -1: not a DmaBuf buffer
+	uint32_t dmaoff;        // where data starts in dmafd
 } mpw_frame;
 
 typedef struct {
-	int have_format, lost, synced, streaming;
+	int have_format, lost, synced, streaming, has_mod;
+	uint64_t modifier;
 	uint32_t vfmt, width, height, fr_num, fr_den, mst;
 	uint64_t corrupt, exhausted;
 } mpw_status;
@@ -552,9 +569,12 @@ static int mpw_pop(mpw_src *s, mpw_frame *f, mpw_status *st) {
 		f->ts = sl->ts;
 		f->pts = sl->pts;
 		f->copied = sl->copied;
+		f->dmafd = sl->copied ? -1 : sl->dmafd;
+		f->dmaoff = sl->mapoffset + sl->offset;
 		sl->given = 1;
 		ok = 1;
 	}
+	st->has_mod = s->has_mod; st->modifier = s->modifier;
 	st->have_format = s->have_format; st->lost = s->lost; st->synced = s->synced; st->streaming = s->streaming;
 	st->vfmt = s->vfmt; st->width = s->width; st->height = s->height;
 	st->fr_num = s->fr_num; st->fr_den = s->fr_den; st->mst = s->mst;
@@ -914,6 +934,7 @@ func (s *nodeStream) fill(b *backend.Buffer, f *C.mpw_frame, st *C.mpw_status, t
 	data := unsafe.Slice((*byte)(unsafe.Pointer(f.data)), int(f.size))
 	b.Video = v
 	pf := v.PixelFormat
+	var offs [4]int
 	if !pf.Known() || pf.Compressed() {
 		b.Planes[0], b.NumPlanes = data, 1
 	} else {
@@ -936,6 +957,7 @@ func (s *nodeStream) fill(b *backend.Buffer, f *C.mpw_frame, st *C.mpw_status, t
 				return fmt.Errorf("pipewire: %v buffer of %d bytes is shorter than its %d planes (stride %d)", v, len(data), n, stride)
 			}
 			b.Planes[i], b.Strides[i] = data[off:end:end], ps
+			offs[i] = off
 			off = end
 		}
 		b.NumPlanes = n
@@ -966,6 +988,20 @@ func (s *nodeStream) fill(b *backend.Buffer, f *C.mpw_frame, st *C.mpw_status, t
 	}
 	if f.copied != 0 {
 		b.Flags |= backend.FlagCopied
+	}
+	b.Flags &^= backend.FlagDMABuf | backend.FlagModifier
+	b.Modifier = 0
+	if f.dmafd >= 0 {
+		// a DmaBuf buffer: its fd (the slot's own dup) per plane, the
+		// planes at their offsets in it, with the CPU view above
+		b.Flags |= backend.FlagDMABuf
+		for i := range b.NumPlanes {
+			b.DMABuf[i], b.DMABufOffset[i] = int(f.dmafd), int(f.dmaoff)+offs[i]
+		}
+		if st.has_mod != 0 {
+			b.Flags |= backend.FlagModifier
+			b.Modifier = uint64(st.modifier)
+		}
 	}
 	meta(b, f.slot)
 	b.Releaser = s

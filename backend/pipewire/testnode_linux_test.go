@@ -3,11 +3,13 @@
 package pipewire
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"image"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -477,4 +479,48 @@ func TestNodeDamageCursor(t *testing.T) {
 			b.Releaser.ReleaseBuffer(b.Token)
 		}
 	})
+}
+
+// TestNodeDMABuf: a node whose buffers are SPA_DATA_DmaBuf (memfds typed
+// as DMA-BUF: no GPU here) gives frames with FlagDMABuf, one descriptor
+// per plane at the plane's offset, the format's linear modifier, and a
+// mapped CPU view with every byte of the pattern; the bytes read through
+// each descriptor at its offset are the plane's. Then the contract kit
+// (no descriptor left after Close and the last release).
+func TestNodeDMABuf(t *testing.T) {
+	for _, f := range []string{pwtestnode.YUY2, pwtestnode.NV12} {
+		t.Run(f, func(t *testing.T) {
+			name := "miniav-dmabuf-" + f
+			node(t, pwtestnode.Options{Name: name, Format: f, DMABuf: true})
+			src, err := Backend{}.Open(context.Background(), "camera/"+name, backend.Config{Observer: backend.NopObserver{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			for range 10 {
+				b := read(t, src, 5*time.Second)
+				n := checkPattern(t, f, &b, 320, 240)
+				if b.Flags&backend.FlagDMABuf == 0 || b.Flags&backend.FlagModifier == 0 || b.Modifier != 0 {
+					t.Fatalf("frame %d: flags %b, modifier %#x; want a DMA-BUF with the linear modifier 0", n, b.Flags, b.Modifier)
+				}
+				for i := range b.NumPlanes {
+					got := make([]byte, len(b.Planes[i]))
+					if k, err := syscall.Pread(b.DMABuf[i], got, int64(b.DMABufOffset[i])); err != nil || k != len(got) {
+						t.Fatalf("frame %d plane %d: pread fd %d at %d: %d, %v", n, i, b.DMABuf[i], b.DMABufOffset[i], k, err)
+					}
+					if !bytes.Equal(got, b.Planes[i]) {
+						t.Errorf("frame %d plane %d: the bytes at fd %d offset %d differ from the CPU view", n, i, b.DMABuf[i], b.DMABufOffset[i])
+					}
+				}
+				if n == 1 || b.NumPlanes == 2 && b.DMABufOffset[1] != b.DMABufOffset[0]+320*240 {
+					t.Logf("frame %d: planes %d, fds %v, offsets %v", n, b.NumPlanes, b.DMABuf[:b.NumPlanes], b.DMABufOffset[:b.NumPlanes])
+				}
+				b.Releaser.ReleaseBuffer(b.Token)
+			}
+			src.Close()
+			backendtest.Run(t, "pipewire:camera/"+name, backendtest.WithConfig(backend.Config{
+				Video: format.Video{PixelFormat: pfOf(f), Width: 320, Height: 240},
+			}))
+		})
+	}
 }

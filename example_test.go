@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -163,4 +164,37 @@ func ExampleWithPull() {
 	// sample 0 + 480
 	// sample 480 + 480
 	// sample 960 + 480
+}
+
+// Process only the 64x64 tiles of a screen cast that changed: Damage says
+// which (ok false: the source does not say, so every tile counts). Not
+// run: it needs a Wayland session with a ScreenCast portal.
+func ExampleFrame_Damage() {
+	s, err := miniav.Open(context.Background(), "pipewire:screen")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer s.Close()
+	const tile = 64
+	for f := range s.Frames() {
+		v := f.Video()
+		cols, rows := (v.Width+tile-1)/tile, (v.Height+tile-1)/tile
+		changed := 0
+		rects, ok := f.Damage()
+		for ty := range rows {
+			for tx := range cols {
+				t := image.Rect(tx*tile, ty*tile, (tx+1)*tile, (ty+1)*tile)
+				dirty := !ok
+				for _, r := range rects {
+					dirty = dirty || r.Overlaps(t)
+				}
+				if dirty {
+					changed++ // process v.Plane(0) within t here
+				}
+			}
+		}
+		fmt.Printf("frame %d: %d of %d tiles changed\n", f.Sequence(), changed, cols*rows)
+		f.Release()
+	}
 }

@@ -1,6 +1,7 @@
 package miniav
 
 import (
+	"image"
 	"log/slog"
 	"runtime"
 	"sync"
@@ -138,6 +139,35 @@ func (f Frame) Memory() *backend.Memory {
 		return nil
 	}
 	return f.o.buf.Memory
+}
+
+// Damage returns the regions of a video frame that changed since the
+// frame before it, and true, when its source reports damage (the pipewire
+// backend, from the producer's SPA_META_VideoDamage: screen casts that
+// track damage). A consumer can then skip the unchanged parts, such as
+// tiles whose pixels it already processed. With ok false the source does
+// not say what changed: treat the whole frame as changed. The rectangles
+// are in the frame's pixels and lie within its bounds; at most
+// backend.MaxDamage of them, the last one possibly uniting several. The
+// slice points into the frame (no allocation) and is valid until the
+// frame is released; it may be empty when the source reported that
+// nothing changed.
+func (f Frame) Damage() (rects []image.Rectangle, ok bool) {
+	if !f.live() || f.o.buf.Flags&backend.FlagDamage == 0 {
+		return nil, false
+	}
+	b := &f.o.buf
+	return b.Damage[:b.NumDamage:b.NumDamage], true
+}
+
+// Cursor returns the pointer's position in the frame's pixels, and true,
+// when the source reports the cursor as metadata instead of drawing it in
+// (false: not reported, or the pointer is not over the captured area).
+func (f Frame) Cursor() (pos image.Point, ok bool) {
+	if !f.live() || f.o.buf.Flags&backend.FlagCursor == 0 {
+		return image.Point{}, false
+	}
+	return f.o.buf.Cursor, true
 }
 
 // Stream returns the name of the stream that captured f.
@@ -324,7 +354,10 @@ type VideoView struct {
 	strides [4]int
 	n       int
 	dmabuf  [4]int
+	dmaOff  [4]int
+	mod     uint64
 	hasDMA  bool
+	hasMod  bool
 }
 
 // Video returns the video planes of f (an empty view for audio frames and
@@ -334,7 +367,10 @@ func (f Frame) Video() VideoView {
 		return VideoView{}
 	}
 	b := &f.o.buf
-	return VideoView{Video: b.Video, planes: b.Planes, strides: b.Strides, n: b.NumPlanes, dmabuf: b.DMABuf, hasDMA: b.Flags&backend.FlagDMABuf != 0}
+	dma := b.Flags&backend.FlagDMABuf != 0
+	return VideoView{Video: b.Video, planes: b.Planes, strides: b.Strides, n: b.NumPlanes,
+		dmabuf: b.DMABuf, dmaOff: b.DMABufOffset, mod: b.Modifier,
+		hasDMA: dma, hasMod: dma && b.Flags&backend.FlagModifier != 0}
 }
 
 // NumPlanes is the number of planes.
@@ -365,6 +401,25 @@ func (v VideoView) DMABuf(i int) (fd int, ok bool) {
 		return -1, false
 	}
 	return v.dmabuf[i], true
+}
+
+// DMABufOffset returns where plane i starts in its DMA-BUF descriptor
+// (DMABuf(i)): planes may share one descriptor at different offsets.
+func (v VideoView) DMABufOffset(i int) (off int, ok bool) {
+	if !v.hasDMA || i < 0 || i >= v.n {
+		return 0, false
+	}
+	return v.dmaOff[i], true
+}
+
+// Modifier returns the DRM format modifier of the DMA-BUF planes (0 is
+// DRM_FORMAT_MOD_LINEAR), when the source knows it (the pipewire backend,
+// from the negotiated format).
+func (v VideoView) Modifier() (mod uint64, ok bool) {
+	if !v.hasMod {
+		return 0, false
+	}
+	return v.mod, true
 }
 
 // Len is the total number of bytes in all planes.

@@ -198,7 +198,22 @@ const (
 	FlagCopied
 	// FlagKeyframe: the buffer starts a compressed group of pictures.
 	FlagKeyframe
+	// FlagDamage: Damage[:NumDamage] lists the regions that changed since
+	// the source's previous frame. Without it the whole frame counts as
+	// changed.
+	FlagDamage
+	// FlagCursor: Cursor is the pointer's position in the frame, reported
+	// as metadata rather than drawn in.
+	FlagCursor
+	// FlagModifier: Modifier is the DRM format modifier of the DMA-BUF
+	// planes (with FlagDMABuf).
+	FlagModifier
 )
+
+// MaxDamage is how many damaged rectangles a Buffer holds. A source told
+// of more keeps the first MaxDamage-1 and unites the rest into the last,
+// so the list still covers every change.
+const MaxDamage = 16
 
 // Releaser takes back the memory of a buffer. ReleaseBuffer is called
 // exactly once per successful Read, with the buffer's Token, from any
@@ -215,6 +230,11 @@ type Buffer struct {
 	Strides   [4]int
 	NumPlanes int
 	DMABuf    [4]int
+	// DMABufOffset is where plane i starts in DMABuf[i] (planes may share
+	// one descriptor), and Modifier the planes' DRM format modifier when
+	// Flags has FlagModifier.
+	DMABufOffset [4]int
+	Modifier     uint64
 
 	Video  format.Video // this frame's format (a window may change size)
 	Audio  format.Audio
@@ -234,6 +254,15 @@ type Buffer struct {
 	// only the rest of the gap as device drops, so nothing is counted twice.
 	Skipped uint64
 	Flags   Flags
+	// Damage[:NumDamage] are the regions of the frame (in its pixels,
+	// within its bounds) that changed since the source's previous frame,
+	// when Flags has FlagDamage; the array is part of the buffer, so
+	// reporting damage allocates nothing.
+	Damage    [MaxDamage]image.Rectangle
+	NumDamage int
+	// Cursor is the pointer's position in the frame's pixels when Flags
+	// has FlagCursor (screen casts with the cursor as metadata).
+	Cursor image.Point
 
 	// Memory is the long-lived region the planes lie in, when the source
 	// lends them from one (nil for data made or copied per frame by

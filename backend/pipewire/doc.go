@@ -91,15 +91,38 @@
 //
 // # Buffers
 //
-// The stream asks for MemFd or MemPtr buffers (no DMA-BUF yet). Each
-// MemFd buffer is mapped once, by this package, when PipeWire adds it; a
+// The stream asks for MemFd, DmaBuf or MemPtr buffers. Each MemFd or
+// DmaBuf buffer is mapped once, by this package, when PipeWire adds it; a
 // frame is a view of that mapping (zero copy), lent until Release queues
-// the buffer back to PipeWire. The mapping outlives PipeWire's own use of
-// the buffer, so frames held across a renegotiation or Close keep their
-// bytes and are unmapped on their last release. MemPtr buffers (PipeWire's
+// the buffer back to PipeWire. A DmaBuf frame also carries the buffer's
+// descriptor per plane with the plane's offset in it (FlagDMABuf,
+// VideoView.DMABuf and DMABufOffset; the descriptor is this package's own
+// dup, open until the frame's release) and the negotiated DRM format
+// modifier (VideoView.Modifier). The stream does not announce modifiers in
+// its EnumFormat, so a producer that offers DMA-BUF only with a modifier
+// list (a GPU compositor) negotiates shared memory instead; a DmaBuf
+// buffer that cannot be mapped is dropped (DropError). The
+// mapping outlives PipeWire's own use of the buffer, so frames held across
+// a renegotiation keep their bytes and are unmapped on their last release.
+// At Close every buffer still lent goes back to the stream (a PipeWire 0.3
+// producer would otherwise stall its next consumer); the producer reuses
+// those buffers, so a buffer a frame still holds first becomes private
+// memory at the same address (a copy, then mremap over the mapping): the
+// frame keeps its bytes, but a DmaBuf descriptor it carries then shows the
+// producer's buffer. MemPtr buffers (PipeWire's
 // memory, e.g. from GStreamer's pipewiresink) are copied once per frame
 // (FlagCopied). A consumer holding every buffer makes the producer skip
 // frames; the producer's sequence numbers (SPA_META_Header) show the gap.
+//
+// Damage and cursor: the stream asks for SPA_META_VideoDamage and
+// SPA_META_Cursor. Where the producer sends damage (xdg-desktop-portal-wlr
+// does), Frame.Damage returns the changed rectangles, clipped to the
+// frame, more than backend.MaxDamage united into the last; a buffer whose
+// damage lists no valid region counts as wholly changed (ok false). Where
+// it sends a cursor position, Frame.Cursor returns it while the pointer is
+// over the frame. The portal's metadata cursor mode is not asked for
+// (WithCursor is embedded or hidden), and xdg-desktop-portal-wlr 0.7 does
+// not offer it.
 // SPA_META_Header's pts is the DeviceTimestamp.
 //
 // # End of stream

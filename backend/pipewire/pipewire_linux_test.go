@@ -3,9 +3,11 @@
 package pipewire
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"os"
 	"strings"
 	"testing"
@@ -37,7 +39,7 @@ func TestMain(m *testing.M) {
 		width, height = session.Width, session.Height
 		session.Setenv()
 		fmt.Fprintf(os.Stderr, "pipewire: headless session up in %v\n", session.StartTime.Round(time.Millisecond))
-		sessionErr = session.Swaymsg(`workspace 2; exec foot -o colors.background=0000ff -e sh -c "while :; do printf '\r%s ' $(date +%N); sleep 0.01; done"`)
+		sessionErr = session.Swaymsg(`workspace 2; exec foot -o colors.background=0000ff -e sh -c "while :; do printf '\r%s ' \$(date +%N); sleep 0.01; done"`)
 		time.Sleep(time.Second)
 	}
 	goleak.VerifyTestMain(wlsession.StopAfter(m, session))
@@ -284,4 +286,124 @@ func TestDeviceLost(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestScreenDamage: xdg-desktop-portal-wlr sends SPA_META_VideoDamage;
+// every pixel that changed from one frame to the next lies in the next
+// frame's Damage (so a consumer that skips what is outside it misses
+// nothing), the terminal repainting one line damages a small part of the
+// output only, and a workspace switch to a new background damages all
+// of it. (xdpw 0.7 offers no cursor metadata mode: AvailableCursorModes
+// is hidden|embedded, see TestScreenCursorModes.)
+func TestScreenDamage(t *testing.T) {
+	s := need(t)
+	workspace(t, 2)
+	src, err := Backend{}.Open(context.Background(), "screen", backend.Config{Observer: backend.NopObserver{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	prev := make([]byte, 4*width*height)
+	var prevSeq uint64
+	lastChanged := 0
+	bounds := image.Rect(0, 0, width, height)
+	// step reads a frame, checks its damage against the pixels that
+	// changed, keeps its pixels, and returns the share of the output its
+	// damage covers and whether the frame is entirely colour c (BGRx).
+	step := func(c [3]byte) (float64, bool) {
+		t.Helper()
+		b := read(t, src, 5*time.Second)
+		defer b.Releaser.ReleaseBuffer(b.Token)
+		if b.Flags&backend.FlagDamage == 0 {
+			t.Fatalf("frame %d has no damage", b.Sequence)
+		}
+		dmg := b.Damage[:b.NumDamage]
+		area := 0
+		for _, r := range dmg {
+			if !r.In(bounds) {
+				t.Errorf("frame %d: damage %v outside the output %v", b.Sequence, r, bounds)
+			}
+			area += r.Dx() * r.Dy()
+		}
+		compare := prevSeq != 0 && b.Sequence == prevSeq+1 // else a frame between was never seen
+		outside, changed := 0, 0
+		for y := range height {
+			row := b.Planes[0][y*b.Strides[0] : y*b.Strides[0]+4*width]
+			old := prev[4*width*y : 4*width*(y+1)]
+			if compare && !bytes.Equal(row, old) {
+				for x := range width {
+					if bytes.Equal(row[4*x:4*x+3], old[4*x:4*x+3]) {
+						continue
+					}
+					changed++
+					in := false
+					for _, r := range dmg {
+						if image.Pt(x, y).In(r) {
+							in = true
+							break
+						}
+					}
+					if !in {
+						if outside == 0 {
+							t.Errorf("frame %d: pixel (%d,%d) changed outside its damage %v", b.Sequence, x, y, dmg)
+						}
+						outside++
+					}
+				}
+			}
+			copy(old, row)
+		}
+		prevSeq, lastChanged = b.Sequence, changed
+		share := colourShare(&b, c[2], c[1], c[0])
+		if compare {
+			t.Logf("frame %d: %d pixels changed, %d outside the damage %v (%.2f %% of the output)", b.Sequence, changed, outside, dmg, 100*float64(area)/float64(width*height))
+		}
+		return float64(area) / float64(width*height), share == 1
+	}
+	step([3]byte{})
+	small := 0
+	for range 10 {
+		if a, _ := step([3]byte{}); a > 0 && a < 0.05 && lastChanged > 0 {
+			small++
+		}
+	}
+	if small == 0 {
+		t.Errorf("no frame of the repainting terminal changed pixels with damage under 5 %% of the output")
+	}
+	if err := s.SetBackground("#102030"); err != nil {
+		t.Fatal(err)
+	}
+	workspace(t, 1)
+	defer workspace(t, 2)
+	for i := 0; ; i++ {
+		a, all := step([3]byte{0x30, 0x20, 0x10})
+		if all {
+			t.Logf("the new background after %d frames, damage covering %.0f %% of the output", i, 100*a)
+			break
+		}
+		if i > 100 {
+			t.Fatal("the new background did not show within 100 frames")
+		}
+	}
+}
+
+// TestScreenCursorModes: the portal's ScreenCast offers the cursor modes
+// the backend reports (xdg-desktop-portal-wlr 0.7: hidden and embedded,
+// no metadata, so no frame carries a cursor position).
+func TestScreenCursorModes(t *testing.T) {
+	need(t)
+	devs, err := Backend{}.Devices(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range devs {
+		if d.ID == "pipewire:screen" {
+			t.Logf("cursor_modes %s", d.Attrs["cursor_modes"])
+			if d.Attrs["cursor_modes"] != "3" {
+				t.Errorf("cursor modes %q, want 3 (hidden|embedded) from xdg-desktop-portal-wlr 0.7", d.Attrs["cursor_modes"])
+			}
+			return
+		}
+	}
+	t.Fatalf("no pipewire:screen in %v", devs)
 }

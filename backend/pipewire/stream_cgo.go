@@ -4,7 +4,9 @@ package pipewire
 
 /*
 #cgo pkg-config: libpipewire-0.3
+#define _GNU_SOURCE // mremap
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,10 @@ package pipewire
 #include <spa/buffer/meta.h>
 
 #define MPW_RING 64
+#define MPW_DAMAGE 16 // backend.MaxDamage
+// a cursor meta with a w x h RGBA bitmap
+#define MPW_CURSOR_META_SIZE(w, h) (sizeof(struct spa_meta_cursor) + sizeof(struct spa_meta_bitmap) + (w) * (h) * 4)
+#define MPW_DAMAGE_OFFER 64 // regions a producer may send; more than MPW_DAMAGE are united
 
 // A slot is one PipeWire buffer as this package sees it. Every field is
 // read and written with the thread loop's lock held (PipeWire's thread
@@ -25,17 +31,25 @@ package pipewire
 // under the source's mutex.
 typedef struct {
 	struct pw_buffer *pwb;   // NULL once PipeWire removed the buffer
-	void *map; size_t maplen; // our own mapping of a MemFd buffer
+	void *map; size_t maplen; // our own mapping of a MemFd or DmaBuf buffer
+	int dmafd;               // a DmaBuf buffer's fd (our dup), else -1
+	uint32_t mapoffset;      // where the data starts in the fd
 	void *copy; size_t copylen; // our copy of a MemPtr buffer's bytes
 	uint8_t *base;           // start of the bytes lent: map+mapoffset or copy
 	int lent;                // dequeued and handed to Go (or waiting in the ring)
+	int given;               // handed to Go (mpw_pop), not yet released
 	uint32_t offset, size, flags;
 	int32_t stride;
 	uint64_t seq;
 	int64_t ts, pts;
 	int copied;
+	int32_t dmg[MPW_DAMAGE][4]; // damaged rectangles: x, y, width, height
+	int ndmg;                // of them in dmg; -1: the buffer carries no damage
+	int cursor;              // a visible cursor at cx, cy
+	int32_t cx, cy;
 	int detached;            // a copy slot of its own, tied to no PipeWire buffer
 	void *next_free;         // free list of detached slots
+	void *all_next, *all_prev; // PipeWire buffers' slots, while PipeWire has the buffer
 } mpw_slot;
 
 // MPW_GRACE_MS is how long a node on a portal's remote may take to show.
@@ -56,6 +70,8 @@ typedef struct {
 	int efd;
 	// negotiated format
 	int have_format;
+	int has_mod;            // the format carries a DRM modifier
+	uint64_t modifier;
 	uint32_t vfmt, width, height, fr_num, fr_den, mt, mst;
 	int want_buffers;
 	// end of stream: 1 node removed, 2 core error, 3 stream error, 4 no such node
@@ -71,6 +87,7 @@ typedef struct {
 	mpw_slot *free_copies;  // detached copy slots not lent
 	uint64_t exhausted;     // frames dropped: every copy slot lent
 	int streaming;
+	mpw_slot *all;          // slots of PipeWire's buffers (pwb set)
 } mpw_src;
 
 static int64_t mpw_now(void) {
@@ -93,6 +110,7 @@ static void mpw_fail(mpw_src *s, int why, const char *msg) {
 
 static void mpw_slot_free(mpw_src *s, mpw_slot *sl) {
 	if (sl->map) munmap(sl->map, sl->maplen);
+	if (sl->dmafd >= 0) close(sl->dmafd);
 	free(sl->copy);
 	free(sl);
 	s->nslots--;
@@ -104,6 +122,10 @@ static void on_add_buffer(void *data, struct pw_buffer *b) {
 	if (!sl) return;
 	s->nslots++;
 	sl->pwb = b;
+	sl->dmafd = -1;
+	sl->all_next = s->all;
+	if (s->all) s->all->all_prev = sl;
+	s->all = sl;
 	struct spa_data *d = &b->buffer->datas[0];
 	if (b->buffer->n_datas >= 1 && (d->type == SPA_DATA_MemFd || d->type == SPA_DATA_DmaBuf) && d->fd >= 0) {
 		size_t len = (size_t)d->mapoffset + d->maxsize;
@@ -111,7 +133,11 @@ static void on_add_buffer(void *data, struct pw_buffer *b) {
 		if (m != MAP_FAILED) {
 			sl->map = m; sl->maplen = len;
 			sl->base = (uint8_t *)m + d->mapoffset;
+			sl->mapoffset = d->mapoffset;
 		}
+		// a DmaBuf buffer's fd goes to Go with the frame: a dup of our
+		// own, so that it stays open as long as a frame holds the slot
+		if (d->type == SPA_DATA_DmaBuf) sl->dmafd = fcntl((int)d->fd, F_DUPFD_CLOEXEC, 3);
 	}
 	b->user_data = sl;
 }
@@ -122,7 +148,44 @@ static void on_remove_buffer(void *data, struct pw_buffer *b) {
 	if (!sl) return;
 	b->user_data = NULL;
 	sl->pwb = NULL;
+	if (sl->all_prev) ((mpw_slot *)sl->all_prev)->all_next = sl->all_next;
+	else s->all = sl->all_next;
+	if (sl->all_next) ((mpw_slot *)sl->all_next)->all_prev = sl->all_prev;
+	sl->all_next = sl->all_prev = NULL;
 	if (!sl->lent) mpw_slot_free(s, sl);
+}
+
+// mpw_meta copies the buffer's damage and cursor metadata into sl.
+static void mpw_meta(mpw_slot *sl, struct spa_buffer *buf) {
+	sl->ndmg = -1;
+	struct spa_meta *dm = spa_buffer_find_meta(buf, SPA_META_VideoDamage);
+	if (dm) {
+		int n = 0;
+		struct spa_meta_region *r;
+		spa_meta_for_each(r, dm) {
+			if (!spa_meta_region_is_valid(r)) break;
+			int32_t x = r->region.position.x, y = r->region.position.y;
+			int32_t w = (int32_t)SPA_MIN(r->region.size.width, (uint32_t)INT32_MAX / 2);
+			int32_t h = (int32_t)SPA_MIN(r->region.size.height, (uint32_t)INT32_MAX / 2);
+			if (n < MPW_DAMAGE) {
+				sl->dmg[n][0] = x; sl->dmg[n][1] = y; sl->dmg[n][2] = w; sl->dmg[n][3] = h;
+				n++;
+				continue;
+			}
+			// full: the last entry grows to cover this one too
+			int32_t *l = sl->dmg[MPW_DAMAGE - 1];
+			int32_t x1 = SPA_MIN(l[0], x), y1 = SPA_MIN(l[1], y);
+			int32_t x2 = SPA_MAX(l[0] + l[2], x + w), y2 = SPA_MAX(l[1] + l[3], y + h);
+			l[0] = x1; l[1] = y1; l[2] = x2 - x1; l[3] = y2 - y1;
+		}
+		// no valid region at all: the producer did not say what changed
+		if (n > 0) sl->ndmg = n;
+	}
+	sl->cursor = 0;
+	struct spa_meta_cursor *c = spa_buffer_find_meta_data(buf, SPA_META_Cursor, sizeof(*c));
+	if (c && spa_meta_cursor_is_valid(c)) {
+		sl->cursor = 1; sl->cx = c->position.x; sl->cy = c->position.y;
+	}
 }
 
 static void on_process(void *data) {
@@ -163,7 +226,7 @@ static void on_process(void *data) {
 			mpw_slot *c = s->free_copies;
 			if (c) s->free_copies = c->next_free;
 			else if (s->ncopies < s->want_buffers + 4 && (c = calloc(1, sizeof *c)) != NULL) {
-				c->detached = 1; s->ncopies++; s->nslots++;
+				c->detached = 1; c->dmafd = -1; s->ncopies++; s->nslots++;
 			}
 			if (c && c->copylen < size) {
 				free(c->copy);
@@ -187,6 +250,7 @@ static void on_process(void *data) {
 		} else {
 			sl->stride = d->chunk->stride;
 		}
+		mpw_meta(sl, buf);
 		sl->offset = off;
 		sl->size = size;
 		sl->flags = 0;
@@ -222,26 +286,38 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
 		s->vfmt = raw.format; s->width = raw.size.width; s->height = raw.size.height;
 		s->fr_num = raw.framerate.num; s->fr_den = raw.framerate.denom;
 		if (s->fr_num == 0 && raw.max_framerate.denom) { s->fr_num = raw.max_framerate.num; s->fr_den = raw.max_framerate.denom; }
+		s->has_mod = (raw.flags & SPA_VIDEO_FLAG_MODIFIER) != 0;
+		s->modifier = raw.modifier;
 	} else if (mst == SPA_MEDIA_SUBTYPE_mjpg) {
 		struct spa_video_info_mjpg mj;
 		spa_zero(mj);
 		if (spa_format_video_mjpg_parse(param, &mj) < 0) return;
 		s->vfmt = 0; s->width = mj.size.width; s->height = mj.size.height;
+		s->has_mod = 0;
 		s->fr_num = mj.framerate.num; s->fr_den = mj.framerate.denom;
 	} else return;
 	s->mt = mt; s->mst = mst;
 	uint8_t buffer[1024];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
-	const struct spa_pod *params[2];
+	const struct spa_pod *params[4];
 	int n = s->want_buffers;
 	params[0] = spa_pod_builder_add_object(&b, SPA_TYPE_OBJECT_ParamBuffers, SPA_PARAM_Buffers,
 		SPA_PARAM_BUFFERS_buffers, SPA_POD_CHOICE_RANGE_Int(n, 2, 32),
 		SPA_PARAM_BUFFERS_blocks, SPA_POD_Int(1),
-		SPA_PARAM_BUFFERS_dataType, SPA_POD_CHOICE_FLAGS_Int((1 << SPA_DATA_MemFd) | (1 << SPA_DATA_MemPtr)));
+		SPA_PARAM_BUFFERS_dataType, SPA_POD_CHOICE_FLAGS_Int((1 << SPA_DATA_MemFd) | (1 << SPA_DATA_MemPtr) | (1 << SPA_DATA_DmaBuf)));
 	params[1] = spa_pod_builder_add_object(&b, SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
 		SPA_PARAM_META_type, SPA_POD_Id(SPA_META_Header),
 		SPA_PARAM_META_size, SPA_POD_Int(sizeof(struct spa_meta_header)));
-	pw_stream_update_params(s->stream, params, 2);
+	// damage and cursor position, where the producer offers them
+	params[2] = spa_pod_builder_add_object(&b, SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
+		SPA_PARAM_META_type, SPA_POD_Id(SPA_META_VideoDamage),
+		SPA_PARAM_META_size, SPA_POD_CHOICE_RANGE_Int(sizeof(struct spa_meta_region) * MPW_DAMAGE,
+			sizeof(struct spa_meta_region), sizeof(struct spa_meta_region) * MPW_DAMAGE_OFFER));
+	params[3] = spa_pod_builder_add_object(&b, SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
+		SPA_PARAM_META_type, SPA_POD_Id(SPA_META_Cursor),
+		SPA_PARAM_META_size, SPA_POD_CHOICE_RANGE_Int(MPW_CURSOR_META_SIZE(64, 64),
+			sizeof(struct spa_meta_cursor), MPW_CURSOR_META_SIZE(256, 256)));
+	pw_stream_update_params(s->stream, params, 4);
 	s->have_format = 1;
 	mpw_wake(s);
 }
@@ -323,6 +399,24 @@ static const struct pw_registry_events mpw_registry_events = {
 
 void mpw_init(void);
 void mpw_destroy(mpw_src *s);
+
+// mpw_privatize replaces a slot's shared mapping by an anonymous one at
+// the same address holding the same bytes, so that the frame lent to Go
+// keeps its content once the buffer goes back to the producer. mremap
+// swaps the pages in one step: a reader sees the old or the new page,
+// both with the same bytes. -1 (mapping unchanged) on failure.
+static int mpw_privatize(mpw_slot *sl) {
+	if (!sl->map) return -1;
+	void *a = mmap(NULL, sl->maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a == MAP_FAILED) return -1;
+	memcpy(a, sl->map, sl->maplen);
+	if (mprotect(a, sl->maplen, PROT_READ) < 0 ||
+	    mremap(a, sl->maplen, sl->maplen, MREMAP_MAYMOVE | MREMAP_FIXED, sl->map) == MAP_FAILED) {
+		munmap(a, sl->maplen);
+		return -1;
+	}
+	return 0;
+}
 
 // mpw_open starts a thread loop and a stream consuming node target (or the
 // node named/serial target_name) on the remote fd (when fd >= 0) or the
@@ -429,7 +523,20 @@ void mpw_destroy(mpw_src *s) {
 	if (s->loop) {
 		pw_thread_loop_lock(s->loop);
 		if (s->grace) { pw_loop_destroy_source(pw_thread_loop_get_loop(s->loop), s->grace); s->grace = NULL; }
-		if (s->stream) { pw_stream_destroy(s->stream); s->stream = NULL; }
+		if (s->stream) {
+			// Buffers still lent go back to the stream first: a peer
+			// gone with output buffers dequeued leaves a PipeWire 0.3
+			// producer stalled on its next consumer. The producer
+			// reuses those buffers (same memfds) for that consumer, so
+			// a buffer a frame in Go still holds first becomes private
+			// memory at the same address (mpw_privatize).
+			for (mpw_slot *sl = s->all; sl; sl = sl->all_next) {
+				if (!sl->pwb || !sl->lent || sl->detached) continue;
+				if (sl->given && mpw_privatize(sl) < 0) continue; // keep it: the frame's bytes come first
+				pw_stream_queue_buffer(s->stream, sl->pwb);
+			}
+			pw_stream_destroy(s->stream); s->stream = NULL;
+		}
 		if (s->reg) { spa_hook_remove(&s->reg_l); pw_proxy_destroy((struct pw_proxy *)s->reg); s->reg = NULL; }
 		if (s->core) { spa_hook_remove(&s->core_l); pw_core_disconnect(s->core); s->core = NULL; }
 		pw_thread_loop_unlock(s->loop);
@@ -458,10 +565,13 @@ typedef struct {
 	uint64_t seq;
 	int64_t ts, pts;
 	int copied;
+	int dmafd;              // -1: not a DmaBuf buffer
+	uint32_t dmaoff;        // where data starts in dmafd
 } mpw_frame;
 
 typedef struct {
-	int have_format, lost, synced, streaming;
+	int have_format, lost, synced, streaming, has_mod;
+	uint64_t modifier;
 	uint32_t vfmt, width, height, fr_num, fr_den, mst;
 	uint64_t corrupt, exhausted;
 } mpw_status;
@@ -481,8 +591,12 @@ static int mpw_pop(mpw_src *s, mpw_frame *f, mpw_status *st) {
 		f->ts = sl->ts;
 		f->pts = sl->pts;
 		f->copied = sl->copied;
+		f->dmafd = sl->copied ? -1 : sl->dmafd;
+		f->dmaoff = sl->mapoffset + sl->offset;
+		sl->given = 1;
 		ok = 1;
 	}
+	st->has_mod = s->has_mod; st->modifier = s->modifier;
 	st->have_format = s->have_format; st->lost = s->lost; st->synced = s->synced; st->streaming = s->streaming;
 	st->vfmt = s->vfmt; st->width = s->width; st->height = s->height;
 	st->fr_num = s->fr_num; st->fr_den = s->fr_den; st->mst = s->mst;
@@ -502,6 +616,7 @@ static void mpw_errmsg(mpw_src *s, char *out, size_t n) {
 static void mpw_release(mpw_src *s, mpw_slot *sl) {
 	pw_thread_loop_lock(s->loop);
 	sl->lent = 0;
+	sl->given = 0;
 	if (sl->detached) { sl->next_free = s->free_copies; s->free_copies = sl; }
 	else if (sl->pwb && s->stream) pw_stream_queue_buffer(s->stream, sl->pwb);
 	else if (!sl->pwb) mpw_slot_free(s, sl);
@@ -525,6 +640,7 @@ import "C"
 import (
 	"context"
 	"fmt"
+	"image"
 	"os"
 	"sync"
 	"syscall"
@@ -840,6 +956,7 @@ func (s *nodeStream) fill(b *backend.Buffer, f *C.mpw_frame, st *C.mpw_status, t
 	data := unsafe.Slice((*byte)(unsafe.Pointer(f.data)), int(f.size))
 	b.Video = v
 	pf := v.PixelFormat
+	var offs [4]int
 	if !pf.Known() || pf.Compressed() {
 		b.Planes[0], b.NumPlanes = data, 1
 	} else {
@@ -862,6 +979,7 @@ func (s *nodeStream) fill(b *backend.Buffer, f *C.mpw_frame, st *C.mpw_status, t
 				return fmt.Errorf("pipewire: %v buffer of %d bytes is shorter than its %d planes (stride %d)", v, len(data), n, stride)
 			}
 			b.Planes[i], b.Strides[i] = data[off:end:end], ps
+			offs[i] = off
 			off = end
 		}
 		b.NumPlanes = n
@@ -893,9 +1011,55 @@ func (s *nodeStream) fill(b *backend.Buffer, f *C.mpw_frame, st *C.mpw_status, t
 	if f.copied != 0 {
 		b.Flags |= backend.FlagCopied
 	}
+	b.Flags &^= backend.FlagDMABuf | backend.FlagModifier
+	b.Modifier = 0
+	if f.dmafd >= 0 {
+		// a DmaBuf buffer: its fd (the slot's own dup) per plane, the
+		// planes at their offsets in it, with the CPU view above
+		b.Flags |= backend.FlagDMABuf
+		for i := range b.NumPlanes {
+			b.DMABuf[i], b.DMABufOffset[i] = int(f.dmafd), int(f.dmaoff)+offs[i]
+		}
+		if st.has_mod != 0 {
+			b.Flags |= backend.FlagModifier
+			b.Modifier = uint64(st.modifier)
+		}
+	}
+	meta(b, f.slot)
 	b.Releaser = s
 	b.Token = tok
 	return nil
+}
+
+// The C side's array of damage is backend.MaxDamage long.
+const _ = uint(C.MPW_DAMAGE-backend.MaxDamage) + uint(backend.MaxDamage-C.MPW_DAMAGE)
+
+// meta describes the damage and cursor metadata of slot sl (copied from
+// the PipeWire buffer in on_process) on b: damage clipped to the frame,
+// the cursor only while it is over the frame.
+func meta(b *backend.Buffer, sl *C.mpw_slot) {
+	b.Flags &^= backend.FlagDamage | backend.FlagCursor
+	b.NumDamage, b.Cursor = 0, image.Point{}
+	bounds := image.Rect(0, 0, b.Video.Width, b.Video.Height)
+	if sl.ndmg >= 0 {
+		n := 0
+		for i := range min(int(sl.ndmg), backend.MaxDamage) {
+			d := &sl.dmg[i]
+			x, y := int(d[0]), int(d[1])
+			if r := image.Rect(x, y, x+int(d[2]), y+int(d[3])).Intersect(bounds); !r.Empty() {
+				b.Damage[n] = r
+				n++
+			}
+		}
+		b.NumDamage = n
+		b.Flags |= backend.FlagDamage
+	}
+	if sl.cursor != 0 {
+		if p := image.Pt(int(sl.cx), int(sl.cy)); p.In(bounds) {
+			b.Cursor = p
+			b.Flags |= backend.FlagCursor
+		}
+	}
 }
 
 // ReleaseBuffer implements backend.Releaser.

@@ -3,13 +3,19 @@
 package pipewire
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"slices"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/miniav-go/miniav"
 	"github.com/miniav-go/miniav/backend"
+	"github.com/miniav-go/miniav/backend/backendtest"
 	"github.com/miniav-go/miniav/backend/pipewire/internal/pwtestnode"
 	"github.com/miniav-go/miniav/devices"
 	"github.com/miniav-go/miniav/format"
@@ -304,5 +310,217 @@ func TestChangesEndsWithContext(t *testing.T) {
 		case <-timeout:
 			t.Fatal("the channel did not close after cancel")
 		}
+	}
+}
+
+// TestNodeHeldAcrossClose: a consumer that closes while it holds frames
+// does not stall the node's next consumer (a PipeWire 0.3 producer waits
+// for the buffers its last peer never gave back), and the frames held
+// keep their bytes until they are released, after the second consumer
+// has read on.
+func TestNodeHeldAcrossClose(t *testing.T) {
+	for _, f := range []string{pwtestnode.YUY2, pwtestnode.NV12} {
+		t.Run(f, func(t *testing.T) {
+			name := "miniav-held-" + f
+			node(t, pwtestnode.Options{Name: name, Format: f})
+			cfg := backend.Config{Observer: backend.NopObserver{}, Buffers: 4}
+			src, err := Backend{}.Open(context.Background(), "camera/"+name, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var held []backend.Buffer
+			var nums []uint64
+			for range 3 {
+				b := read(t, src, 5*time.Second)
+				nums = append(nums, checkPattern(t, f, &b, 320, 240))
+				held = append(held, b)
+			}
+			src.Close()
+			defer func() {
+				for _, b := range held {
+					b.Releaser.ReleaseBuffer(b.Token)
+				}
+			}()
+
+			t0 := time.Now()
+			src2, err := Backend{}.Open(context.Background(), "camera/"+name, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src2.Close()
+			opened := time.Since(t0)
+			var last, firstN uint64
+			var first time.Duration
+			for i := range 30 {
+				ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+				var b backend.Buffer
+				err := src2.Read(ctx, &b)
+				cancel()
+				if err != nil {
+					t.Fatalf("second consumer, frame %d: %v (the first one closed holding %d frames)", i, err, len(held))
+				}
+				n := checkPattern(t, f, &b, 320, 240)
+				if i == 0 {
+					first, firstN = time.Since(t0), n
+				}
+				if n <= last || n <= nums[len(nums)-1] {
+					t.Errorf("second consumer: frame number %d after %d (the first stream ended at %d)", n, last, nums[len(nums)-1])
+				}
+				last = n
+				b.Releaser.ReleaseBuffer(b.Token)
+			}
+			for i := range held {
+				if n := checkPattern(t, f, &held[i], 320, 240); n != nums[i] {
+					t.Errorf("held frame %d now carries frame number %d", nums[i], n)
+				}
+			}
+			took := time.Since(t0)
+			t.Logf("held frames %v kept their bytes; second consumer: Open %v, first frame %v, 30 frames (numbers %d..%d) in %v", nums, opened, first, firstN, last, took)
+			// 30 fps: 30 frames take 1 s. A producer starved of the
+			// buffers the first consumer kept skips most of its frames.
+			if skipped := last - firstN - 29; skipped > 5 || took > 2*time.Second {
+				t.Errorf("the second consumer got 30 frames in %v, the producer skipping %d frames (no buffer free): stalled by the buffers the first consumer held", took, skipped)
+			}
+		})
+	}
+}
+
+// TestNodeContract runs the contract kit (backend/backendtest) against a
+// test node in each of its formats, with damage and cursor metadata.
+func TestNodeContract(t *testing.T) {
+	for _, f := range []string{pwtestnode.YUY2, pwtestnode.NV12} {
+		t.Run(f, func(t *testing.T) {
+			name := "miniav-contract-" + f
+			// with damage and cursor metadata: NoAllocs covers them
+			node(t, pwtestnode.Options{Name: name, Format: f, Damage: true, Cursor: true})
+			backendtest.Run(t, "pipewire:camera/"+name, backendtest.WithConfig(backend.Config{
+				Video: format.Video{PixelFormat: pfOf(f), Width: 320, Height: 240},
+			}))
+		})
+	}
+}
+
+// wantDamage is what a frame's Damage holds for the node's frame n: the
+// producer's rectangles, the ones past backend.MaxDamage-1 united into
+// the last.
+func wantDamage(n uint64) []image.Rectangle {
+	d := pwtestnode.Damage(n)
+	if len(d) <= backend.MaxDamage {
+		return d
+	}
+	u := d[backend.MaxDamage-1]
+	for _, r := range d[backend.MaxDamage:] {
+		u = u.Union(r)
+	}
+	return append(d[:backend.MaxDamage-1:backend.MaxDamage-1], u)
+}
+
+// TestNodeDamageCursor: the SPA_META_VideoDamage rectangles and the
+// SPA_META_Cursor position the node writes into each buffer come out of
+// Frame.Damage and Frame.Cursor exactly (1 to 20 rectangles a frame,
+// more than backend.MaxDamage united into the last one; no cursor on
+// every fourth frame), through miniav's stream; a node without the metas
+// gives frames without them.
+func TestNodeDamageCursor(t *testing.T) {
+	for _, f := range []string{pwtestnode.YUY2, pwtestnode.NV12} {
+		t.Run(f, func(t *testing.T) {
+			name := "miniav-damage-" + f
+			node(t, pwtestnode.Options{Name: name, Format: f, Damage: true, Cursor: true})
+			st, err := miniav.Open(context.Background(), "pipewire:camera/"+name, miniav.WithPull())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			merged, cursors, counts := 0, 0, map[int]bool{}
+			for range 45 {
+				fr, err := st.Next()
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := pwtestnode.FrameNumber(f, fr.Video().Plane(0))
+				got, ok := fr.Damage()
+				want := wantDamage(n)
+				if !ok || !slices.Equal(got, want) {
+					t.Errorf("frame %d: Damage() = %v, %v; want %v, true", n, got, ok, want)
+				}
+				counts[len(pwtestnode.Damage(n))] = true
+				if len(pwtestnode.Damage(n)) > backend.MaxDamage {
+					merged++
+				}
+				pos, ok := fr.Cursor()
+				wpos, wok := pwtestnode.CursorAt(n)
+				if ok != wok || pos != wpos {
+					t.Errorf("frame %d: Cursor() = %v, %v; want %v, %v", n, pos, ok, wpos, wok)
+				}
+				if ok {
+					cursors++
+				}
+				fr.Release()
+			}
+			t.Logf("45 frames: %d damage list lengths seen, %d lists of more than %d merged, %d with a cursor", len(counts), merged, backend.MaxDamage, cursors)
+			if merged == 0 || cursors == 0 {
+				t.Errorf("no frame with more than %d rectangles (%d) or none with a cursor (%d)", backend.MaxDamage, merged, cursors)
+			}
+		})
+	}
+	t.Run("none", func(t *testing.T) {
+		name := "miniav-nodamage"
+		node(t, pwtestnode.Options{Name: name, Format: pwtestnode.YUY2})
+		src, err := Backend{}.Open(context.Background(), "camera/"+name, backend.Config{Observer: backend.NopObserver{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		for range 5 {
+			b := read(t, src, 5*time.Second)
+			if b.Flags&(backend.FlagDamage|backend.FlagCursor) != 0 || b.NumDamage != 0 {
+				t.Errorf("frame %d without damage or cursor meta: flags %b, %d rectangles", b.Sequence, b.Flags, b.NumDamage)
+			}
+			b.Releaser.ReleaseBuffer(b.Token)
+		}
+	})
+}
+
+// TestNodeDMABuf: a node whose buffers are SPA_DATA_DmaBuf (memfds typed
+// as DMA-BUF: no GPU here) gives frames with FlagDMABuf, one descriptor
+// per plane at the plane's offset, the format's linear modifier, and a
+// mapped CPU view with every byte of the pattern; the bytes read through
+// each descriptor at its offset are the plane's. Then the contract kit
+// (no descriptor left after Close and the last release).
+func TestNodeDMABuf(t *testing.T) {
+	for _, f := range []string{pwtestnode.YUY2, pwtestnode.NV12} {
+		t.Run(f, func(t *testing.T) {
+			name := "miniav-dmabuf-" + f
+			node(t, pwtestnode.Options{Name: name, Format: f, DMABuf: true})
+			src, err := Backend{}.Open(context.Background(), "camera/"+name, backend.Config{Observer: backend.NopObserver{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			for range 10 {
+				b := read(t, src, 5*time.Second)
+				n := checkPattern(t, f, &b, 320, 240)
+				if b.Flags&backend.FlagDMABuf == 0 || b.Flags&backend.FlagModifier == 0 || b.Modifier != 0 {
+					t.Fatalf("frame %d: flags %b, modifier %#x; want a DMA-BUF with the linear modifier 0", n, b.Flags, b.Modifier)
+				}
+				for i := range b.NumPlanes {
+					got := make([]byte, len(b.Planes[i]))
+					if k, err := syscall.Pread(b.DMABuf[i], got, int64(b.DMABufOffset[i])); err != nil || k != len(got) {
+						t.Fatalf("frame %d plane %d: pread fd %d at %d: %d, %v", n, i, b.DMABuf[i], b.DMABufOffset[i], k, err)
+					}
+					if !bytes.Equal(got, b.Planes[i]) {
+						t.Errorf("frame %d plane %d: the bytes at fd %d offset %d differ from the CPU view", n, i, b.DMABuf[i], b.DMABufOffset[i])
+					}
+				}
+				if n == 1 || b.NumPlanes == 2 && b.DMABufOffset[1] != b.DMABufOffset[0]+320*240 {
+					t.Logf("frame %d: planes %d, fds %v, offsets %v", n, b.NumPlanes, b.DMABuf[:b.NumPlanes], b.DMABufOffset[:b.NumPlanes])
+				}
+				b.Releaser.ReleaseBuffer(b.Token)
+			}
+			src.Close()
+			backendtest.Run(t, "pipewire:camera/"+name, backendtest.WithConfig(backend.Config{
+				Video: format.Video{PixelFormat: pfOf(f), Width: 320, Height: 240},
+			}))
+		})
 	}
 }

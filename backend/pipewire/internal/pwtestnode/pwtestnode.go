@@ -40,7 +40,7 @@ typedef struct {
 	struct spa_hook stream_l, core_l;
 	struct spa_source *timer;
 	uint32_t vfmt, width, height, fps;
-	int dmabuf, damage;
+	int dmabuf, damage, cursor;
 	uint64_t modifier;
 	int state; // pw_stream_state
 	int negotiated, failed;
@@ -64,6 +64,18 @@ static uint32_t tn_frame_size(tn_node *n, uint32_t *stride) {
 static inline uint8_t tn_y(uint64_t f, uint32_t x, uint32_t y) { return (uint8_t)(x + 3 * y + f); }
 static inline uint8_t tn_u(uint64_t f, uint32_t cx, uint32_t cy) { return (uint8_t)(2 * cx + cy + 7 * f + 64); }
 static inline uint8_t tn_v(uint64_t f, uint32_t cx, uint32_t cy) { return (uint8_t)(cx + 5 * cy + 11 * f + 128); }
+
+// Damage of frame f: tn_ndamage(f) (1..20) rectangles of 8x8, the j-th at
+// (f%8 + 16j, 2 + 10(j%4)); the meta has room for TN_DAMAGE_SLOTS.
+#define TN_DAMAGE_SLOTS 24
+static inline uint32_t tn_ndamage(uint64_t f) { return 1 + (uint32_t)(f % 20); }
+static inline void tn_damage(uint64_t f, uint32_t j, int32_t *x, int32_t *y, uint32_t *w, uint32_t *h) {
+	*x = (int32_t)(f % 8) + 16 * (int32_t)j; *y = 2 + 10 * (int32_t)(j % 4); *w = 8; *h = 8;
+}
+// Cursor position of frame f.
+static inline void tn_cursor(uint64_t f, int32_t *x, int32_t *y) {
+	*x = (int32_t)((3 * f) % 300); *y = 5 + (int32_t)(f % 7);
+}
 
 static void tn_paint(tn_node *n, uint8_t *p, uint64_t f) {
 	uint32_t w = n->width, h = n->height;
@@ -109,7 +121,7 @@ static void tn_on_param_changed(void *data, uint32_t id, const struct spa_pod *p
 	uint32_t stride, size = tn_frame_size(n, &stride);
 	uint8_t buffer[1024];
 	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
-	const struct spa_pod *params[3];
+	const struct spa_pod *params[4];
 	int np = 0;
 	params[np++] = spa_pod_builder_add_object(&b, SPA_TYPE_OBJECT_ParamBuffers, SPA_PARAM_Buffers,
 		SPA_PARAM_BUFFERS_buffers, SPA_POD_CHOICE_RANGE_Int(4, 2, 16),
@@ -123,7 +135,11 @@ static void tn_on_param_changed(void *data, uint32_t id, const struct spa_pod *p
 	if (n->damage)
 		params[np++] = spa_pod_builder_add_object(&b, SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
 			SPA_PARAM_META_type, SPA_POD_Id(SPA_META_VideoDamage),
-			SPA_PARAM_META_size, SPA_POD_Int(sizeof(struct spa_meta_region) * 4));
+			SPA_PARAM_META_size, SPA_POD_Int(sizeof(struct spa_meta_region) * TN_DAMAGE_SLOTS));
+	if (n->cursor)
+		params[np++] = spa_pod_builder_add_object(&b, SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta,
+			SPA_PARAM_META_type, SPA_POD_Id(SPA_META_Cursor),
+			SPA_PARAM_META_size, SPA_POD_Int(sizeof(struct spa_meta_cursor)));
 	pw_stream_update_params(n->stream, params, np);
 	n->negotiated = 1;
 	pw_thread_loop_signal(n->loop, false);
@@ -175,11 +191,25 @@ static void tn_on_process(void *data) {
 		h->flags = 0; h->seq = f; h->dts_offset = 0;
 	}
 	struct spa_meta *dm = spa_buffer_find_meta(buf, SPA_META_VideoDamage);
-	if (dm && dm->size >= 2 * sizeof(struct spa_meta_region)) {
-		// one damaged rectangle that moves with the frame number, then the end
+	if (dm && dm->size >= TN_DAMAGE_SLOTS * sizeof(struct spa_meta_region)) {
+		// tn_ndamage(f) rectangles (tn_damage), then the end
 		struct spa_meta_region *r = dm->data;
-		r[0].region = SPA_REGION((int32_t)(f % 8), 2, 16, 8);
-		r[1].region = SPA_REGION(0, 0, 0, 0);
+		uint32_t k = tn_ndamage(f);
+		for (uint32_t j = 0; j < k; j++) {
+			int32_t x, y; uint32_t w, h;
+			tn_damage(f, j, &x, &y, &w, &h);
+			r[j].region = SPA_REGION(x, y, w, h);
+		}
+		if (k < TN_DAMAGE_SLOTS) r[k].region = SPA_REGION(0, 0, 0, 0);
+	}
+	struct spa_meta_cursor *cm = spa_buffer_find_meta_data(buf, SPA_META_Cursor, sizeof(*cm));
+	if (cm) {
+		// every fourth frame no cursor (id 0), else at tn_cursor
+		cm->id = f % 4 == 0 ? 0 : 1;
+		cm->flags = 0;
+		tn_cursor(f, &cm->position.x, &cm->position.y);
+		cm->hotspot.x = cm->hotspot.y = 0;
+		cm->bitmap_offset = 0;
 	}
 	pw_stream_queue_buffer(n->stream, pb);
 }
@@ -201,12 +231,12 @@ static void tn_on_timeout(void *data, uint64_t expirations) {
 static void tn_destroy(tn_node *n);
 
 static tn_node *tn_new(const char *remote, const char *name, const char *desc, uint32_t vfmt,
-		uint32_t w, uint32_t h, uint32_t fps, int dmabuf, int damage, char *err, size_t errlen) {
+		uint32_t w, uint32_t h, uint32_t fps, int dmabuf, int damage, int cursor, char *err, size_t errlen) {
 	tn_init();
 	tn_node *n = calloc(1, sizeof *n);
 	if (!n) return NULL;
 	n->vfmt = vfmt; n->width = w; n->height = h; n->fps = fps ? fps : 30;
-	n->dmabuf = dmabuf; n->damage = damage;
+	n->dmabuf = dmabuf; n->damage = damage; n->cursor = cursor;
 	n->loop = pw_thread_loop_new("miniav-testnode", NULL);
 	if (!n->loop) goto fail;
 	n->ctx = pw_context_new(pw_thread_loop_get_loop(n->loop), NULL, 0);
@@ -294,6 +324,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"image"
 	"sync"
 	"unsafe"
 )
@@ -313,9 +344,12 @@ type Options struct {
 	// DMABuf offers the memfd-backed buffers as SPA_DATA_DmaBuf, with a
 	// linear DRM format modifier in the format.
 	DMABuf bool
-	// Damage offers SPA_META_VideoDamage: one 16x8 rectangle at
-	// (frame%8, 2) per frame.
+	// Damage offers SPA_META_VideoDamage (room for 24 regions) and
+	// writes Damage(frame) into it.
 	Damage bool
+	// Cursor offers SPA_META_Cursor: no cursor (id 0) on every fourth
+	// frame, else one at CursorAt(frame).
+	Cursor bool
 	Remote string // PipeWire socket; "" the default
 }
 
@@ -348,7 +382,7 @@ func Start(o Options) (*Node, error) {
 	defer C.free(unsafe.Pointer(cd))
 	var errbuf [256]C.char
 	c := C.tn_new(cr, cn, cd, vf, C.uint32_t(o.Width), C.uint32_t(o.Height), C.uint32_t(o.FPS),
-		cbool(o.DMABuf), cbool(o.Damage), &errbuf[0], C.size_t(len(errbuf)))
+		cbool(o.DMABuf), cbool(o.Damage), cbool(o.Cursor), &errbuf[0], C.size_t(len(errbuf)))
 	if c == nil {
 		return nil, fmt.Errorf("pwtestnode: %s", C.GoString(&errbuf[0]))
 	}
@@ -412,4 +446,27 @@ func FrameNumber(format string, plane0 []byte) uint64 {
 		f |= uint64(plane0[j]) << (8 * i)
 	}
 	return f
+}
+
+// Damage is the list of rectangles the node writes into frame f's
+// SPA_META_VideoDamage: 1 + f%20 of 8x8, the j-th at (f%8 + 16j,
+// 2 + 10(j%4)). (tn_ndamage and tn_damage of the C side.)
+func Damage(f uint64) []image.Rectangle {
+	k := 1 + int(f%20)
+	r := make([]image.Rectangle, k)
+	for j := range k {
+		x, y := int(f%8)+16*j, 2+10*(j%4)
+		r[j] = image.Rect(x, y, x+8, y+8)
+	}
+	return r
+}
+
+// CursorAt is the cursor position the node writes for frame f, and
+// whether frame f has one (tn_cursor of the C side; the zero point when
+// it has none).
+func CursorAt(f uint64) (image.Point, bool) {
+	if f%4 == 0 {
+		return image.Point{}, false
+	}
+	return image.Pt(int((3*f)%300), 5+int(f%7)), true
 }

@@ -19,8 +19,9 @@
 // socket, a name in PIPEWIRE_RUNTIME_DIR or an absolute path; with
 // screen it bypasses the portal's remote), bus=ADDRESS (the D-Bus
 // session bus; default DBUS_SESSION_BUS_ADDRESS), portal=0|1 (cameras
-// and nodes: 1 through the Camera portal, 0 never; by default the portal
-// only when no PipeWire socket is in reach, as in a sandbox).
+// and nodes: 1 through the Camera portal, 0 never; by default camera/NAME
+// goes through the portal only when no PipeWire socket is in reach, as in
+// a sandbox).
 //
 // Through the Camera portal (org.freedesktop.portal.Camera) Open asks for
 // access (AccessCamera: the user's dialog, or the answer the portal's

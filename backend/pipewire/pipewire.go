@@ -48,7 +48,7 @@ type addr struct {
 	persist uint32
 	remote  string
 	bus     string
-	portal  string // cameras: "1" through the Camera portal, "0" never, "" when no socket
+	portal  string // "1" through the Camera portal, "0" never, "": camera/NAME when no socket
 }
 
 func parseAddr(a string) (addr, error) {
@@ -310,7 +310,7 @@ func (Backend) Open(ctx context.Context, a string, cfg backend.Config) (backend.
 	}
 	if cp.remote == "" {
 		sockErr := socketExists()
-		if p.portal == "1" || (p.portal == "" && sockErr != nil) {
+		if p.portal == "1" || (p.portal == "" && sockErr != nil && p.what == "camera") {
 			return openCameraPortal(ctx, p, cp, sockErr)
 		}
 		if sockErr != nil {

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command pipewire measures Wayland screen capture through PipeWire: CPU
 // per frame of 1280x720 frames from a ScreenCast portal node, consumed by
 // miniav's pipewire backend (channel and pull streams) and by GStreamer's

@@ -39,7 +39,12 @@ func TestTone(t *testing.T) {
 
 // Devices lists the sources with kinds, defaults and formats.
 func TestDevices(t *testing.T) {
-	daemon.Shared(t)
+	srv := daemon.Shared(t)
+	// What differs between the servers, keyed on the one that answers.
+	server, native := "pulseaudio ", "s16 2ch 48000Hz" // a null sink's default format
+	if srv.Kind == daemon.PipeWire {
+		server, native = "PulseAudio (on PipeWire ", "f32 2ch 48000Hz" // PipeWire's graph format
+	}
 	devs, err := Backend{}.Devices(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -62,8 +67,8 @@ func TestDevices(t *testing.T) {
 		if !ok {
 			t.Fatalf("no device %s in %v", w.id, devs)
 		}
-		if d.Kind != w.kind || d.Default != w.def || d.Name != w.name || d.Backend != Name || !strings.HasPrefix(d.Attrs["server"], "pulseaudio ") {
-			t.Errorf("%s = %+v, want kind %v, default %v, name %q", w.id, d, w.kind, w.def, w.name)
+		if d.Kind != w.kind || d.Default != w.def || d.Name != w.name || d.Backend != Name || !strings.HasPrefix(d.Attrs["server"], server) {
+			t.Errorf("%s = %+v, want kind %v, default %v, name %q, server %q...", w.id, d, w.kind, w.def, w.name, server)
 		}
 		if len(d.Audio) != 2 || !d.Audio[1].Supports(format.Audio{SampleRate: 44100, Channels: 6, SampleFormat: format.S24}) ||
 			!d.Audio[0].Supports(format.Audio{SampleRate: 48000}) {
@@ -73,8 +78,8 @@ func TestDevices(t *testing.T) {
 	if len(devs) != 3 {
 		t.Errorf("%d devices, want 3: %v", len(devs), devs)
 	}
-	if mon := byID["pulse:"+daemon.Monitor]; mon.Attrs["monitor_of"] != daemon.Sink || mon.Attrs["native"] != "s16 2ch 48000Hz" {
-		t.Errorf("monitor attrs %v", mon.Attrs)
+	if mon := byID["pulse:"+daemon.Monitor]; mon.Attrs["monitor_of"] != daemon.Sink || mon.Attrs["native"] != native {
+		t.Errorf("monitor attrs %v, want native %q", mon.Attrs, native)
 	}
 	// No server: no devices, and no error (a machine without audio).
 	t.Setenv("PULSE_SERVER", "unix:/nonexistent/native")
@@ -85,7 +90,7 @@ func TestDevices(t *testing.T) {
 
 // Bad addresses and formats fail with the right sentinel errors.
 func TestOpenErrors(t *testing.T) {
-	daemon.Shared(t)
+	srv := daemon.Shared(t)
 	ctx := context.Background()
 	for _, c := range []struct {
 		id   string
@@ -110,14 +115,24 @@ func TestOpenErrors(t *testing.T) {
 			t.Errorf("Open(%q, %v) = %v, want %v", c.id, c.a, err, c.want)
 		}
 	}
-	// Zero fields take the server's default sample spec and a 10 ms period.
+	// Zero fields take the server's default sample spec and a 10 ms
+	// period: PulseAudio's s16 44.1 kHz, PipeWire's f32 48 kHz. The
+	// loopback records the default sink's monitor (not the default
+	// source, which PipeWire 0.3.65 makes of "@DEFAULT_MONITOR@").
 	s, err := miniav.Open(ctx, "pulse:loopback", miniav.WithPull())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if a := s.Info().Audio; a != (format.Audio{SampleRate: 44100, Channels: 2, SampleFormat: format.S16, PeriodFrames: 441}) {
-		t.Errorf("default format %v, want the daemon's default s16 2ch 44100Hz, 441-frame periods", a)
+	want := format.Audio{SampleRate: 44100, Channels: 2, SampleFormat: format.S16, PeriodFrames: 441}
+	if srv.Kind == daemon.PipeWire {
+		want = format.Audio{SampleRate: 48000, Channels: 2, SampleFormat: format.F32, PeriodFrames: 480}
+	}
+	if a := s.Info().Audio; a != want {
+		t.Errorf("default format %v, want the %s server's default %v", a, srv.Kind, want)
+	}
+	if m := s.Info().Mode; !strings.Contains(m, ": "+daemon.Monitor+" (") {
+		t.Errorf("loopback mode %q, want it recording %s", m, daemon.Monitor)
 	}
 }
 

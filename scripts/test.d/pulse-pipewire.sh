@@ -7,7 +7,8 @@
 # source list, record stream, the kill when a source goes), and
 # backend/pulse's devices, 440 Hz tone in every format (s16/f32, mono/
 # stereo, 48 kHz native and 44.1 kHz resampled, loopback and the mic),
-# 10 s continuity, default format and loopback source, source removed and
+# 10 s continuity, sequence numbers against a counting signal, default
+# format and loopback source, source removed and
 # server killed -> ErrDeviceLost. With CI=true a missing pipewire-pulse
 # fails (here and in the tests), never skips.
 set -euo pipefail
@@ -28,4 +29,4 @@ done
 # add real-time load.
 go test -race -count=1 -p 1 -timeout 5m ./internal/pulsewire/
 go test -race -count=1 -timeout 5m \
-	-run '^(TestDevices|TestOpenErrors|TestTone|TestContinuity|TestSourceRemoved|TestServerKilled)$' ./backend/pulse/
+	-run '^(TestDevices|TestOpenErrors|TestTone|TestContinuity|TestSequenceMatchesTheAudio|TestSourceRemoved|TestServerKilled)$' ./backend/pulse/

@@ -181,7 +181,8 @@ func TestContinuity(t *testing.T) {
 // as many samples as the signal did (a gap counted as an overrun is audio
 // that really is missing; audio missing without a gap would fail), and no
 // jump inside a frame. Frames of silence (the player starved) pause the
-// comparison until the signal is back.
+// comparison until the signal is back; on PipeWire it starts after the
+// first 100 ms (see below).
 func TestSequenceMatchesTheAudio(t *testing.T) {
 	srv := daemon.Shared(t)
 	srv.NullSink(t, "counted")
@@ -230,6 +231,16 @@ func TestSequenceMatchesTheAudio(t *testing.T) {
 				if silence(d) {
 					f.Release()
 					synced, silent = false, silent+1
+					continue
+				}
+				// PipeWire drops audio once in the first periods of a
+				// stream (seen: 768 frames inside the third 1024-frame
+				// period, while the graph takes on the new stream), before
+				// the client has a clock to see it by: there the
+				// comparison starts after 100 ms.
+				if srv.Kind == daemon.PipeWire && seq < 4800 {
+					f.Release()
+					synced = false
 					continue
 				}
 				for i := 1; i < period; i++ {

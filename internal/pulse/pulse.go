@@ -211,8 +211,17 @@ func (s *Server) setup(ctx context.Context) error {
 		return err
 	}
 	for _, args := range [][]string{{"set-default-sink", Sink}, {"set-default-source", Mic}} {
-		if err := s.Pactl(ctx, args...); err != nil {
-			return err
+		// pipewire-pulse answers load-module before the node is there
+		// ("Not supported" until then): retried for a while.
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			err := s.Pactl(ctx, args...)
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) || ctx.Err() != nil {
+				return err
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	}
 	for _, sink := range []string{Sink, MicSink} {

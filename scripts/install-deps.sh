@@ -25,7 +25,7 @@ pkgs=(
 	mesa-vulkan-drivers libvulkan1        # gpu/: Mesa's lavapipe (Vulkan on the CPU) and the Vulkan loader wgpu-native dlopens
 	vulkan-validationlayers               # gpu/: scripts/test.d/gpu.sh reruns the host-import tests under VK_LAYER_KHRONOS_validation
 	libvulkan-dev glslang-tools           # gpu/: Vulkan headers for the host-import path (cgo; it dlopens libvulkan.so.1) and glslangValidator, which checks the committed SPIR-V against its GLSL source
-	pipewire pipewire-bin wireplumber libspa-0.2-modules libpipewire-0.3-modules sway swaybg foot xdg-desktop-portal xdg-desktop-portal-wlr dbus dbus-user-session gstreamer1.0-pipewire gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good  # backend/pipewire: the headless session of scripts/pipewire/session.sh (foot repaints, gst publishes a camera node)
+	pipewire pipewire-bin wireplumber libspa-0.2-modules libpipewire-0.3-modules sway swaybg foot xdg-desktop-portal xdg-desktop-portal-wlr dbus dbus-user-session gstreamer1.0-pipewire gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good pipewire-pulse  # backend/pipewire: the headless session of scripts/pipewire/session.sh (foot repaints, gst publishes a camera node; pipewire-pulse: internal/pulse with MINIAV_PULSE_SERVER=pipewire)
 	libpipewire-0.3-dev libspa-0.2-dev    # backend/pipewire's cgo client of libpipewire-0.3
 	xdg-desktop-portal-gtk                # backend/pipewire: the Access backend without which xdg-desktop-portal offers no Camera portal
 )

@@ -257,7 +257,16 @@ func open(ctx context.Context, c *pulsewire.Conn, name string, a format.Audio, c
 	source, kind := name, backend.KindMicrophone
 	switch name {
 	case Loopback:
-		source, kind = "@DEFAULT_MONITOR@", backend.KindLoopback
+		// By name: PipeWire's pulse server (0.3.65) takes
+		// "@DEFAULT_MONITOR@" for the default source, the microphone.
+		mon, err := defaultMonitor(c)
+		if err != nil {
+			return nil, openFailed(ctx, "find the default sink's monitor", err)
+		}
+		if mon == "" {
+			return nil, fmt.Errorf("pulse: the default sink has no monitor source: %w", backend.ErrNotFound)
+		}
+		source, kind = mon, backend.KindLoopback
 	case "":
 	default:
 		if strings.HasSuffix(name, ".monitor") {
@@ -290,4 +299,23 @@ func open(ctx context.Context, c *pulsewire.Conn, name string, a format.Audio, c
 	}
 	mode := fmt.Sprintf("pulse native protocol: %s (server fragment %d B, source latency %v)", rs.Source, rs.FragSize, rs.Latency)
 	return newSource(c, backend.Info{Kind: kind, Audio: a, Mode: mode}, cfg.Observer), nil
+}
+
+// defaultMonitor is the name of the source that monitors the server's
+// default sink ("" if none does).
+func defaultMonitor(c *pulsewire.Conn) (string, error) {
+	si, err := c.ServerInfo()
+	if err != nil {
+		return "", err
+	}
+	srcs, err := c.Sources()
+	if err != nil {
+		return "", err
+	}
+	for _, s := range srcs {
+		if s.MonitorOf != "" && s.MonitorOf == si.DefaultSink {
+			return s.Name, nil
+		}
+	}
+	return "", nil
 }

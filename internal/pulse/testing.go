@@ -135,6 +135,38 @@ func ToneWAV(t testing.TB, freq float64, rate, channels int, d time.Duration, am
 	return p
 }
 
+// CounterWAV writes a WAV file (16-bit stereo PCM at rate) of n frames
+// that count: frame i holds the low 16 bits of i on the left channel and
+// the high 16 bits on the right. Played unmixed into a sink at its own
+// rate it reaches a 16-bit capture bit-exact, so a capture can tell which
+// frames it got. It returns the path.
+func CounterWAV(t testing.TB, rate, n int) string {
+	t.Helper()
+	data := make([]byte, 44+n*4)
+	le := binary.LittleEndian
+	copy(data, "RIFF")
+	le.PutUint32(data[4:], uint32(len(data)-8))
+	copy(data[8:], "WAVEfmt ")
+	le.PutUint32(data[16:], 16)
+	le.PutUint16(data[20:], 1)
+	le.PutUint16(data[22:], 2)
+	le.PutUint32(data[24:], uint32(rate))
+	le.PutUint32(data[28:], uint32(rate*4))
+	le.PutUint16(data[32:], 4)
+	le.PutUint16(data[34:], 16)
+	copy(data[36:], "data")
+	le.PutUint32(data[40:], uint32(n*4))
+	for i := range n {
+		le.PutUint16(data[44+i*4:], uint16(i))
+		le.PutUint16(data[46+i*4:], uint16(i>>16))
+	}
+	p := filepath.Join(t.TempDir(), "counter.wav")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // NullSink loads a null sink called name (48 kHz, with the monitor source
 // name+".monitor", no keep-alive: idle, it renders in 2 s blocks) for t.
 // unload removes it, which kills the record streams that may not move;

@@ -49,11 +49,13 @@ func (c *Conn) Sources() ([]SourceInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseSources(r)
+	return parseSources(r, c.ver)
 }
 
-// parseSources decodes a GET_SOURCE_INFO_LIST reply.
-func parseSources(r *Reader) ([]SourceInfo, error) {
+// parseSources decodes a GET_SOURCE_INFO_LIST reply shaped for protocol
+// version ver: every entry has the fields of that version, so all of them
+// are read to find the next.
+func parseSources(r *Reader, ver uint32) ([]SourceInfo, error) {
 	var out []SourceInfo
 	for r.Len() > 0 && r.Err() == nil {
 		var s SourceInfo
@@ -72,6 +74,34 @@ func parseSources(r *Reader) ([]SourceInfo, error) {
 		r.U32() // flags
 		s.Props = r.PropList()
 		r.Usec() // configured latency
+		if ver >= verAutoSuspend {
+			r.Volume() // base volume
+			r.U32()    // state
+			r.U32()    // volume steps
+			r.U32()    // card
+		}
+		if ver >= verPorts {
+			ports := r.U32()
+			for i := uint32(0); i < ports && r.Err() == nil; i++ {
+				r.Text() // name
+				r.Text() // description
+				r.U32()  // priority
+				if ver >= verPortAvailable {
+					r.U32() // available
+				}
+				if ver >= verPortGroup {
+					r.Text() // availability group
+					r.U32()  // type
+				}
+			}
+			r.Text() // active port
+		}
+		if ver >= verFormats {
+			n := r.U8()
+			for i := uint8(0); i < n && r.Err() == nil; i++ {
+				r.FormatInfo()
+			}
+		}
 		out = append(out, s)
 	}
 	return out, r.Err()
@@ -93,8 +123,10 @@ type RecordStream struct {
 type RecordConfig struct {
 	SampleSpec SampleSpec
 	ChannelMap []byte
-	// Source is the source's name; "" is the default source and
-	// "@DEFAULT_MONITOR@" the monitor of the default sink.
+	// Source is the source's name; "" is the default source.
+	// "@DEFAULT_MONITOR@" is the monitor of the default sink on
+	// PulseAudio, but the default source on PipeWire 0.3.65: name the
+	// monitor instead.
 	Source    string
 	MaxLength uint32 // bytes the server queues for a client that does not read; 0: the server's default
 	FragSize  uint32 // bytes per packet (and, with AdjustLatency, the latency asked of the source)
@@ -134,6 +166,24 @@ func (c *Conn) CreateRecordStream(rc RecordConfig) (RecordStream, error) {
 		w.Bool(rc.AdjustLatency)
 		w.PropList(rc.Props...)
 		w.U32(InvalidIndex) // direct_on_input
+		if c.ver >= verEarlyRequests {
+			w.Bool(false) // early_requests
+		}
+		if c.ver >= verAutoSuspend {
+			w.Bool(false) // dont_inhibit_auto_suspend
+			w.Bool(false) // fail_on_suspend
+		}
+		if c.ver >= verFormats {
+			w.U8(0) // no formats: PCM in SampleSpec
+			// The volume is not set (volume_set false); sent as unity
+			// on every channel, which every server accepts.
+			w.CVolumeNorm(len(rc.ChannelMap))
+			w.Bool(false) // muted
+			w.Bool(false) // volume_set
+			w.Bool(false) // muted_set
+			w.Bool(false) // relative_volume
+			w.Bool(false) // passthrough
+		}
 	})
 	if err != nil {
 		return RecordStream{}, err

@@ -25,9 +25,30 @@ import (
 	"github.com/miniav-go/miniav/internal/rawconn"
 )
 
-// Version is the protocol version this package speaks (PulseAudio 0.9.15's;
-// every later server accepts it and shapes its replies to it).
-const Version = 13
+// Version is the highest protocol version this package speaks (PulseAudio
+// 12's). A connection speaks the lower of it and the server's, MinVersion
+// at least, and shapes its requests and decodes the replies for that
+// version.
+//
+// It must be 23 or more for PipeWire's pulse server: that server tells a
+// client its record stream was killed (RECORD_STREAM_KILLED, when its
+// source goes away) only from version 23 on; an older client's stream
+// just stops delivering, with no message and no error.
+const Version = 32
+
+// MinVersion is the oldest protocol version accepted (PulseAudio 0.9.15's).
+const MinVersion = 13
+
+// Protocol versions that add fields this package reads or writes.
+const (
+	verEarlyRequests = 14 // CREATE_RECORD_STREAM: early_requests
+	verAutoSuspend   = 15 // CREATE_RECORD_STREAM: dont_inhibit_auto_suspend, fail_on_suspend; source info: base volume, state, volume steps, card
+	verPorts         = 16 // source info: ports and the active port
+	verFormats       = 22 // CREATE_RECORD_STREAM: formats, volume and flags; source info: formats
+	verStreamKilled  = 23 // PipeWire sends RECORD_STREAM_KILLED from here on
+	verPortAvailable = 24 // source info: each port's availability
+	verPortGroup     = 34 // source info: each port's availability group and type
+)
 
 // Commands (pa_command_t) used here.
 const (
@@ -99,6 +120,7 @@ type Conn struct {
 	r      Reader
 	hdr    [headerSize]byte
 	stream uint32 // channel of the record stream, or commandChannel
+	ver    uint32 // the protocol version spoken: min(Version, the server's)
 	left   int    // unread bytes of the current data packet
 	killed bool
 }
@@ -208,11 +230,15 @@ func (c *Conn) handshake(ctx context.Context, clientName string) error {
 	if err != nil {
 		return fmt.Errorf("authentication: %w", err)
 	}
-	// Replies are shaped to the lower of the two versions: Version unless
-	// the server is older, which is refused.
-	if v := r.U32() & 0xFFFF; v < Version {
-		return fmt.Errorf("pulse: server speaks protocol %d, want %d", v, Version)
+	// Both sides speak the lower of the two versions from here on.
+	v := r.U32() & 0xFFFF
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("authentication reply: %w", err)
 	}
+	if v < MinVersion {
+		return fmt.Errorf("%w: server speaks protocol %d, want %d or later", ErrProtocol, v, MinVersion)
+	}
+	c.ver = min(v, Version)
 	if _, err := c.Request(cmdSetClientName, func(w *Builder) {
 		w.PropList("application.name", clientName)
 	}); err != nil {
@@ -229,6 +255,10 @@ func (c *Conn) Bind(ctx context.Context) (stop func() bool) {
 
 // Interrupt makes the read or write in progress, and later ones, fail.
 func (c *Conn) Interrupt() { c.nc.SetDeadline(time.Unix(1, 0)) }
+
+// ProtocolVersion is the protocol version the connection speaks: the
+// lower of Version and the server's.
+func (c *Conn) ProtocolVersion() uint32 { return c.ver }
 
 // Close closes the connection; the server frees its streams.
 func (c *Conn) Close() error { return c.nc.Close() }

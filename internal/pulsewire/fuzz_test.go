@@ -118,10 +118,12 @@ func decodeAll(t *testing.T, payload []byte) {
 		}
 		_, err := parseServerInfo(NewReader(rest))
 		check("server info", err)
-		srcs, err := parseSources(NewReader(rest))
-		check("sources", err)
-		if len(srcs) > len(rest) {
-			t.Fatalf("%d sources out of %d bytes", len(srcs), len(rest))
+		for _, ver := range []uint32{MinVersion, verStreamKilled, Version, verPortGroup} {
+			srcs, err := parseSources(NewReader(rest), ver)
+			check("sources", err)
+			if len(srcs) > len(rest) {
+				t.Fatalf("%d sources out of %d bytes", len(srcs), len(rest))
+			}
 		}
 		_, err = parseRecordStream(NewReader(rest))
 		check("record stream", err)
@@ -162,6 +164,8 @@ func walk(t *testing.T, payload []byte) {
 			}
 		case tagPropList:
 			r.PropList()
+		case tagFormatInfo:
+			r.FormatInfo()
 		default:
 			r.U32() // fails: an unknown tag
 		}
@@ -185,6 +189,38 @@ func FuzzTagStruct(f *testing.F) {
 	w.PropList("application.name", "seed")
 	w.CVolume([]uint32{0x10000, 0x10000})
 	f.Add(w.Bytes())
+	// A source list entry of a version-32 server (ports, formats).
+	w.Reset()
+	w.U32(0)
+	w.String("src")
+	w.String("")
+	w.SampleSpec(SampleSpec{FormatS16LE, 1, 8000})
+	w.ChannelMap([]byte{PositionMono})
+	w.U32(InvalidIndex)
+	w.CVolume([]uint32{VolumeNorm})
+	w.Bool(true)
+	w.U32(InvalidIndex)
+	w.String("")
+	w.b = be.AppendUint64(append(w.b, tagUsec), 0)
+	w.String("drv")
+	w.U32(0)
+	w.PropList("k", "v")
+	w.b = be.AppendUint64(append(w.b, tagUsec), 0)
+	w.b = be.AppendUint32(append(w.b, tagVolume), VolumeNorm)
+	w.U32(0)
+	w.U32(0)
+	w.U32(InvalidIndex)
+	w.U32(1)
+	w.String("port")
+	w.String("Port")
+	w.U32(1)
+	w.U32(0)
+	w.String("port")
+	w.U8(1)
+	w.b = append(w.b, tagFormatInfo)
+	w.U8(1)
+	w.PropList()
+	f.Add(append([]byte(nil), w.Bytes()...))
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		decodeAll(t, payload)
 	})

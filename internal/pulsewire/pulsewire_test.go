@@ -3,6 +3,7 @@ package pulsewire
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,12 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(pulse.Main(m)) }
 
 func dial(t *testing.T) *Conn {
 	t.Helper()
+	c, _ := dialSrv(t)
+	return c
+}
+
+func dialSrv(t *testing.T) (*Conn, *pulse.Server) {
+	t.Helper()
 	srv := pulse.Shared(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -23,19 +30,28 @@ func dial(t *testing.T) *Conn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return c
+	return c, srv
 }
 
 // The handshake, the server's defaults and its sources, as the test
 // daemon was set up.
 func TestServerInfoAndSources(t *testing.T) {
-	c := dial(t)
+	c, srv := dialSrv(t)
 	si, err := c.ServerInfo()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if si.DefaultSink != pulse.Sink || si.DefaultSource != pulse.Mic || si.Package != "pulseaudio" {
+	if si.DefaultSink != pulse.Sink || si.DefaultSource != pulse.Mic {
 		t.Fatalf("server info %+v", si)
+	}
+	// The server names itself: the package is "pulseaudio", or
+	// "PulseAudio (on PipeWire 0.3.65)" for PipeWire's pulse server.
+	if onPipeWire := strings.Contains(si.Package, "on PipeWire"); onPipeWire != (srv.Kind == pulse.PipeWire) ||
+		(!onPipeWire && si.Package != "pulseaudio") {
+		t.Fatalf("package %q from a %s server", si.Package, srv.Kind)
+	}
+	if v := c.ProtocolVersion(); v != Version {
+		t.Errorf("protocol version %d, want %d (both servers speak more)", v, Version)
 	}
 	srcs, err := c.Sources()
 	if err != nil {
@@ -57,7 +73,8 @@ func TestServerInfoAndSources(t *testing.T) {
 	}
 }
 
-// A record stream of the default sink's monitor delivers data at the
+// A record stream of the default sink's monitor (by name: PipeWire 0.3.65
+// takes "@DEFAULT_MONITOR@" for the default source) delivers data at the
 // requested rate.
 func TestRecordStream(t *testing.T) {
 	c := dial(t)
@@ -65,7 +82,7 @@ func TestRecordStream(t *testing.T) {
 	rs, err := c.CreateRecordStream(RecordConfig{
 		SampleSpec: SampleSpec{Format: FormatS16LE, Channels: 2, Rate: rate},
 		ChannelMap: []byte{PositionFrontLeft, PositionFrontRight},
-		Source:     "@DEFAULT_MONITOR@", FragSize: rate / 100 * frame, AdjustLatency: true,
+		Source:     pulse.Monitor, FragSize: rate / 100 * frame, AdjustLatency: true,
 		Props: []string{"media.name", "pulsewire test"},
 	})
 	if err != nil {
@@ -96,7 +113,9 @@ func TestRecordStream(t *testing.T) {
 }
 
 // A source that goes away kills the record streams that may not move to
-// another source: ReadData ends with ErrKilled.
+// another source: ReadData ends with ErrKilled. PipeWire's pulse server
+// sends the kill only to clients of protocol 23 or later (before, the
+// stream just went silent and this test hung there).
 func TestRecordStreamKilled(t *testing.T) {
 	c := dial(t)
 	srv := pulse.Shared(t)
@@ -122,11 +141,12 @@ func TestRecordStreamKilled(t *testing.T) {
 			t.Fatalf("after the source went: %v", err)
 		}
 	}
-	// The server refuses a source that does not exist.
+	// The server refuses a source that does not exist, for a stream that
+	// may not move (PipeWire links one that may to the default source).
 	c2 := dial(t)
 	_, err := c2.CreateRecordStream(RecordConfig{
 		SampleSpec: SampleSpec{Format: FormatF32LE, Channels: 1, Rate: 48000},
-		ChannelMap: []byte{PositionMono}, Source: "doomed.monitor",
+		ChannelMap: []byte{PositionMono}, Source: "doomed.monitor", NoMove: true,
 	})
 	var se *ServerError
 	if !errors.As(err, &se) || se.Code != ErrCodeNoEntity {
@@ -200,5 +220,56 @@ func TestTagstructRoundTrip(t *testing.T) {
 	r = NewReader(w.Bytes()[:3])
 	if r.U32(); !errors.Is(r.Err(), ErrProtocol) {
 		t.Fatal("truncated u32 read")
+	}
+}
+
+// A GET_SOURCE_INFO_LIST reply carries, per source, the fields of the
+// connection's protocol version: two sources with ports and formats, as a
+// version-32 server sends them, decode to both, and the same bytes read
+// at version 13 do not.
+func TestSourcesByVersion(t *testing.T) {
+	var w Builder
+	for i, name := range []string{"alsa_input.pci", "alsa_output.pci.monitor"} {
+		w.U32(uint32(i))
+		w.String(name)
+		w.String("Source " + name)
+		w.SampleSpec(SampleSpec{FormatS16LE, 2, 44100})
+		w.ChannelMap([]byte{PositionFrontLeft, PositionFrontRight})
+		w.U32(7) // owner module
+		w.CVolume([]uint32{VolumeNorm, VolumeNorm})
+		w.Bool(false) // mute
+		w.U32(InvalidIndex)
+		w.String("") // monitor of
+		w.b = be.AppendUint64(append(w.b, tagUsec), 0)
+		w.String("alsa")
+		w.U32(0) // flags
+		w.PropList("device.class", "sound")
+		w.b = be.AppendUint64(append(w.b, tagUsec), 0)
+		w.b = be.AppendUint32(append(w.b, tagVolume), VolumeNorm) // base volume
+		w.U32(0)                                                  // state
+		w.U32(65537)                                              // volume steps
+		w.U32(3)                                                  // card
+		w.U32(2)                                                  // ports
+		for _, port := range []string{"analog-input-mic", "analog-input-linein"} {
+			w.String(port)
+			w.String("Port " + port)
+			w.U32(100) // priority
+			w.U32(2)   // available
+		}
+		w.String("analog-input-mic") // active port
+		w.U8(1)                      // formats
+		w.b = append(w.b, tagFormatInfo)
+		w.U8(1) // PCM
+		w.PropList()
+	}
+	srcs, err := parseSources(NewReader(w.Bytes()), 32)
+	if err != nil || len(srcs) != 2 || srcs[0].Name != "alsa_input.pci" || srcs[1].Name != "alsa_output.pci.monitor" ||
+		srcs[1].Props["device.class"] != "sound" || srcs[1].SampleSpec.Rate != 44100 {
+		t.Fatalf("at version 32: %+v, %v", srcs, err)
+	}
+	if srcs, err := parseSources(NewReader(w.Bytes()), MinVersion); err == nil && len(srcs) == 2 && srcs[1].Name == "alsa_output.pci.monitor" {
+		t.Fatalf("the version-32 reply read as version %d: %+v", MinVersion, srcs)
+	} else if err != nil && !errors.Is(err, ErrProtocol) {
+		t.Fatalf("at version %d: %v, want ErrProtocol", MinVersion, err)
 	}
 }

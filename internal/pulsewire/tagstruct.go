@@ -89,6 +89,17 @@ func (w *Builder) CVolume(v []uint32) {
 	}
 }
 
+// CVolumeNorm appends n channels of unity volume (PA_VOLUME_NORM).
+func (w *Builder) CVolumeNorm(n int) {
+	w.b = append(w.b, tagCVolume, byte(n))
+	for range n {
+		w.b = be.AppendUint32(w.b, VolumeNorm)
+	}
+}
+
+// VolumeNorm is PA_VOLUME_NORM, unity gain.
+const VolumeNorm = 0x10000
+
 // PropList appends a property list of string values, given as key, value
 // pairs.
 func (w *Builder) PropList(kv ...string) {
@@ -293,6 +304,20 @@ func (r *Reader) PropList() map[string]string {
 		m[k] = string(v)
 	}
 	return nil
+}
+
+// FormatInfo reads a format (pa_format_info): its encoding and
+// properties.
+func (r *Reader) FormatInfo() (encoding uint8, props map[string]string) {
+	if r.take(tagFormatInfo, 0, "format info") == nil && r.err != nil {
+		return 0, nil
+	}
+	encoding = r.U8()
+	props = r.PropList()
+	if r.err != nil {
+		return 0, nil
+	}
+	return encoding, props
 }
 
 // SampleSpec is pa_sample_spec.

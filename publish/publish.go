@@ -119,8 +119,9 @@ type VideoTrack struct {
 
 	// The send stage: the frame waiting for the encoder, and whether the
 	// sender is inside write (the network's side) at the moment.
-	slot    chan miniav.Frame
-	writing atomic.Bool
+	slot      chan miniav.Frame
+	writeFrom atomic.Int64 // backend.Now when the write in progress began; 0 when none
+	interval  time.Duration
 
 	lastTS  time.Duration // the sender's
 	frames  atomic.Uint64
@@ -171,7 +172,10 @@ func newEncoder(s *miniav.Stream, opts []Option) (*VideoTrack, config, error) {
 	for _, o := range opts {
 		o(&c)
 	}
-	t := &VideoTrack{s: s, slot: make(chan miniav.Frame, 1)}
+	t := &VideoTrack{s: s, slot: make(chan miniav.Frame, 1), interval: time.Second / 30}
+	if !v.FrameRate.IsZero() && v.FrameRate.Num > 0 {
+		t.interval = time.Second * time.Duration(v.FrameRate.Den) / time.Duration(v.FrameRate.Num)
+	}
 	switch c.codec {
 	case VP8:
 		e, err := newVP8(v, c)
@@ -255,9 +259,10 @@ func (t *VideoTrack) Stats() TrackStats {
 // Frames are read on Run's goroutine and encoded and written on another,
 // one at a time, with one frame waiting between them. Writing blocks when
 // the link cannot take the packets (the socket's send buffer is full
-// behind a slower link), so a frame that arrives while the sender is still
-// writing, with one already waiting, is one the network has no room for:
-// the stream's Policy decides, as for its own queue. DropOldest (the
+// behind a slower link), so a frame that arrives while the sender has
+// been writing the one before for over half a frame interval, with one
+// already waiting, is one the network has no room for: the stream's Policy
+// decides, as for its own queue. DropOldest (the
 // default) drops the waiting frame and keeps the new one, DropNewest drops
 // the new one, Block waits (and the source drops on its side). Frames
 // dropped while the sender was writing count as backend.DropNetwork (in
@@ -358,9 +363,13 @@ func (t *VideoTrack) offer(ctx context.Context, f miniav.Frame, p miniav.Policy,
 	}
 }
 
-// drop discards f, as a network drop when the sender is writing.
+// drop discards f: a network drop when the sender has been writing for
+// more than half a frame interval (a write on a free link takes a small
+// fraction of a millisecond; one that waits that long waits for the link
+// to drain the socket), else one of the policy's queue reason (the encoder
+// fell behind).
 func (t *VideoTrack) drop(f miniav.Frame, queue backend.DropReason) {
-	if t.writing.Load() {
+	if from := t.writeFrom.Load(); from != 0 && backend.Now()-time.Duration(from) > t.interval/2 {
 		t.netDrop.Add(1)
 		f.Drop(backend.DropNetwork)
 		return
@@ -385,9 +394,9 @@ func (t *VideoTrack) send(f miniav.Frame) error {
 		d = ts - t.lastTS
 	}
 	t.lastTS = ts
-	t.writing.Store(true)
+	t.writeFrom.Store(int64(max(backend.Now(), 1)))
 	err = t.write(media.Sample{Data: b, Duration: d})
-	t.writing.Store(false)
+	t.writeFrom.Store(0)
 	if err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}

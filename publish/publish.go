@@ -121,6 +121,7 @@ type VideoTrack struct {
 	// sender is inside write (the network's side) at the moment.
 	slot      chan miniav.Frame
 	writeFrom atomic.Int64 // backend.Now when the write in progress began; 0 when none
+	lastWrite atomic.Int64 // how long the last write took
 	interval  time.Duration
 
 	lastTS  time.Duration // the sender's
@@ -259,19 +260,20 @@ func (t *VideoTrack) Stats() TrackStats {
 // Frames are read on Run's goroutine and encoded and written on another,
 // one at a time, with one frame waiting between them. Writing blocks when
 // the link cannot take the packets (the socket's send buffer is full
-// behind a slower link), so a frame that arrives while the sender has
-// been writing the one before for over half a frame interval, with one
-// already waiting, is one the network has no room for: the stream's Policy
-// decides, as for its own queue. DropOldest (the
-// default) drops the waiting frame and keeps the new one, DropNewest drops
-// the new one, Block waits (and the source drops on its side). Frames
-// dropped while the sender was writing count as backend.DropNetwork (in
-// the stream's Stats and metrics, and TrackStats.NetworkDrops); dropped
-// while it was encoding, the encoder is what fell behind and they count
-// under the policy's queue reason. At most two frames are held: the one
-// waiting and the one being encoded. It returns nil when the stream was closed or its
-// context cancelled, else the stream's or the encoder's error. Run may be
-// called once.
+// behind a slower link), so a frame that arrives when one is already
+// waiting and the sender's write (the one in progress, else the last one)
+// has taken over a frame interval is one the network has no room for: the
+// stream's Policy decides, as for its own queue. DropOldest (the default)
+// drops the waiting frame and keeps the new one, DropNewest drops the new
+// one, Block waits (and the source drops on its side). Those drops count
+// as backend.DropNetwork (in the stream's Stats and metrics, and
+// TrackStats.NetworkDrops); when the writes were quick, the encoder is
+// what fell behind and they count under the policy's queue reason. At
+// most three frames are held at once: the one being encoded, the one
+// waiting and the new one being offered.
+//
+// Run returns nil when the stream was closed or its context cancelled,
+// else the stream's or the encoder's error. Run may be called once.
 func (t *VideoTrack) Run(ctx context.Context) error {
 	err := errors.New("publish: Run called twice")
 	t.runOnce.Do(func() { err = t.run(ctx) })
@@ -363,13 +365,17 @@ func (t *VideoTrack) offer(ctx context.Context, f miniav.Frame, p miniav.Policy,
 	}
 }
 
-// drop discards f: a network drop when the sender has been writing for
-// more than half a frame interval (a write on a free link takes a small
-// fraction of a millisecond; one that waits that long waits for the link
-// to drain the socket), else one of the policy's queue reason (the encoder
-// fell behind).
+// drop discards f: a network drop when the sender's write, the one in
+// progress or else the last one, has taken more than a frame interval (a
+// write on a free link takes a small fraction of a millisecond; one that
+// waits that long waits for the link to drain the socket), else one of
+// the policy's queue reason (the encoder fell behind).
 func (t *VideoTrack) drop(f miniav.Frame, queue backend.DropReason) {
-	if from := t.writeFrom.Load(); from != 0 && backend.Now()-time.Duration(from) > t.interval/2 {
+	w := time.Duration(t.lastWrite.Load())
+	if from := t.writeFrom.Load(); from != 0 {
+		w = backend.Now() - time.Duration(from)
+	}
+	if w > t.interval {
 		t.netDrop.Add(1)
 		f.Drop(backend.DropNetwork)
 		return
@@ -394,8 +400,10 @@ func (t *VideoTrack) send(f miniav.Frame) error {
 		d = ts - t.lastTS
 	}
 	t.lastTS = ts
-	t.writeFrom.Store(int64(max(backend.Now(), 1)))
+	from := max(backend.Now(), 1)
+	t.writeFrom.Store(int64(from))
 	err = t.write(media.Sample{Data: b, Duration: d})
+	t.lastWrite.Store(int64(backend.Now() - from))
 	t.writeFrom.Store(0)
 	if err != nil {
 		return fmt.Errorf("publish: %w", err)

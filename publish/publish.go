@@ -258,17 +258,17 @@ func (t *VideoTrack) Stats() TrackStats {
 // closes the encoder.
 //
 // Frames are read on Run's goroutine and encoded and written on another,
-// one at a time, with one frame waiting between them. Writing blocks when
-// the link cannot take the packets (the socket's send buffer is full
-// behind a slower link), so a frame that arrives when one is already
-// waiting and the sender's write (the one in progress, else the last one)
-// has taken over a frame interval is one the network has no room for: the
-// stream's Policy decides, as for its own queue. DropOldest (the default)
-// drops the waiting frame and keeps the new one, DropNewest drops the new
-// one, Block waits (and the source drops on its side). Those drops count
-// as backend.DropNetwork (in the stream's Stats and metrics, and
-// TrackStats.NetworkDrops); when the writes were quick, the encoder is
-// what fell behind and they count under the policy's queue reason. At
+// one at a time, with one frame waiting between them. When a frame arrives
+// and one is already waiting, the stream's Policy decides, as for its own
+// queue: DropOldest (the default) drops the waiting frame and keeps the
+// new one, DropNewest drops the new one, Block waits (and the source drops
+// on its side). The drop is the network's when the link cannot take what
+// is sent: on Linux, the process's UDP send queue holds over 52 KiB (a
+// link that keeps up keeps it near zero; one that does not fills it until
+// writes block); elsewhere, the sender's write has taken over two frame
+// intervals. Those drops count as backend.DropNetwork (in the stream's
+// Stats and metrics, and TrackStats.NetworkDrops); otherwise the encoder
+// is what fell behind and they count under the policy's queue reason. At
 // most three frames are held at once: the one being encoded, the one
 // waiting and the new one being offered.
 //
@@ -365,17 +365,30 @@ func (t *VideoTrack) offer(ctx context.Context, f miniav.Frame, p miniav.Policy,
 	}
 }
 
-// drop discards f: a network drop when the sender's write, the one in
-// progress or else the last one, has taken more than a frame interval (a
-// write on a free link takes a small fraction of a millisecond; one that
-// waits that long waits for the link to drain the socket), else one of
-// the policy's queue reason (the encoder fell behind).
+// netBacklog is the send-queue size from which a drop is the network's:
+// a quarter of Linux's default UDP send buffer (212992 bytes).
+const netBacklog = 53248
+
+// drop discards f: a network drop when the link is what the sender waits
+// on, else one of the policy's queue reason (the encoder fell behind). On
+// Linux the link is behind when one of the process's UDP sockets has over
+// netBacklog bytes queued for sending (a link that keeps up keeps it near
+// zero however busy the machine is); elsewhere, when the sender's write
+// (the one in progress, else the last one) has taken over two frame
+// intervals (a write on a free link takes a small fraction of a
+// millisecond, but one starved of CPU can take that long too).
 func (t *VideoTrack) drop(f miniav.Frame, queue backend.DropReason) {
-	w := time.Duration(t.lastWrite.Load())
-	if from := t.writeFrom.Load(); from != 0 {
-		w = backend.Now() - time.Duration(from)
+	network := false
+	if n, ok := sendBacklog(); ok {
+		network = n > netBacklog
+	} else {
+		w := time.Duration(t.lastWrite.Load())
+		if from := t.writeFrom.Load(); from != 0 {
+			w = backend.Now() - time.Duration(from)
+		}
+		network = w > 2*t.interval
 	}
-	if w > t.interval {
+	if network {
 		t.netDrop.Add(1)
 		f.Drop(backend.DropNetwork)
 		return

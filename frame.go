@@ -1,6 +1,7 @@
 package miniav
 
 import (
+	"fmt"
 	"image"
 	"log/slog"
 	"runtime"
@@ -231,6 +232,28 @@ func (f Frame) Release() error {
 			return nil
 		}
 	}
+}
+
+// Drop releases f (one reference, as Release does) and counts it in its
+// stream's Stats and metrics (miniav_frames_dropped_total{reason}) as
+// dropped for reason r. It is for consumers that discard a frame they were
+// handed, such as a publisher whose network cannot keep up (DropNetwork):
+// such a frame was counted as delivered too. It returns Release's error
+// (ErrReleased for a frame with no references left, which is not counted),
+// or ErrInvalid for a reason out of range.
+func (f Frame) Drop(r backend.DropReason) error {
+	if r >= backend.NumDropReasons {
+		return fmt.Errorf("drop reason %d: %w", r, ErrInvalid)
+	}
+	if f.o == nil {
+		return ErrReleased
+	}
+	a := f.o.st.acct
+	if err := f.Release(); err != nil {
+		return err
+	}
+	a.Dropped(r, 1)
+	return nil
 }
 
 // ReportLeak counts f, which still holds a reference, as leaked in its

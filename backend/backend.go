@@ -290,10 +290,11 @@ const (
 	DropPoolExhausted                   // no pooled buffer was free to copy into
 	DropError                           // the device marked the buffer as corrupt
 	DropStopped                         // still queued when the stream stopped
+	DropNetwork                         // delivered, then discarded by a consumer whose network could not keep up (publish)
 	NumDropReasons
 )
 
-var dropNames = [...]string{"queue_oldest", "queue_newest", "device", "overrun", "pool_exhausted", "error", "stopped"}
+var dropNames = [...]string{"queue_oldest", "queue_newest", "device", "overrun", "pool_exhausted", "error", "stopped", "network"}
 
 func (r DropReason) String() string {
 	if int(r) < len(dropNames) {

@@ -170,6 +170,7 @@ enum miniav_drop_reason {
 	MINIAV_DROP_POOL_EXHAUSTED = 4,
 	MINIAV_DROP_ERROR = 5,
 	MINIAV_DROP_STOPPED = 6,
+	MINIAV_DROP_NETWORK = 7, /* discarded by a sender whose network could not keep up */
 	MINIAV_DROP_REASONS = 8 /* size of the array (room to grow) */
 };
 

@@ -1,11 +1,16 @@
 // Package publish sends miniav video streams over WebRTC.
 //
 // A VideoTrack encodes the frames of a miniav Stream as VP8 (libvpx through
-// pion/mediadevices' codec package, cgo) into a pion/webrtc v4 track that
-// any number of peer connections share. RTP timestamps come from the
-// frames' capture clock (Frame.Timestamp), not from the time they were
-// encoded; a PLI or FIR from any receiver makes the next frame a keyframe;
-// each frame is released as soon as the encoder has read it.
+// a cgo wrapper of this module's, at libvpx's realtime speed -cpu-used 8 by
+// default; H.264 through pion/mediadevices' x264) into a pion/webrtc v4
+// track that any number of peer connections share. RTP timestamps come
+// from the frames' capture clock (Frame.Timestamp), not from the time they
+// were encoded; a PLI or FIR from any receiver makes the next frame a
+// keyframe; each frame is released as soon as the encoder has read it.
+//
+// When the network cannot keep up, the stream's Policy decides (see
+// VideoTrack.Run) and the frames dropped are counted as
+// backend.DropNetwork in the stream's Stats and metrics.
 //
 // An AudioTrack does the same for an audio stream with Opus (libopus), its
 // RTP timestamps following the capture clock of the samples.
@@ -25,22 +30,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"image"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/mediadevices/pkg/codec"
-	"github.com/pion/mediadevices/pkg/codec/vpx"
-	"github.com/pion/mediadevices/pkg/codec/x264"
-	"github.com/pion/mediadevices/pkg/io/video"
-	"github.com/pion/mediadevices/pkg/prop"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/miniav-go/miniav"
-	"github.com/miniav-go/miniav/format"
+	"github.com/miniav-go/miniav/backend"
 )
 
 // ErrNotVideo is returned for a stream that does not carry video.
@@ -53,6 +52,7 @@ type config struct {
 	codec    Codec
 	bitrate  int
 	keyEvery int
+	cpuUsed  int
 	id, sid  string
 }
 
@@ -87,6 +87,11 @@ func WithBitrate(bps int) Option { return func(c *config) { c.bitrate = bps } }
 // receivers ask for more with PLI or FIR.
 func WithKeyFrameInterval(n int) Option { return func(c *config) { c.keyEvery = n } }
 
+// WithCPUUsed sets libvpx's VP8 speed, VP8E_SET_CPUUSED (ffmpeg's
+// -cpu-used): 0 to 16, higher is faster and coarser; default 8, the
+// fastest realtime setting ffmpeg users pick for live video.
+func WithCPUUsed(n int) Option { return func(c *config) { c.cpuUsed = n } }
+
 // WithTrackID sets the track's and its media stream's IDs (default "video"
 // and "miniav").
 func WithTrackID(track, stream string) Option {
@@ -98,6 +103,10 @@ type TrackStats struct {
 	Frames    uint64 // frames encoded and written to the track
 	Bytes     uint64 // encoded bytes
 	KeyFrames uint64 // keyframes asked for by receivers (PLI, FIR, RequestKeyFrame)
+	// NetworkDrops counts frames discarded unencoded because the network
+	// was still sending earlier ones (also in the stream's Stats, as
+	// DropNetwork); see Run.
+	NetworkDrops uint64
 }
 
 // VideoTrack is a miniav video stream encoded as VP8 (or H.264, see
@@ -106,25 +115,35 @@ type VideoTrack struct {
 	s     *miniav.Stream
 	track *webrtc.TrackLocalStaticSample
 	write func(media.Sample) error // where encoded frames go: track's WriteSample
-	enc   codec.ReadCloser
-	keyer interface{ ForceKeyFrame() error }
+	enc   videoEncoder
 
-	// Written by the encoder's reader, read by Run, both on Run's goroutine.
-	ts      time.Duration
-	lastTS  time.Duration
-	rgba    *image.RGBA
-	cur     miniav.Frame // the frame the encoder is reading, released after it
-	haveTS  bool
+	// The send stage: the frame waiting for the encoder, and whether the
+	// sender is inside write (the network's side) at the moment.
+	slot      chan miniav.Frame
+	writeFrom atomic.Int64 // backend.Now when the write in progress began; 0 when none
+	lastWrite atomic.Int64 // how long the last write took
+	interval  time.Duration
+
+	lastTS  time.Duration // the sender's
 	frames  atomic.Uint64
 	bytes   atomic.Uint64
 	keyReqs atomic.Uint64
+	netDrop atomic.Uint64
 
 	runOnce sync.Once
 }
 
+// videoEncoder compresses one frame, releasing it as soon as it has read
+// its pixels; the data is valid until the next call.
+type videoEncoder interface {
+	encode(f miniav.Frame) ([]byte, error)
+	forceKey()
+	Close() error
+}
+
 // NewVideoTrack builds a VP8 track for the video stream s, which it reads
 // from when Run is called. I420 streams go to the encoder without
-// conversion; other pixel formats are converted (through RGBA) on the way.
+// conversion; other pixel formats are converted on the way.
 func NewVideoTrack(s *miniav.Stream, opts ...Option) (*VideoTrack, error) {
 	t, c, err := newEncoder(s, opts)
 	if err != nil {
@@ -139,8 +158,8 @@ func NewVideoTrack(s *miniav.Stream, opts ...Option) (*VideoTrack, error) {
 	return t, nil
 }
 
-// newEncoder builds a VideoTrack's VP8 encoder reading from s; the caller
-// sets where its samples go.
+// newEncoder builds a VideoTrack's encoder for s; the caller sets where
+// its samples go.
 func newEncoder(s *miniav.Stream, opts []Option) (*VideoTrack, config, error) {
 	info := s.Info()
 	v := info.Video
@@ -150,46 +169,30 @@ func newEncoder(s *miniav.Stream, opts []Option) (*VideoTrack, config, error) {
 	if v.PixelFormat.Compressed() {
 		return nil, config{}, fmt.Errorf("publish: %v frames must be decoded first: %w", v.PixelFormat, miniav.ErrNotSupported)
 	}
-	c := config{codec: VP8, bitrate: 2_000_000, keyEvery: 60, id: "video", sid: "miniav"}
+	c := config{codec: VP8, bitrate: 2_000_000, keyEvery: 60, cpuUsed: 8, id: "video", sid: "miniav"}
 	for _, o := range opts {
 		o(&c)
 	}
-	t := &VideoTrack{s: s}
-	var b codec.VideoEncoderBuilder
+	t := &VideoTrack{s: s, slot: make(chan miniav.Frame, 1), interval: time.Second / 30}
+	if !v.FrameRate.IsZero() && v.FrameRate.Num > 0 {
+		t.interval = time.Second * time.Duration(v.FrameRate.Den) / time.Duration(v.FrameRate.Num)
+	}
 	switch c.codec {
 	case VP8:
-		params, err := vpx.NewVP8Params()
+		e, err := newVP8(v, c)
 		if err != nil {
-			return nil, c, fmt.Errorf("publish: vp8: %w", err)
+			return nil, c, err
 		}
-		params.BitRate = c.bitrate
-		params.KeyFrameInterval = c.keyEvery
-		params.Deadline = time.Millisecond // libvpx's realtime deadline
-		b = &params
+		t.enc = e
 	case H264:
-		params, err := x264.NewParams()
+		e, err := newH264(v, c)
 		if err != nil {
-			return nil, c, fmt.Errorf("publish: h264: %w", err)
+			return nil, c, err
 		}
-		params.BitRate = c.bitrate
-		params.KeyFrameInterval = c.keyEvery
-		params.Preset = x264.PresetVeryfast
-		b = &params
+		t.enc = e
 	default:
 		return nil, c, fmt.Errorf("publish: codec %q: %w", c.codec, miniav.ErrNotSupported)
 	}
-	fps := float32(30)
-	if !v.FrameRate.IsZero() {
-		fps = float32(v.FrameRate.Num) / float32(v.FrameRate.Den)
-	}
-	enc, err := b.BuildVideoEncoder(video.ReaderFunc(t.read), prop.Media{
-		Video: prop.Video{Width: v.Width, Height: v.Height, FrameRate: fps},
-	})
-	if err != nil {
-		return nil, c, fmt.Errorf("publish: %s: %w", c.codec, err)
-	}
-	t.enc = enc
-	t.keyer, _ = enc.Controller().(interface{ ForceKeyFrame() error })
 	return t, c, nil
 }
 
@@ -244,48 +247,33 @@ func (t *VideoTrack) RequestKeyFrame() {
 	t.forceKey()
 }
 
-func (t *VideoTrack) forceKey() {
-	if t.keyer != nil {
-		t.keyer.ForceKeyFrame()
-	}
-}
+func (t *VideoTrack) forceKey() { t.enc.forceKey() }
 
 // Stats returns what the track has sent so far.
 func (t *VideoTrack) Stats() TrackStats {
-	return TrackStats{Frames: t.frames.Load(), Bytes: t.bytes.Load(), KeyFrames: t.keyReqs.Load()}
-}
-
-// read is the encoder's source: the stream's next frame as an image. The
-// frame is released by run as soon as the encoder returns (pion's I420
-// adapter drops a reader's release function, so it cannot be handed over).
-func (t *VideoTrack) read() (image.Image, func(), error) {
-	f, err := t.s.Next()
-	if err != nil {
-		return nil, func() {}, err
-	}
-	t.ts, t.haveTS = f.Timestamp(), true
-	v := f.Video()
-	if v.PixelFormat == format.I420 {
-		if img, err := v.Image(); err == nil {
-			t.cur = f
-			return img, func() {}, nil
-		}
-	}
-	if t.rgba == nil || t.rgba.Rect.Dx() != v.Width || t.rgba.Rect.Dy() != v.Height {
-		t.rgba = image.NewRGBA(image.Rect(0, 0, v.Width, v.Height))
-	}
-	err = v.ToRGBA(t.rgba)
-	f.Release()
-	if err != nil {
-		return nil, func() {}, fmt.Errorf("publish: %w", err)
-	}
-	return t.rgba, func() {}, nil
+	return TrackStats{Frames: t.frames.Load(), Bytes: t.bytes.Load(), KeyFrames: t.keyReqs.Load(), NetworkDrops: t.netDrop.Load()}
 }
 
 // Run encodes and sends frames until the stream ends or ctx is done, then
-// closes the encoder. It returns nil when the stream was closed or its
-// context cancelled, else the stream's or the encoder's error. Run may be
-// called once.
+// closes the encoder.
+//
+// Frames are read on Run's goroutine and encoded and written on another,
+// one at a time, with one frame waiting between them. When a frame arrives
+// and one is already waiting, the stream's Policy decides, as for its own
+// queue: DropOldest (the default) drops the waiting frame and keeps the
+// new one, DropNewest drops the new one, Block waits (and the source drops
+// on its side). The drop is the network's when the link cannot take what
+// is sent: on Linux, the process's UDP send queue holds over 52 KiB (a
+// link that keeps up keeps it near zero; one that does not fills it until
+// writes block); elsewhere, the sender's write has taken over two frame
+// intervals. Those drops count as backend.DropNetwork (in the stream's
+// Stats and metrics, and TrackStats.NetworkDrops); otherwise the encoder
+// is what fell behind and they count under the policy's queue reason. At
+// most three frames are held at once: the one being encoded, the one
+// waiting and the new one being offered.
+//
+// Run returns nil when the stream was closed or its context cancelled,
+// else the stream's or the encoder's error. Run may be called once.
 func (t *VideoTrack) Run(ctx context.Context) error {
 	err := errors.New("publish: Run called twice")
 	t.runOnce.Do(func() { err = t.run(ctx) })
@@ -296,30 +284,144 @@ func (t *VideoTrack) run(ctx context.Context) error {
 	defer t.enc.Close()
 	stop := context.AfterFunc(ctx, func() { t.s.Close() })
 	defer stop()
-	for {
-		b, release, err := t.enc.Read()
-		if t.cur.Valid() {
-			t.cur.Release() // the encoder has read its pixels
-		}
-		t.cur = miniav.Frame{}
-		if err != nil {
-			if errors.Is(err, miniav.ErrClosed) || errors.Is(err, context.Canceled) || ctx.Err() != nil {
-				return nil
+	failed := make(chan struct{})
+	var werr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for f := range t.slot {
+			if werr != nil || ctx.Err() != nil {
+				f.Drop(backend.DropStopped)
+				continue
 			}
-			return err
+			if werr = t.send(f); werr != nil {
+				close(failed)
+			}
 		}
-		// The RTP clock advances by the capture clock between frames.
-		d := time.Second / 30
-		if t.haveTS && t.lastTS != 0 && t.ts > t.lastTS {
-			d = t.ts - t.lastTS
+	}()
+	policy := t.s.Info().Policy
+	var err error
+	for {
+		var f miniav.Frame
+		if f, err = t.s.Next(); err != nil {
+			break
 		}
-		t.lastTS = t.ts
-		werr := t.write(media.Sample{Data: b, Duration: d})
-		release()
-		if werr != nil {
-			return fmt.Errorf("publish: %w", werr)
+		if !t.offer(ctx, f, policy, failed) {
+			break
 		}
-		t.frames.Add(1)
-		t.bytes.Add(uint64(len(b)))
 	}
+	close(t.slot)
+	wg.Wait()
+	if werr != nil {
+		return werr
+	}
+	if errors.Is(err, miniav.ErrClosed) || errors.Is(err, context.Canceled) || ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// offer hands f to the sender. When the sender is still busy with the
+// frame before, the stream's Policy decides: Block waits for it,
+// DropNewest drops f, DropOldest drops the frame waiting and keeps f. A
+// frame dropped while the sender is writing to the network is counted as
+// DropNetwork (else the encoder is what fell behind: the policy's own
+// queue reason). It returns false when sending has failed or ctx is done.
+func (t *VideoTrack) offer(ctx context.Context, f miniav.Frame, p miniav.Policy, failed <-chan struct{}) bool {
+	select {
+	case t.slot <- f:
+		return true
+	case <-failed:
+		f.Drop(backend.DropStopped)
+		return false
+	default:
+	}
+	switch p {
+	case miniav.Block:
+		select {
+		case t.slot <- f:
+			return true
+		case <-failed:
+		case <-ctx.Done():
+		}
+		f.Drop(backend.DropStopped)
+		return false
+	case miniav.DropNewest:
+		t.drop(f, backend.DropQueueNewest)
+		return true
+	}
+	for {
+		select {
+		case t.slot <- f:
+			return true
+		default:
+			select {
+			case old := <-t.slot:
+				t.drop(old, backend.DropQueueOldest)
+			default:
+			}
+		}
+	}
+}
+
+// netBacklog is the send-queue size from which a drop is the network's:
+// a quarter of Linux's default UDP send buffer (212992 bytes).
+const netBacklog = 53248
+
+// drop discards f: a network drop when the link is what the sender waits
+// on, else one of the policy's queue reason (the encoder fell behind). On
+// Linux the link is behind when one of the process's UDP sockets has over
+// netBacklog bytes queued for sending (a link that keeps up keeps it near
+// zero however busy the machine is); elsewhere, when the sender's write
+// (the one in progress, else the last one) has taken over two frame
+// intervals (a write on a free link takes a small fraction of a
+// millisecond, but one starved of CPU can take that long too).
+func (t *VideoTrack) drop(f miniav.Frame, queue backend.DropReason) {
+	network := false
+	if n, ok := sendBacklog(); ok {
+		network = n > netBacklog
+	} else {
+		w := time.Duration(t.lastWrite.Load())
+		if from := t.writeFrom.Load(); from != 0 {
+			w = backend.Now() - time.Duration(from)
+		}
+		network = w > 2*t.interval
+	}
+	if network {
+		t.netDrop.Add(1)
+		f.Drop(backend.DropNetwork)
+		return
+	}
+	f.Drop(queue)
+}
+
+// send encodes f (releasing it as soon as the encoder has read it) and
+// writes the result to the track.
+func (t *VideoTrack) send(f miniav.Frame) error {
+	ts := f.Timestamp()
+	b, err := t.enc.encode(f)
+	if err != nil {
+		return err
+	}
+	// The RTP clock advances by the capture clock between frames.
+	if len(b) == 0 {
+		return nil // the encoder's rate control skipped the frame
+	}
+	d := time.Second / 30
+	if t.lastTS != 0 && ts > t.lastTS {
+		d = ts - t.lastTS
+	}
+	t.lastTS = ts
+	from := max(backend.Now(), 1)
+	t.writeFrom.Store(int64(from))
+	err = t.write(media.Sample{Data: b, Duration: d})
+	t.lastWrite.Store(int64(backend.Now() - from))
+	t.writeFrom.Store(0)
+	if err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	t.frames.Add(1)
+	t.bytes.Add(uint64(len(b)))
+	return nil
 }

@@ -21,6 +21,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -57,6 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	bitrate := fs.Int("bitrate", 2_000_000, "video bitrate, bit/s")
 	vcodec := fs.String("codec", "vp8", "video codec: vp8 or h264")
 	duration := fs.Duration("duration", 0, "stop after this long (default: until interrupted)")
+	memEvery := fs.Duration("memstats", 0, "print heap, RSS and outstanding frames on stderr this often (0: never)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
@@ -97,9 +101,59 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	opts = append(opts, publish.WithPublished(func() {
 		fmt.Fprintf(stderr, "publishing %s (%s) into room %q at %s\n", *device, s.Info().Video, *room, *url)
 	}))
+	stopMem := func() {}
+	if *memEvery > 0 {
+		stopMem = memStats(stderr, *memEvery, start, s)
+	}
 	st, err := publish.PublishLiveKit(ctx, s, *url, *room, *key, *secret, opts...)
+	stopMem()
 	el := time.Since(start)
 	fmt.Fprintf(stderr, "sent %d frames, %d bytes, %d keyframes asked for, in %v (%.1f fps); source dropped %d\n",
 		st.Frames, st.Bytes, st.KeyFrames, el.Round(time.Millisecond), float64(st.Frames)/el.Seconds(), s.Stats().Dropped.Total())
 	return err
+}
+
+// memStats prints a memory line at once, then every d until the returned
+// function is called, which prints a last one.
+func memStats(w io.Writer, d time.Duration, start time.Time, s *miniav.Stream) (stop func()) {
+	line := func() {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		st := s.Stats()
+		fmt.Fprintf(w, "mem t=%.0fs heap_inuse=%dKiB heap_objects=%d rss=%s outstanding=%d delivered=%d dropped=%d gc=%d\n",
+			time.Since(start).Seconds(), m.HeapInuse>>10, m.HeapObjects, rss(), st.Outstanding, st.Delivered, st.Dropped.Total(), m.NumGC)
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(d)
+		defer t.Stop()
+		line()
+		for {
+			select {
+			case <-t.C:
+				line()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait(); line() }
+}
+
+// rss is the process's resident set from /proc/self/status ("n/a" where
+// there is none).
+func rss() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "n/a"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			return strings.ReplaceAll(strings.TrimSpace(v), " ", "")
+		}
+	}
+	return "n/a"
 }

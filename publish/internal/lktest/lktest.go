@@ -73,6 +73,9 @@ type Server struct {
 // Options configure a node.
 type Options struct {
 	Redis string // host:port of a shared Redis; empty for a single node
+	// Link runs the node inside a Link's namespace, listening on its
+	// Peer address; nil for loopback.
+	Link *Link
 }
 
 // Start runs a node until the test ends. It fails (or skips, see the
@@ -85,17 +88,21 @@ func Start(t testing.TB, o Options) *Server {
 		testenv.Missing(t, "livekit-server %s not built at %s (scripts/test.d/publish.sh builds it)", Version, bin)
 	}
 	port, tcp, udp := freeTCP(t), freeTCP(t), freeUDP(t)
+	ip := "127.0.0.1"
+	if o.Link != nil {
+		ip = o.Link.Peer
+	}
 	cfg := fmt.Sprintf(`port: %d
-bind_addresses: ["127.0.0.1"]
+bind_addresses: ["%s"]
 log_level: info
 rtc:
   tcp_port: %d
   udp_port: %d
-  node_ip: 127.0.0.1
+  node_ip: %s
   use_external_ip: false
 keys:
   %s: %s
-`, port, tcp, udp, APIKey, APISecret)
+`, port, ip, tcp, udp, ip, APIKey, APISecret)
 	if o.Redis != "" {
 		cfg += fmt.Sprintf("redis:\n  address: %s\n", o.Redis)
 	}
@@ -105,13 +112,17 @@ keys:
 		t.Fatal(err)
 	}
 	s := &Server{
-		URL:  fmt.Sprintf("ws://127.0.0.1:%d", port),
-		HTTP: fmt.Sprintf("http://127.0.0.1:%d", port),
+		URL:  fmt.Sprintf("ws://%s:%d", ip, port),
+		HTTP: fmt.Sprintf("http://%s:%d", ip, port),
 		Port: port,
 		log:  &lockedBuffer{},
 		done: make(chan struct{}),
 	}
 	s.cmd = exec.Command(bin, "--config", path)
+	if o.Link != nil {
+		// ip netns exec execs the server itself: signals reach it.
+		s.cmd = exec.Command("ip", "netns", "exec", o.Link.Netns, bin, "--config", path)
+	}
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("lktest: start %s: %v", bin, err)

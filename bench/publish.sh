@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# LiveKit publishing, in one run: CPU per frame of miniav-publish (testsrc
+# 1280x720@30 I420, VP8 at 2 Mbit/s through publish/internal/vp8enc,
+# cpu-used 8, pion/webrtc, LiveKit's Go SDK) into livekit-server --dev on
+# 127.0.0.1 (no subscriber), against ffmpeg encoding the same pattern with
+# libvpx and the same settings (-deadline realtime -cpu-used 8 -b:v 2M
+# -g 60 -threads 1) into -f null. CPU is each process's user+sys from
+# /usr/bin/time over its whole run; ROUNDS (3) alternating rounds of SECS
+# (20) s for miniav-publish and 600 frames for ffmpeg; medians. Also the
+# steady state: the CPU of a run of SECS/5 s (120 frames for ffmpeg)
+# subtracted, so that start-up (Go runtime, joining the room, DTLS;
+# ffmpeg's own) does not count. And ffmpeg with -re, reading its input at
+# 30 fps as a live source arrives (miniav-publish's testsrc is paced):
+# then both sleep between frames and pay the wake-ups.
+#
+# MEM=1 instead runs one publication for SECS (default 600) seconds with
+# -memstats, which prints heap, RSS and outstanding frames every 30 s.
+#
+# Needs livekit-server (scripts/test.d/publish.sh builds it; or
+# MINIAV_LIVEKIT_SERVER) and ffmpeg. Usage: [ROUNDS=3] [SECS=20] [MEM=1] bench/publish.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+lk=${MINIAV_LIVEKIT_SERVER:-${XDG_CACHE_HOME:-$HOME/.cache}/miniav-livekit/v1.9.11/server}
+[ -x "$lk" ] || { echo "no livekit-server at $lk (run scripts/test.d/publish.sh once)"; exit 1; }
+tmp=$(mktemp -d)
+(cd publish && go build -o "$tmp/miniav-publish" ./cmd/miniav-publish)
+go build -o "$tmp/miniav" ./cmd/miniav
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$tmp/lk.yaml" <<YAML
+port: $port
+bind_addresses: ["127.0.0.1"]
+rtc: {tcp_port: $((port + 1)), udp_port: $((port + 2)), node_ip: 127.0.0.1, use_external_ip: false}
+keys: {benchkey: bench-secret-0123456789abcdef0123456789}
+YAML
+"$lk" --config "$tmp/lk.yaml" >"$tmp/lk.log" 2>&1 &
+lkpid=$!
+trap 'kill $lkpid 2>/dev/null; wait $lkpid 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/" >/dev/null 2>&1 && break; sleep 0.1; done
+url=ws://127.0.0.1:$port
+pub() { "$tmp/miniav-publish" -device testsrc:camera -format "1280x720@30 i420" -bitrate 2000000 \
+	-url "$url" -room bench -key benchkey -secret bench-secret-0123456789abcdef0123456789 "$@"; }
+
+if [ "${MEM:-}" = 1 ]; then
+	secs=${SECS:-600}
+	echo "publishing 1280x720@30 VP8 for $secs s, memory every 30 s"
+	pub -duration "${secs}s" -memstats 30s
+	exit 0
+fi
+
+secs=${SECS:-20}
+rounds=${ROUNDS:-3}
+# 150 frames of the same pattern, looped to 600 for ffmpeg.
+"$tmp/miniav" capture -q -device testsrc:camera -format "1280x720@30 I420" -raw -frames 150 -o - >"$tmp/raw.yuv" 2>/dev/null
+# ff N [-re]: CPU seconds of ffmpeg encoding N frames (-re: read at 30 fps,
+# paced as a live source is, instead of as fast as it can)
+ff() { /usr/bin/time -f "cpu=%U+%S" ffmpeg -hide_banner -loglevel error ${2:-} -stream_loop 3 -f rawvideo -pix_fmt yuv420p -s 1280x720 -r 30 \
+	-i "$tmp/raw.yuv" -frames:v "$1" -c:v libvpx -deadline realtime -cpu-used 8 -b:v 2M -g 60 -threads 1 -f null - 2>&1 | tail -1 |
+	sed -n 's/^cpu=\(.*\)$/\1/p' | bc -l; }
+# mp SECS: "frames cpu" of one miniav-publish run
+mp() {
+	local out
+	out=$(/usr/bin/time -f "cpu=%U+%S" "$tmp/miniav-publish" -device testsrc:camera -format "1280x720@30 i420" -bitrate 2000000 \
+		-url "$url" -room bench -key benchkey -secret bench-secret-0123456789abcdef0123456789 -duration "${1}s" 2>&1 | grep -E "^(sent|cpu=)")
+	echo "$(sed -n 's/^sent \([0-9]*\) frames.*/\1/p' <<<"$out") $(sed -n 's/^cpu=\(.*\)$/\1/p' <<<"$out" | bc -l)"
+}
+short=$((secs / 5))
+whole_m=(); whole_f=(); steady_m=(); steady_f=(); whole_r=(); steady_r=()
+for ((i = 0; i < rounds; i++)); do
+	read -r mf mc <<<"$(mp "$secs")"
+	read -r sf sc <<<"$(mp "$short")"
+	fc=$(ff 600)
+	fs=$(ff 120)
+	rc=$(ff 600 -re)
+	rs=$(ff 120 -re)
+	whole_r+=("$(awk -v c="$rc" 'BEGIN{printf "%.3f", 1000*c/600}')")
+	steady_r+=("$(awk -v a="$rc" -v b="$rs" 'BEGIN{printf "%.3f", 1000*(a-b)/480}')")
+	whole_m+=("$(awk -v c="$mc" -v f="$mf" 'BEGIN{printf "%.3f", 1000*c/f}')")
+	whole_f+=("$(awk -v c="$fc" 'BEGIN{printf "%.3f", 1000*c/600}')")
+	steady_m+=("$(awk -v a="$mc" -v b="$sc" -v fa="$mf" -v fb="$sf" 'BEGIN{printf "%.3f", 1000*(a-b)/(fa-fb)}')")
+	steady_f+=("$(awk -v a="$fc" -v b="$fs" 'BEGIN{printf "%.3f", 1000*(a-b)/480}')")
+	echo "round $i: miniav-publish ${secs} s: $mf frames ${mc} s CPU, ${short} s: $sf frames ${sc} s; ffmpeg 600 frames ${fc} s, 120 frames ${fs} s; ffmpeg -re 600 frames ${rc} s, 120 frames ${rs} s"
+done
+med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
+m=$(med "${whole_m[@]}"); f=$(med "${whole_f[@]}")
+r=$(med "${whole_r[@]}")
+echo "whole process, median CPU per frame: miniav-publish $m ms, ffmpeg $f ms (ratio $(ratio "$m" "$f")x), ffmpeg -re $r ms (ratio $(ratio "$m" "$r")x)"
+m=$(med "${steady_m[@]}"); f=$(med "${steady_f[@]}"); r=$(med "${steady_r[@]}")
+echo "steady state (short run subtracted), median CPU per frame: miniav-publish $m ms, ffmpeg $f ms (ratio $(ratio "$m" "$f")x), ffmpeg -re $r ms (ratio $(ratio "$m" "$r")x)"

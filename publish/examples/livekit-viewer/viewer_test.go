@@ -247,7 +247,7 @@ func watch(t *testing.T, bundle, pubURL, subURL string) {
 	if len(got) < minFrames {
 		t.Fatalf("Chromium drew %d frames in 20 s, want at least %d", len(got), minFrames)
 	}
-	const tol = 24 // per channel, 0..255: VP8 at 3 Mbit/s, and the browser's YUV to RGB (4 seen)
+	const tol = 32 // per channel, 0..255: VP8 at 3 Mbit/s, and the browser's YUV to RGB (4 to 16 seen)
 	var idx []uint32
 	var lat []time.Duration
 	worst, off := 0, 0

@@ -21,6 +21,7 @@ pkgs=(
 	libvpx-dev iproute2                   # publish/: VP8 through libvpx (cgo); ip for its loopback-only network namespace
 	libopus-dev libx264-dev               # publish/: Opus (libopus) and H.264 (x264) through pion/mediadevices (cgo)
 	redis-server                          # publish/: the Redis that joins two LiveKit nodes into one cluster
+	nodejs                                # publish/: npm installs the livekit-client browser SDK (this machine's nodejs carries npm)
 	wine wine64                           # the Windows build's tests, run under Wine (scripts/test.d/wine.sh)
 	mesa-vulkan-drivers libvulkan1        # gpu/: Mesa's lavapipe (Vulkan on the CPU) and the Vulkan loader wgpu-native dlopens
 	vulkan-validationlayers               # gpu/: scripts/test.d/gpu.sh reruns the host-import tests under VK_LAYER_KHRONOS_validation

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -280,7 +282,15 @@ func (s *source) allocate(count int) error {
 			s.bufs[i].planes = append(s.bufs[i].planes, mem)
 		}
 		if len(s.bufs[i].planes) == 1 {
-			s.bufs[i].region = backend.NewMemory(s.bufs[i].planes[0])
+			// The region is the whole pages of the mapping: mmap maps
+			// whole pages and videobuf2 allocates them, while the
+			// driver's buffer length (vivid's 320x240 NV12: 115200)
+			// need not be a multiple of the page, which an importer
+			// such as Vulkan's host-pointer import needs.
+			p := s.bufs[i].planes[0]
+			page := os.Getpagesize()
+			n := (len(p) + page - 1) / page * page
+			s.bufs[i].region = backend.NewMemory(unsafe.Slice(unsafe.SliceData(p), n))
 		}
 	}
 	return nil

@@ -38,6 +38,39 @@ func paint(t *testing.T, display string) {
 	}
 }
 
+// convertAndCompare uploads f to u and converts it (releasing f), fails t
+// unless the read-back RGBA equals the core's ToRGBA and has the levels of
+// the painted rectangles (a uniform frame would compare nothing), and
+// returns the path the frame took.
+func convertAndCompare(t *testing.T, u *gpu.Uploader, f miniav.Frame, label string) gpu.Mode {
+	t.Helper()
+	want := coreRGBA(t, f)
+	got := make([]byte, len(want))
+	im, err := u.Upload(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mode := im.Mode()
+	if err := u.Convert(im, gpu.BT601Limited); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Read(im, got); err != nil {
+		t.Fatal(err)
+	}
+	im.Release()
+	if d := diff(got, want); d != "" {
+		t.Errorf("%s via %v: %s", label, mode, d)
+	}
+	levels := map[byte]bool{}
+	for i := 0; i < len(got); i += 4 {
+		levels[got[i]] = true
+	}
+	if len(levels) < 5 {
+		t.Errorf("%s: uniform frame (levels %v): nothing was compared", label, levels)
+	}
+	return mode
+}
+
 // Frames of the real X11 backend (Xvfb, coloured rectangles on the root
 // window) through every upload path: the GPU conversion equals the core's
 // ToRGBA on every frame, and the content is not uniform (so the comparison
@@ -52,32 +85,10 @@ func TestX11Frames(t *testing.T) {
 			for range 3 {
 				f := next(t, s)
 				v := f.Video()
-				want := coreRGBA(t, f)
-				got := make([]byte, len(want))
 				if v.Stride(0) != 4*v.Width {
 					t.Logf("x11%s: stride %d for %d pixels", shm, v.Stride(0), v.Width)
 				}
-				im, err := u.Upload(f)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := u.Convert(im, gpu.BT601Limited); err != nil {
-					t.Fatal(err)
-				}
-				if err := u.Read(im, got); err != nil {
-					t.Fatal(err)
-				}
-				im.Release()
-				if d := diff(got, want); d != "" {
-					t.Errorf("x11%s %v: %s", shm, u.Mode(), d)
-				}
-				levels := map[byte]bool{}
-				for i := 0; i < len(got); i += 4 {
-					levels[got[i]] = true
-				}
-				if len(levels) < 5 {
-					t.Errorf("x11%s: uniform frame (levels %v): nothing was compared", shm, levels)
-				}
+				convertAndCompare(t, u, f, "x11"+shm)
 			}
 		}
 	}
@@ -109,31 +120,9 @@ func TestHostImportX11(t *testing.T) {
 				t.Fatalf("x11: shared segment of %d bytes not page-aligned", len(m.Bytes()))
 			}
 			ids[m.ID()] = true
-			want := coreRGBA(t, f)
-			got := make([]byte, len(want))
-			im, err := u.Upload(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if wantMode := map[bool]gpu.Mode{true: gpu.ModeHostImport, false: u.Fallback()}[shm == ""]; im.Mode() != wantMode {
-				t.Fatalf("x11%s: frame took %v, want %v", shm, im.Mode(), wantMode)
-			}
-			if err := u.Convert(im, gpu.BT601Limited); err != nil {
-				t.Fatal(err)
-			}
-			if err := u.Read(im, got); err != nil {
-				t.Fatal(err)
-			}
-			im.Release()
-			if d := diff(got, want); d != "" {
-				t.Errorf("x11%s via %v: %s", shm, im.Mode(), d)
-			}
-			levels := map[byte]bool{}
-			for i := 0; i < len(got); i += 4 {
-				levels[got[i]] = true
-			}
-			if len(levels) < 5 {
-				t.Errorf("x11%s: uniform frame (levels %v): nothing was compared", shm, levels)
+			mode := convertAndCompare(t, u, f, "x11"+shm)
+			if wantMode := map[bool]gpu.Mode{true: gpu.ModeHostImport, false: u.Fallback()}[shm == ""]; mode != wantMode {
+				t.Fatalf("x11%s: frame took %v, want %v", shm, mode, wantMode)
 			}
 		}
 		s.Close()

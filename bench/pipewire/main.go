@@ -173,8 +173,13 @@ func consumeNode(tool string, node uint32, dur time.Duration) error {
 	var stop func()
 	id := "pipewire:" + strconv.Itoa(int(node))
 	switch tool {
-	case "miniav":
-		s, err := miniav.Open(context.Background(), id)
+	case "miniav", "miniav-pull", "count":
+		pull := tool != "miniav"
+		var opts []miniav.Option
+		if pull {
+			opts = append(opts, miniav.WithPull())
+		}
+		s, err := miniav.Open(context.Background(), id, opts...)
 		if err != nil {
 			return err
 		}
@@ -182,21 +187,13 @@ func consumeNode(tool string, node uint32, dur time.Duration) error {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			for f := range s.Frames() {
-				n.Add(1)
-				f.Release()
+			if !pull {
+				for f := range s.Frames() {
+					n.Add(1)
+					f.Release()
+				}
+				return
 			}
-		}()
-		frames, pid, stop = n.Load, os.Getpid(), func() { s.Close(); <-done }
-	case "miniav-pull", "count":
-		s, err := miniav.Open(context.Background(), id, miniav.WithPull())
-		if err != nil {
-			return err
-		}
-		var n atomic.Uint64
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
 			for {
 				f, err := s.Next()
 				if err != nil {

@@ -26,26 +26,18 @@ func CameraPresent(ctx context.Context, address string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	conn, err := dbus.Connect(addr, dbus.WithContext(context.WithoutCancel(ctx)))
+	conn, err := connect(ctx, addr)
 	if err != nil {
-		return false, fmt.Errorf("portal: connect to the session bus %s: %v: %w", addr, err, backend.ErrNotFound)
+		return false, err
 	}
 	defer conn.Close()
 	return cameraPresent(ctx, conn)
 }
 
 func cameraPresent(ctx context.Context, conn *dbus.Conn) (bool, error) {
-	var v dbus.Variant
-	err := conn.Object(busName, objectPath).CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, ifaceCamera, "IsCameraPresent").Store(&v)
+	v, err := property(ctx, conn, ifaceCamera, "Camera", "IsCameraPresent")
 	if err != nil {
-		if ctx.Err() != nil {
-			return false, ctx.Err()
-		}
-		var de dbus.Error
-		if errors.As(err, &de) && (de.Name == "org.freedesktop.DBus.Error.ServiceUnknown" || de.Name == "org.freedesktop.DBus.Error.UnknownInterface" || de.Name == "org.freedesktop.DBus.Error.InvalidArgs") {
-			return false, fmt.Errorf("portal: no Camera portal on the session bus (%s): %w", de.Name, backend.ErrNotFound)
-		}
-		return false, fmt.Errorf("portal: get IsCameraPresent: %w", err)
+		return false, err
 	}
 	b, ok := v.Value().(bool)
 	if !ok {

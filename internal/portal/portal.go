@@ -238,13 +238,42 @@ func Start(ctx context.Context, o Options) (_ *Session, err error) {
 	return s, nil
 }
 
+// connect connects to the session bus at addr; ctx bounds the handshake
+// only, not the connection.
+func connect(ctx context.Context, addr string) (*dbus.Conn, error) {
+	conn, err := dbus.Connect(addr, dbus.WithContext(context.WithoutCancel(ctx)))
+	if err != nil {
+		return nil, fmt.Errorf("portal: connect to the session bus %s: %v: %w", addr, err, backend.ErrNotFound)
+	}
+	return conn, nil
+}
+
+// property reads the portal's property name of interface iface (called
+// portal in errors). A bus without that portal is an error matching
+// backend.ErrNotFound.
+func property(ctx context.Context, conn *dbus.Conn, iface, portal, name string) (dbus.Variant, error) {
+	var v dbus.Variant
+	err := conn.Object(busName, objectPath).CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, iface, name).Store(&v)
+	if err != nil {
+		if ctx.Err() != nil {
+			return v, ctx.Err()
+		}
+		var de dbus.Error
+		if errors.As(err, &de) && (de.Name == "org.freedesktop.DBus.Error.ServiceUnknown" || de.Name == "org.freedesktop.DBus.Error.UnknownInterface" || de.Name == "org.freedesktop.DBus.Error.InvalidArgs") {
+			return v, fmt.Errorf("portal: no %s portal on the session bus (%s): %w", portal, de.Name, backend.ErrNotFound)
+		}
+		return v, fmt.Errorf("portal: get %s: %w", name, err)
+	}
+	return v, nil
+}
+
 // dial connects to the session bus at addr for calls on the portal's
 // interface iface, routes the portal's Response and Closed signals, and
 // watches the portal's name (its process dying closes the session).
 func dial(ctx context.Context, addr, iface string) (_ *Session, err error) {
-	conn, err := dbus.Connect(addr, dbus.WithContext(context.WithoutCancel(ctx)))
+	conn, err := connect(ctx, addr)
 	if err != nil {
-		return nil, fmt.Errorf("portal: connect to the session bus %s: %v: %w", addr, err, backend.ErrNotFound)
+		return nil, err
 	}
 	s := &Session{conn: conn, iface: iface, sigs: make(chan *dbus.Signal, 16), closed: make(chan struct{}), stopped: make(chan struct{})}
 	conn.Signal(s.sigs)
@@ -285,19 +314,10 @@ func pickCursor(want bool, offered CursorMode) CursorMode {
 
 // info reads the portal's properties.
 func (s *Session) info(ctx context.Context) (Info, error) {
-	obj := s.conn.Object(busName, objectPath)
 	get := func(name string) (uint32, error) {
-		var v dbus.Variant
-		err := obj.CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, ifaceCast, name).Store(&v)
+		v, err := property(ctx, s.conn, ifaceCast, "ScreenCast", name)
 		if err != nil {
-			if ctx.Err() != nil {
-				return 0, ctx.Err()
-			}
-			var de dbus.Error
-			if errors.As(err, &de) && (de.Name == "org.freedesktop.DBus.Error.ServiceUnknown" || de.Name == "org.freedesktop.DBus.Error.UnknownInterface" || de.Name == "org.freedesktop.DBus.Error.InvalidArgs") {
-				return 0, fmt.Errorf("portal: no ScreenCast portal on the session bus (%s): %w", de.Name, backend.ErrNotFound)
-			}
-			return 0, fmt.Errorf("portal: get %s: %w", name, err)
+			return 0, err
 		}
 		u, ok := v.Value().(uint32)
 		if !ok {
@@ -513,9 +533,9 @@ func Probe(ctx context.Context, address string) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	conn, err := dbus.Connect(addr, dbus.WithContext(context.WithoutCancel(ctx)))
+	conn, err := connect(ctx, addr)
 	if err != nil {
-		return Info{}, fmt.Errorf("portal: connect to the session bus %s: %v: %w", addr, err, backend.ErrNotFound)
+		return Info{}, err
 	}
 	defer conn.Close()
 	s := &Session{conn: conn}

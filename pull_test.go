@@ -105,6 +105,35 @@ func TestPullCancelWithoutReader(t *testing.T) {
 	}
 }
 
+// A stream the caller cancelled stops with context.Canceled even when its
+// source, woken by the cancellation, reports something else (here io.EOF):
+// Err says why the caller's stream stopped, whichever goroutine saw it first.
+func TestCancelWinsOverTheSourcesError(t *testing.T) {
+	for _, pull := range []bool{false, true} {
+		ctx, cancel := context.WithCancel(context.Background())
+		opts := []miniav.Option{}
+		if pull {
+			opts = append(opts, miniav.WithPull())
+		}
+		s := open(t, ctx, "scripted:eof-on-cancel", opts...)
+		got := make(chan error, 1)
+		go func() { _, err := s.Next(); got <- err }()
+		time.Sleep(10 * time.Millisecond) // usually inside the source's Read by now; either way the result is the same
+		cancel()
+		select {
+		case err := <-got:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("pull=%v: Next after cancel: %v, want context.Canceled", pull, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("pull=%v: Next still blocked after cancel", pull)
+		}
+		if !errors.Is(s.Err(), context.Canceled) {
+			t.Errorf("pull=%v: Err = %v, want context.Canceled", pull, s.Err())
+		}
+	}
+}
+
 // A source's end reaches Next as its error; the sequence gaps and the drops
 // the source reported are counted as on a channel stream.
 func TestPullDeviceEndAndGaps(t *testing.T) {

@@ -35,6 +35,9 @@ func (scripted) Devices(context.Context) ([]backend.Device, error) {
 	return nil, nil
 }
 func (scripted) Open(_ context.Context, addr string, cfg backend.Config) (backend.Source, error) {
+	if addr == "eof-on-cancel" {
+		return &scriptedSource{eofOnCancel: true}, nil
+	}
 	sc, ok := scripts[addr]
 	if !ok {
 		return nil, fmt.Errorf("scripted:%s: %w", addr, backend.ErrNotFound)
@@ -43,7 +46,8 @@ func (scripted) Open(_ context.Context, addr string, cfg backend.Config) (backen
 }
 
 type scriptedSource struct {
-	steps []step
+	eofOnCancel bool // Read blocks until its context is done, then says io.EOF
+	steps       []step
 	obs   backend.Observer
 	data  []byte
 }
@@ -54,6 +58,10 @@ func (s *scriptedSource) Info() backend.Info {
 func (s *scriptedSource) Close() error         { return nil }
 func (s *scriptedSource) ReleaseBuffer(uint64) {}
 func (s *scriptedSource) Read(ctx context.Context, b *backend.Buffer) error {
+	if s.eofOnCancel {
+		<-ctx.Done()
+		return io.EOF
+	}
 	if len(s.steps) == 0 {
 		return io.EOF
 	}

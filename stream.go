@@ -455,7 +455,9 @@ func (s *Stream) finish(err error) {
 	switch {
 	case closed:
 		err = nil
-	case err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+	case requested || err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		// The caller's cancellation is why the stream stopped, whatever a
+		// source woken by it returned (some say io.EOF or "closed").
 		err = s.ctx.Err()
 	}
 	if cerr := s.src.Close(); cerr != nil && err == nil && !closed {

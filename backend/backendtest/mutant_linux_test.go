@@ -46,7 +46,6 @@ var mutants = []mutant{
 	{"lose-release", "camera", "Source/BuffersComeBack", "Read: still blocked", false},
 	{"ignore-cancel", "camera", "Source/CancelUnblocksRead", "still blocked", false},
 	{"cancel-wrong-error", "camera", "Source/CancelUnblocksRead", "want an error matching context.Canceled", false},
-	{"cancel-wrong-error", "camera", "Pull/Cancel", "want context.Canceled", false},
 	{"read-after-close", "camera", "Source/Close", "Read after Close returned a frame", false},
 	{"close-twice-errors", "camera", "Source/Close", "Close is idempotent", false},
 	{"open-ignores-ctx", "camera", "Source/OpenCancelled", "Open with a cancelled context succeeded", false},

@@ -82,7 +82,13 @@
 // libpipewire-0.3 through cgo (pkg-config libpipewire-0.3): each source
 // has a pw_thread_loop and a pw_stream; PipeWire's thread dequeues buffers
 // in C and queues them in a ring, waking the reader through an eventfd in
-// Go's netpoller; no Go code runs on PipeWire's thread. The portal half is
+// Go's netpoller; no Go code runs on PipeWire's thread. Read takes frames
+// from that ring and Release queues buffers on a second one, both with
+// atomics on the C side's memory and no cgo call: a cgo call enters a
+// syscall, which wakes the Go runtime's sysmon thread, and once per frame
+// that cost more CPU than everything else (BENCHMARKS.md). The loop hands
+// released buffers back to PipeWire with the next frame, or at once when
+// PipeWire's buffers run low on the producer's side. The portal half is
 // pure Go (internal/portal, over D-Bus).
 //
 // Built without cgo, the backend is still registered, lists the portal's

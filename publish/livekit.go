@@ -2,7 +2,9 @@ package publish
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/livekit/protocol/livekit"
 	lksdk "github.com/livekit/server-sdk-go/v2"
@@ -10,31 +12,40 @@ import (
 	"github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/miniav-go/miniav"
+	"github.com/miniav-go/miniav/backend"
 )
 
-// LiveKitOption configures PublishLiveKit.
+// LiveKitOption configures PublishLiveKit and PublishLiveKitStreams.
 type LiveKitOption func(*lkConfig)
 
 type lkConfig struct {
 	identity, name string
-	track          []Option
+	video, audio   []Option
 	published      func()
 }
 
 // WithIdentity sets the participant's identity in the room (default
-// "miniav-" and the stream's device).
+// "miniav-" and the first stream's device).
 func WithIdentity(id string) LiveKitOption { return func(c *lkConfig) { c.identity = id } }
 
-// WithTrackName sets the published track's name (default the device).
+// WithTrackName sets the published track's name when one stream is
+// published (default the device; with several, each track has its
+// device's name).
 func WithTrackName(name string) LiveKitOption { return func(c *lkConfig) { c.name = name } }
 
 // WithEncoder passes encoder options (WithCodec, WithBitrate,
-// WithKeyFrameInterval).
+// WithKeyFrameInterval, WithCPUUsed) to the video tracks.
 func WithEncoder(opts ...Option) LiveKitOption {
-	return func(c *lkConfig) { c.track = append(c.track, opts...) }
+	return func(c *lkConfig) { c.video = append(c.video, opts...) }
 }
 
-// WithPublished calls f once the room has accepted the track, before
+// WithAudioEncoder passes encoder options (WithBitrate) to the Opus
+// tracks of audio streams.
+func WithAudioEncoder(opts ...Option) LiveKitOption {
+	return func(c *lkConfig) { c.audio = append(c.audio, opts...) }
+}
+
+// WithPublished calls f once the room has accepted every track, before
 // the first frame is encoded.
 func WithPublished(f func()) LiveKitOption { return func(c *lkConfig) { c.published = f } }
 
@@ -46,87 +57,152 @@ func WithPublished(f func()) LiveKitOption { return func(c *lkConfig) { c.publis
 // keyframes, as does every new subscription. It returns what was sent,
 // and nil when the stream was closed or ctx cancelled.
 func PublishLiveKit(ctx context.Context, s *miniav.Stream, url, room, key, secret string, opts ...LiveKitOption) (TrackStats, error) {
-	info := s.Info()
-	c := lkConfig{identity: "miniav-" + info.Device, name: info.Device}
+	st, err := PublishLiveKitStreams(ctx, []*miniav.Stream{s}, url, room, key, secret, opts...)
+	if len(st) == 0 {
+		return TrackStats{}, err
+	}
+	return st[0], err
+}
+
+// PublishLiveKitStreams is PublishLiveKit for several streams at once,
+// as one participant: a camera and its microphone, say, which a viewer
+// then sees as one person with a video and an audio track. Each stream is
+// a track of its own (video as VP8 or H.264, audio as Opus; a screen's
+// source is a screen share). It sends until every stream has ended, ctx
+// is done or one track fails (which stops the others), then leaves the
+// room, and returns each track's stats in the order of streams.
+func PublishLiveKitStreams(ctx context.Context, streams []*miniav.Stream, url, room, key, secret string, opts ...LiveKitOption) ([]TrackStats, error) {
+	if len(streams) == 0 {
+		return nil, fmt.Errorf("publish: no stream to publish: %w", miniav.ErrNotSupported)
+	}
+	c := lkConfig{identity: "miniav-" + streams[0].Info().Device}
 	for _, o := range opts {
 		o(&c)
 	}
-	if info.Kind.Audio() {
-		return publishAudio(ctx, s, url, room, key, secret, c)
+	tracks := make([]*lkTrack, 0, len(streams))
+	closeAll := func() {
+		for _, t := range tracks {
+			t.close()
+		}
 	}
-	t, tc, err := newEncoder(s, c.track)
+	for _, s := range streams {
+		name := s.Info().Device
+		if len(streams) == 1 && c.name != "" {
+			name = c.name
+		}
+		t, err := newLKTrack(s, name, c)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		tracks = append(tracks, t)
+	}
+	r, err := joinAndPublish(ctx, tracks, url, room, key, secret, c)
 	if err != nil {
-		return TrackStats{}, err
+		closeAll()
+		return nil, err
 	}
-	lt, err := lksdk.NewLocalTrack(tc.codec.capability(),
+	defer r.Disconnect()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, len(tracks))
+	var wg sync.WaitGroup
+	for i, t := range tracks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if errs[i] = t.run(ctx); errs[i] != nil {
+				cancel() // one track failed: stop the others
+			}
+		}()
+	}
+	wg.Wait()
+	st := make([]TrackStats, len(tracks))
+	for i, t := range tracks {
+		st[i] = t.stats()
+	}
+	return st, errors.Join(errs...)
+}
+
+// An lkTrack is one stream's encoder and LiveKit track.
+type lkTrack struct {
+	lt    *lksdk.LocalTrack
+	pub   *lksdk.TrackPublicationOptions
+	run   func(context.Context) error
+	stats func() TrackStats
+	enc   interface{ Close() error }
+}
+
+// close frees the track's encoder and track when it is not published
+// (Run closes them otherwise).
+func (t *lkTrack) close() {
+	t.enc.Close()
+	if t.lt != nil {
+		t.lt.Close()
+	}
+}
+
+// newLKTrack makes the encoder and LiveKit track of stream s.
+func newLKTrack(s *miniav.Stream, name string, c lkConfig) (*lkTrack, error) {
+	info := s.Info()
+	if info.Kind.Audio() {
+		a, _, err := newAudioEncoder(s, c.audio)
+		if err != nil {
+			return nil, err
+		}
+		lt, err := lksdk.NewLocalTrack(opusCapability())
+		if err != nil {
+			a.enc.Close()
+			return nil, fmt.Errorf("publish: livekit track: %w", err)
+		}
+		a.write = func(smp media.Sample) error { return lt.WriteSample(smp, nil) }
+		return &lkTrack{lt: lt, run: a.Run, stats: a.Stats, enc: a.enc,
+			pub: &lksdk.TrackPublicationOptions{Name: name, Source: livekit.TrackSource_MICROPHONE}}, nil
+	}
+	v, vc, err := newEncoder(s, c.video)
+	if err != nil {
+		return nil, err
+	}
+	lt, err := lksdk.NewLocalTrack(vc.codec.capability(),
 		lksdk.WithRTCPHandler(func(p rtcp.Packet) {
 			switch p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				t.RequestKeyFrame()
+				v.RequestKeyFrame()
 			}
 		}))
 	if err != nil {
-		t.enc.Close()
-		return TrackStats{}, fmt.Errorf("publish: livekit track: %w", err)
+		v.enc.Close()
+		return nil, fmt.Errorf("publish: livekit track: %w", err)
 	}
-	lt.OnBind(t.forceKey)
-	t.write = func(smp media.Sample) error { return lt.WriteSample(smp, nil) }
-
-	v := info.Video
-	r, err := joinAndPublish(ctx, lt, url, room, key, secret, c, &lksdk.TrackPublicationOptions{
-		Name: c.name, Source: livekit.TrackSource_CAMERA, VideoWidth: v.Width, VideoHeight: v.Height,
-	})
-	if err != nil {
-		t.enc.Close()
-		return TrackStats{}, err
+	lt.OnBind(v.forceKey)
+	v.write = func(smp media.Sample) error { return lt.WriteSample(smp, nil) }
+	source := livekit.TrackSource_CAMERA
+	if info.Kind == backend.KindDisplay || info.Kind == backend.KindWindow {
+		source = livekit.TrackSource_SCREEN_SHARE
 	}
-	defer r.Disconnect()
-	err = t.Run(ctx)
-	return t.Stats(), err
+	return &lkTrack{lt: lt, run: v.Run, stats: v.Stats, enc: v.enc,
+		pub: &lksdk.TrackPublicationOptions{Name: name, Source: source, VideoWidth: info.Video.Width, VideoHeight: info.Video.Height}}, nil
 }
 
-// joinAndPublish joins room and publishes lt in it (closing lt if either
-// fails), then calls the WithPublished hook. The caller disconnects.
-func joinAndPublish(ctx context.Context, lt *lksdk.LocalTrack, url, room, key, secret string, c lkConfig, pub *lksdk.TrackPublicationOptions) (*lksdk.Room, error) {
+// joinAndPublish joins room and publishes every track in it, then calls
+// the WithPublished hook. On failure it leaves the room; the caller
+// closes the tracks then, and disconnects otherwise.
+func joinAndPublish(ctx context.Context, tracks []*lkTrack, url, room, key, secret string, c lkConfig) (*lksdk.Room, error) {
 	r := lksdk.NewRoom(lksdk.NewRoomCallback())
 	err := r.JoinWithContext(ctx, url, lksdk.ConnectInfo{
 		APIKey: key, APISecret: secret, RoomName: room, ParticipantIdentity: c.identity,
 	}, lksdk.WithAutoSubscribe(false))
 	if err != nil {
-		lt.Close()
 		return nil, fmt.Errorf("publish: join livekit room %q at %s: %w", room, url, err)
 	}
-	if _, err := r.LocalParticipant.PublishTrack(lt, pub); err != nil {
-		r.Disconnect()
-		lt.Close()
-		return nil, fmt.Errorf("publish: publish track in %q: %w", room, err)
+	for _, t := range tracks {
+		if _, err := r.LocalParticipant.PublishTrack(t.lt, t.pub); err != nil {
+			r.Disconnect()
+			return nil, fmt.Errorf("publish: publish track %q in %q: %w", t.pub.Name, room, err)
+		}
 	}
 	if c.published != nil {
 		c.published()
 	}
 	return r, nil
-}
-
-// publishAudio is PublishLiveKit for an audio stream: one Opus track.
-func publishAudio(ctx context.Context, s *miniav.Stream, url, room, key, secret string, c lkConfig) (TrackStats, error) {
-	t, _, err := newAudioEncoder(s, c.track)
-	if err != nil {
-		return TrackStats{}, err
-	}
-	lt, err := lksdk.NewLocalTrack(opusCapability())
-	if err != nil {
-		t.enc.Close()
-		return TrackStats{}, fmt.Errorf("publish: livekit track: %w", err)
-	}
-	t.write = func(smp media.Sample) error { return lt.WriteSample(smp, nil) }
-	r, err := joinAndPublish(ctx, lt, url, room, key, secret, c, &lksdk.TrackPublicationOptions{
-		Name: c.name, Source: livekit.TrackSource_MICROPHONE,
-	})
-	if err != nil {
-		t.enc.Close()
-		return TrackStats{}, err
-	}
-	defer r.Disconnect()
-	err = t.Run(ctx)
-	return t.Stats(), err
 }

@@ -52,6 +52,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	fs.SetOutput(stderr)
 	device := fs.String("device", "", "device ID (default: the default camera)")
 	fmtStr := fs.String("format", "1280x720@30 i420", "video format")
+	audioDev := fs.String("audio", "", "also publish this audio device (microphone or loopback) in the same participant, as an Opus track; \"default\": the default microphone")
+	audioFmt := fs.String("audio-format", "48k mono s16", "the audio device's format (8, 12, 16, 24 or 48 kHz, s16 or f32)")
+	audioRate := fs.Int("audio-bitrate", 32_000, "Opus bitrate, bit/s")
 	url := fs.String("url", getenv("LIVEKIT_URL"), "LiveKit server, ws:// or wss:// (default $LIVEKIT_URL)")
 	room := fs.String("room", "", "room name")
 	key := fs.String("key", getenv("LIVEKIT_API_KEY"), "API key (default $LIVEKIT_API_KEY)")
@@ -76,6 +79,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return fmt.Errorf("%w: -format: %w", errUsage, err)
 	}
+	af, err := format.ParseAudio(*audioFmt)
+	if err != nil {
+		return fmt.Errorf("%w: -audio-format: %w", errUsage, err)
+	}
 	if *device == "" {
 		d, err := devices.Default(ctx, backend.KindCamera)
 		if err != nil {
@@ -93,23 +100,52 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return fmt.Errorf("open %s: %w", *device, err)
 	}
 	defer s.Close()
-	opts := []publish.LiveKitOption{publish.WithEncoder(publish.WithBitrate(*bitrate), publish.WithCodec(publish.Codec(*vcodec)))}
+	streams := []*miniav.Stream{s}
+	if *audioDev == "default" {
+		d, err := devices.Default(ctx, backend.KindMicrophone)
+		if err != nil {
+			return err
+		}
+		*audioDev = d.ID
+	}
+	if *audioDev != "" {
+		a, err := miniav.Open(ctx, *audioDev, miniav.WithPull(), miniav.WithAudio(af))
+		if err != nil {
+			return fmt.Errorf("open %s: %w", *audioDev, err)
+		}
+		defer a.Close()
+		streams = append(streams, a)
+	}
+	opts := []publish.LiveKitOption{
+		publish.WithEncoder(publish.WithBitrate(*bitrate), publish.WithCodec(publish.Codec(*vcodec))),
+		publish.WithAudioEncoder(publish.WithBitrate(*audioRate)),
+	}
 	if *identity != "" {
 		opts = append(opts, publish.WithIdentity(*identity))
 	}
 	start := time.Now()
 	opts = append(opts, publish.WithPublished(func() {
 		fmt.Fprintf(stderr, "publishing %s (%s) into room %q at %s\n", *device, s.Info().Video, *room, *url)
+		if len(streams) > 1 {
+			fmt.Fprintf(stderr, "publishing %s (%s) with it\n", *audioDev, streams[1].Info().Audio)
+		}
 	}))
 	stopMem := func() {}
 	if *memEvery > 0 {
 		stopMem = memStats(stderr, *memEvery, start, s)
 	}
-	st, err := publish.PublishLiveKit(ctx, s, *url, *room, *key, *secret, opts...)
+	sts, err := publish.PublishLiveKitStreams(ctx, streams, *url, *room, *key, *secret, opts...)
 	stopMem()
 	el := time.Since(start)
-	fmt.Fprintf(stderr, "sent %d frames, %d bytes, %d keyframes asked for, in %v (%.1f fps); source dropped %d\n",
-		st.Frames, st.Bytes, st.KeyFrames, el.Round(time.Millisecond), float64(st.Frames)/el.Seconds(), s.Stats().Dropped.Total())
+	if len(sts) > 0 {
+		st := sts[0]
+		fmt.Fprintf(stderr, "sent %d frames, %d bytes, %d keyframes asked for, in %v (%.1f fps); source dropped %d\n",
+			st.Frames, st.Bytes, st.KeyFrames, el.Round(time.Millisecond), float64(st.Frames)/el.Seconds(), s.Stats().Dropped.Total())
+	}
+	if len(sts) > 1 {
+		st := sts[1]
+		fmt.Fprintf(stderr, "sent %d audio packets, %d bytes; source dropped %d\n", st.Frames, st.Bytes, streams[1].Stats().Dropped.Total())
+	}
 	return err
 }
 

@@ -25,6 +25,7 @@ func TestUsage(t *testing.T) {
 		{"-url", "ws://127.0.0.1:1", "-key", "k", "-secret", "s"},    // no room
 		{"-url", "ws://127.0.0.1:1", "-room", "r", "-format", "bad"}, // no key, bad format
 		{"-url", "ws://127.0.0.1:1", "-room", "r", "-key", "k", "-secret", "s", "-codec", "av2"},
+		{"-url", "ws://127.0.0.1:1", "-room", "r", "-key", "k", "-secret", "s", "-audio", "testsrc:microphone", "-audio-format", "loud"},
 		{"-nope"},
 	} {
 		var out bytes.Buffer
@@ -42,34 +43,55 @@ func TestPublishIntoRoom(t *testing.T) {
 	lktest.NeedICE(t)
 	srv := lktest.Start(t, lktest.Options{})
 	for _, c := range []string{"vp8", "h264"} {
-		t.Run(c, func(t *testing.T) { publishIntoRoom(t, srv, c) })
+		t.Run(c, func(t *testing.T) { publishIntoRoom(t, srv, c, false) })
 	}
+	// -audio: the microphone's Opus track is the same participant's
+	t.Run("vp8+audio", func(t *testing.T) { publishIntoRoom(t, srv, "vp8", true) })
 }
 
-func publishIntoRoom(t *testing.T, srv *lktest.Server, codec string) {
+func publishIntoRoom(t *testing.T, srv *lktest.Server, codec string, withAudio bool) {
 	env := map[string]string{"LIVEKIT_URL": srv.URL, "LIVEKIT_API_KEY": lktest.APIKey, "LIVEKIT_API_SECRET": lktest.APISecret}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	roomName := "cli-" + codec
+	if withAudio {
+		roomName += "-audio"
+	}
 	var out bytes.Buffer
 	var wg sync.WaitGroup
 	var err error
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		err = run(ctx, []string{"-device", "testsrc:camera", "-format", "320x240@30 i420", "-room", "cli-" + codec,
-			"-identity", "cam1", "-codec", codec, "-duration", "6s"}, func(k string) string { return env[k] }, &lockedWriter{w: &out})
+		args := []string{"-device", "testsrc:camera", "-format", "320x240@30 i420", "-room", roomName,
+			"-identity", "cam1", "-codec", codec, "-duration", "6s"}
+		if withAudio {
+			args = append(args, "-audio", "testsrc:microphone")
+		}
+		err = run(ctx, args, func(k string) string { return env[k] }, &lockedWriter{w: &out})
 	}()
 	rc := lksdk.NewRoomServiceClient(srv.HTTP, lktest.APIKey, lktest.APISecret)
-	var track *livekit.TrackInfo
+	var track, mic *livekit.TrackInfo
+	want := 1
+	if withAudio {
+		want = 2
+	}
 	for track == nil && ctx.Err() == nil {
 		time.Sleep(200 * time.Millisecond)
-		res, lerr := rc.ListParticipants(ctx, &livekit.ListParticipantsRequest{Room: "cli-" + codec})
+		res, lerr := rc.ListParticipants(ctx, &livekit.ListParticipantsRequest{Room: roomName})
 		if lerr != nil {
 			continue // the room does not exist until the command joins
 		}
 		for _, p := range res.Participants {
-			if p.Identity == "cam1" && len(p.Tracks) > 0 {
-				track = p.Tracks[0]
+			if p.Identity != "cam1" || len(p.Tracks) < want {
+				continue
+			}
+			for _, tr := range p.Tracks {
+				if tr.Type == livekit.TrackType_VIDEO {
+					track = tr
+				} else {
+					mic = tr
+				}
 			}
 		}
 	}
@@ -78,15 +100,21 @@ func publishIntoRoom(t *testing.T, srv *lktest.Server, codec string) {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
 	if track == nil {
-		t.Fatalf("no track of cam1 listed in room cli-%s\n%s", codec, out.String())
+		t.Fatalf("no video track of cam1 listed in room %s\n%s", roomName, out.String())
+	}
+	if withAudio && (mic == nil || mic.Type != livekit.TrackType_AUDIO || mic.Source != livekit.TrackSource_MICROPHONE || !strings.EqualFold(mic.MimeType, "audio/opus")) {
+		t.Errorf("cam1's second track %v, want an Opus microphone track", mic)
 	}
 	if track.Type != livekit.TrackType_VIDEO || track.Width != 320 || track.Height != 240 || !strings.EqualFold(track.MimeType, "video/"+codec) {
 		t.Errorf("track %v %dx%d %s, want %s video 320x240", track.Type, track.Width, track.Height, track.MimeType, codec)
 	}
 	s := out.String()
 	t.Log(strings.TrimSpace(s))
-	if !strings.Contains(s, `into room "cli-`+codec+`"`) || !strings.Contains(s, "sent ") || strings.Contains(s, "sent 0 frames") {
+	if !strings.Contains(s, `into room "`+roomName+`"`) || !strings.Contains(s, "sent ") || strings.Contains(s, "sent 0 frames") {
 		t.Errorf("stderr: %q", s)
+	}
+	if withAudio && (!strings.Contains(s, "sent ") || !strings.Contains(s, "audio packets") || strings.Contains(s, "sent 0 audio packets")) {
+		t.Errorf("stderr says nothing of the audio sent: %q", s)
 	}
 }
 

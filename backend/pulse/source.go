@@ -34,7 +34,8 @@ type source struct {
 	scratch []byte // a period read when the pool is exhausted
 	skipped uint64 // frames dropped since the last buffer, already reported
 	clock   lossClock
-	closed  bool // Read and Close are never concurrent (backend.Source)
+	moreFn  func() bool // s.more, bound once (a method value allocates)
+	closed  bool        // Read and Close are never concurrent (backend.Source)
 }
 
 func newSource(c *pulsewire.Conn, info backend.Info, obs backend.Observer) *source {
@@ -44,7 +45,22 @@ func newSource(c *pulsewire.Conn, info backend.Info, obs backend.Observer) *sour
 	}
 	s := &source{c: c, info: info, obs: obs, period: a.PeriodFrames, bytes: a.PeriodFrames * a.FrameBytes(), rate: a.SampleRate}
 	s.clock.init(a.SampleRate, a.PeriodFrames)
+	s.moreFn = s.more
 	return s
+}
+
+// more reports whether the next period is already on its way: received,
+// or arriving within a couple of milliseconds. A server that was starved
+// of CPU sends the audio it held back in one burst; one that lost audio
+// sends the next period a period later.
+func (s *source) more() bool {
+	for range 4 {
+		if s.c.Available() >= s.bytes {
+			return true
+		}
+		time.Sleep(500 * time.Microsecond)
+	}
+	return false
 }
 
 // Info implements backend.Source.
@@ -83,7 +99,7 @@ func (s *source) Read(ctx context.Context, b *backend.Buffer) error {
 			return s.readErr(ctx, err)
 		}
 		now := backend.Now()
-		if lost := s.clock.lost(now, s.next+uint64(s.period), waited); lost > 0 {
+		if lost := s.clock.lost(now, s.next+uint64(s.period), waited, s.moreFn); lost > 0 {
 			s.obs.Dropped(backend.DropOverrun, (lost+uint64(s.period)-1)/uint64(s.period))
 			s.next += lost
 			s.skipped += lost
@@ -160,7 +176,8 @@ func frameTime(n uint64, rate int) time.Duration {
 // arrived. The usual lag (floor) follows the stream's jitter and a slow
 // drift of the sound card's clock; a lag above it by more than the
 // tolerance, seen when the reader is caught up, is audio that never
-// arrived.
+// arrived, unless more audio is right behind it: then the server was late
+// (starved of CPU, say) and is catching up, and nothing was lost.
 type lossClock struct {
 	rate, period int
 	tolerance    time.Duration
@@ -175,9 +192,11 @@ func (l *lossClock) init(rate, period int) {
 }
 
 // lost is called when the period ending at sample index end arrived at
-// now; fresh tells whether the reader waited for it. It returns how many
-// sample frames were lost before it, in whole periods.
-func (l *lossClock) lost(now time.Duration, end uint64, fresh bool) uint64 {
+// now; fresh tells whether the reader waited for it, and more (asked only
+// for a period that came too late) whether the next period is already
+// there. It returns how many sample frames were lost before it, in whole
+// periods.
+func (l *lossClock) lost(now time.Duration, end uint64, fresh bool, more func() bool) uint64 {
 	t := now - frameTime(end, l.rate)
 	if !l.started || t < l.base {
 		// The first period, or one that came sooner than any before (a
@@ -191,6 +210,9 @@ func (l *lossClock) lost(now time.Duration, end uint64, fresh bool) uint64 {
 		return 0 // catching up on queued audio: its lag says nothing
 	}
 	if excess := lag - l.floor; excess > l.tolerance {
+		if more() {
+			return 0 // late, and the rest of the late audio follows at once
+		}
 		n := uint64(excess) * uint64(l.rate) / uint64(time.Second)
 		return (n + uint64(l.period)/2) / uint64(l.period) * uint64(l.period)
 	}

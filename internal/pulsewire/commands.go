@@ -250,6 +250,11 @@ func (c *Conn) ReadData(p []byte) (int, error) {
 // those still in the kernel's socket buffer).
 func (c *Conn) Buffered() int { return c.br.Buffered() }
 
+// Available is how many received bytes wait for ReadData or the next
+// command, framing included: Buffered and what is still in the kernel's
+// socket buffer (where that is known; see rawconn.Conn.Pending).
+func (c *Conn) Available() int { return c.br.Buffered() + c.rw.Pending() }
+
 // Subscription masks and event fields (pa_subscription_mask_t,
 // pa_subscription_event_type_t).
 const (

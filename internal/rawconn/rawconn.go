@@ -36,3 +36,8 @@ func (c *Conn) Read(b []byte) (int, error) { return c.read(b) }
 func (c *Conn) Write(b []byte) (int, error) { return c.write(b) }
 
 var _ io.ReadWriter = (*Conn)(nil)
+
+// Pending is how many received bytes wait in the kernel's socket buffer
+// for a Read (0 where that is not known: off Linux, or for connections
+// without a file descriptor).
+func (c *Conn) Pending() int { return c.pending() }

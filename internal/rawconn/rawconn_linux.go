@@ -19,6 +19,8 @@ type raw struct {
 	rerrno, werrno syscall.Errno
 	readFn         func(fd uintptr) bool
 	writeFn        func(fd uintptr) bool
+	queued         int32 // pending's result
+	pendingFn      func(fd uintptr)
 }
 
 func ptr(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
@@ -40,6 +42,12 @@ func (r *raw) init(nc net.Conn) {
 		}
 		r.rn, r.rerrno = int(n), e
 		return true
+	}
+	r.pendingFn = func(fd uintptr) {
+		r.queued = 0
+		if _, _, e := unix.RawSyscall(unix.SYS_IOCTL, fd, unix.SIOCINQ, uintptr(unsafe.Pointer(&r.queued))); e != 0 {
+			r.queued = 0
+		}
 	}
 	r.writeFn = func(fd uintptr) bool {
 		for r.wn < len(r.wbuf) {
@@ -92,4 +100,15 @@ func (c *Conn) write(b []byte) (int, error) {
 		return r.wn, &net.OpError{Op: "write", Net: r.network, Err: r.werrno}
 	}
 	return r.wn, nil
+}
+
+func (c *Conn) pending() int {
+	r := &c.raw
+	if r.rc == nil {
+		return 0
+	}
+	if r.rc.Control(r.pendingFn) != nil {
+		return 0
+	}
+	return int(r.queued)
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -90,5 +91,33 @@ func TestNoAllocations(t *testing.T) {
 		peer.Read(b)
 	}); n != 0 {
 		t.Fatalf("%v allocations per round trip", n)
+	}
+}
+
+// Pending counts what the peer wrote and no Read has taken yet (on Linux;
+// elsewhere it says 0).
+func TestPending(t *testing.T) {
+	c, _, peer := pair(t)
+	if n := c.Pending(); n != 0 {
+		t.Fatalf("Pending before any write: %d", n)
+	}
+	if _, err := peer.Write(make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	want := 1000
+	if runtime.GOOS != "linux" {
+		want = 0
+	}
+	if n := c.Pending(); n != want {
+		t.Fatalf("Pending after the peer wrote 1000 bytes: %d, want %d", n, want)
+	}
+	if _, err := io.ReadFull(c, make([]byte, 600)); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Pending(); n != want*400/1000 {
+		t.Fatalf("Pending after reading 600 of them: %d, want %d", n, want*400/1000)
+	}
+	if a := testing.AllocsPerRun(100, func() { c.Pending() }); a != 0 {
+		t.Errorf("Pending allocates %.1f times", a)
 	}
 }

@@ -9,5 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 go build -o /tmp/miniav-bench-pipewire ./bench/pipewire
 /tmp/miniav-bench-pipewire -secs "${SECS:-5}" -rounds "${ROUNDS:-3}"
-allocs=$(go test -count=1 -run 'TestSteadyStateAllocs' -v ./backend/pipewire/ 2>/dev/null | sed -n 's/.*: \([0-9.]*\) allocations per frame.*/\1/p')
-echo "miniav allocations per frame (backend/pipewire TestSteadyStateAllocs, MemFd buffers): ${allocs:-?}"
+line=$(go test -count=1 -run 'TestSteadyStateAllocs' -v ./backend/pipewire/ 2>/dev/null | grep 'allocations and' || true)
+allocs=$(echo "$line" | sed -n 's/.*: \([0-9.]*\) allocations and.*/\1/p')
+cgo=$(echo "$line" | sed -n 's/.* and \([0-9.]*\) cgo calls per frame.*/\1/p')
+echo "miniav per frame (backend/pipewire TestSteadyStateAllocs, MemFd buffers): ${allocs:-?} allocations, ${cgo:-?} cgo calls"

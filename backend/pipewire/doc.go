@@ -80,9 +80,11 @@
 // pw_stream, has a stable ABI from 0.3.x to 1.x, and is what OBS,
 // GStreamer and the original MiniAV use. So this package links
 // libpipewire-0.3 through cgo (pkg-config libpipewire-0.3): each source
-// has a pw_thread_loop and a pw_stream; PipeWire's thread dequeues buffers
-// in C and queues them in a ring, waking the reader through an eventfd in
-// Go's netpoller; no Go code runs on PipeWire's thread. Read takes frames
+// has a pw_thread_loop and a pw_stream whose process callback runs on
+// PipeWire's data thread (PW_STREAM_FLAG_RT_PROCESS, one thread wake per
+// frame fewer than on the thread loop); it dequeues buffers in C and
+// queues them in a ring, waking the reader through an eventfd in Go's
+// netpoller; no Go code runs on PipeWire's threads. Read takes frames
 // from that ring and Release queues buffers on a second one, both with
 // atomics on the C side's memory and no cgo call: a cgo call enters a
 // syscall, which wakes the Go runtime's sysmon thread, and once per frame

@@ -97,6 +97,13 @@ typedef struct {
 	// gen counts changes of everything mpw_status reports but the ring:
 	// Go reads it (atomically) and calls mpw_pop only when it moved.
 	uint32_t gen;
+	// on_process runs on the context's data loop (PW_STREAM_FLAG_RT_PROCESS):
+	// one thread wake per frame fewer than on the thread loop. Everything
+	// that hands buffers back to the stream runs there too (queue_buffer's
+	// queue has one writer): on_process, and do_drain, do_release and
+	// do_final, which the thread loop invokes there and waits for.
+	struct pw_loop *dloop;
+	int dead;               // set by do_final: give every buffer straight back
 	uint64_t seq, last_hdr_seq;
 	int64_t last_pts;
 	uint64_t corrupt;       // buffers skipped (size 0, corrupted), not yet reported
@@ -232,18 +239,42 @@ static void mpw_drain(mpw_src *s) {
 	}
 }
 
+static int do_drain(struct spa_loop *loop, bool async, uint32_t seq, const void *data, size_t size, void *user) {
+	mpw_src *s = user;
+	if (!s->dead) mpw_drain(s);
+	return 0;
+}
+
+// do_release is mpw_release on the data loop: data holds the slot.
+static int do_release(struct spa_loop *loop, bool async, uint32_t seq, const void *data, size_t size, void *user) {
+	mpw_src *s = user;
+	mpw_slot *sl;
+	memcpy(&sl, data, sizeof sl);
+	mpw_drain(s);
+	mpw_give_back(s, sl);
+	return 0;
+}
+
+// on_rel runs on the thread loop when Go wrote rfd. The drain runs on the
+// data loop, and the thread loop waits for it, so that it is over before
+// anything else the thread loop does (a renegotiation) begins.
 static void on_rel(void *data, int fd, uint32_t mask) {
 	mpw_src *s = data;
 	uint64_t n;
 	while (read(fd, &n, sizeof n) < 0 && errno == EINTR) {}
 	__atomic_add_fetch(&s->rel_wakes, 1, __ATOMIC_RELAXED);
-	mpw_drain(s);
+	pw_loop_invoke(s->dloop, do_drain, SPA_ID_INVALID, NULL, 0, true, s);
 }
 
 static void on_process(void *data) {
 	mpw_src *s = data;
 	struct pw_buffer *b;
 	int got = 0, bad = 0;
+	if (s->dead) {
+		// closing: nothing more is lent
+		while ((b = pw_stream_dequeue_buffer(s->stream)) != NULL) pw_stream_queue_buffer(s->stream, b);
+		return;
+	}
 	mpw_drain(s);
 	while ((b = pw_stream_dequeue_buffer(s->stream)) != NULL) {
 		mpw_slot *sl = b->user_data;
@@ -251,7 +282,7 @@ static void on_process(void *data) {
 		struct spa_data *d = buf->n_datas ? &buf->datas[0] : NULL;
 		if (!sl || !d || !d->chunk || d->chunk->size == 0 || (d->chunk->flags & SPA_CHUNK_FLAG_CORRUPTED) ||
 		    (!sl->base && !d->data) || s->tail - __atomic_load_n(&s->head, __ATOMIC_ACQUIRE) >= MPW_RING) {
-			s->corrupt++;
+			__atomic_add_fetch(&s->corrupt, 1, __ATOMIC_RELAXED);
 			bad = 1;
 			s->seq++;
 			pw_stream_queue_buffer(s->stream, b);
@@ -289,7 +320,7 @@ static void on_process(void *data) {
 			}
 			if (!c || !c->copy) {
 				if (c) { c->next_free = s->free_copies; s->free_copies = c; }
-				s->exhausted++;
+				__atomic_add_fetch(&s->exhausted, 1, __ATOMIC_RELAXED);
 				bad = 1;
 				pw_stream_queue_buffer(s->stream, b);
 				continue;
@@ -497,6 +528,7 @@ static mpw_src *mpw_open(int fd, const char *remote, uint32_t target, const char
 	if (s->efd < 0 || s->rfd < 0 || !s->loop) goto fail;
 	s->ctx = pw_context_new(pw_thread_loop_get_loop(s->loop), NULL, 0);
 	if (!s->ctx) goto fail;
+	s->dloop = pw_data_loop_get_loop(pw_context_get_data_loop(s->ctx));
 	if (pw_thread_loop_start(s->loop) < 0) goto fail;
 	pw_thread_loop_lock(s->loop);
 	int fd_remote = fd >= 0;
@@ -559,7 +591,7 @@ static mpw_src *mpw_open(int fd, const char *remote, uint32_t target, const char
 			SPA_FORMAT_VIDEO_framerate, SPA_POD_CHOICE_RANGE_Fraction(&fdef, &fmin, &fmax));
 	}
 	int r = pw_stream_connect(s->stream, PW_DIRECTION_INPUT, target,
-		PW_STREAM_FLAG_AUTOCONNECT | PW_STREAM_FLAG_DONT_RECONNECT, params, np);
+		PW_STREAM_FLAG_AUTOCONNECT | PW_STREAM_FLAG_DONT_RECONNECT | PW_STREAM_FLAG_RT_PROCESS, params, np);
 	pw_thread_loop_unlock(s->loop);
 	if (r < 0) { *err = -r; goto fail_err; }
 	return s;
@@ -578,27 +610,35 @@ fail_err:
 	return NULL;
 }
 
+// do_final runs on the data loop as the stream is destroyed. What Go
+// released goes back first; then buffers still lent go back to the stream
+// too: a peer gone with output buffers dequeued leaves a PipeWire 0.3
+// producer stalled on its next consumer. The producer reuses those buffers
+// (same memfds) for that consumer, so a buffer a frame in Go still holds
+// first becomes private memory at the same address (mpw_privatize). From
+// here on on_process gives every buffer straight back.
+static int do_final(struct spa_loop *loop, bool async, uint32_t seq, const void *data, size_t size, void *user) {
+	mpw_src *s = user;
+	mpw_drain(s);
+	for (mpw_slot *sl = s->all; sl; sl = sl->all_next) {
+		if (!sl->pwb || !sl->lent || sl->detached) continue;
+		if (sl->given && mpw_privatize(sl) < 0) continue; // keep it: the frame's bytes come first
+		pw_stream_queue_buffer(s->stream, sl->pwb);
+	}
+	s->dead = 1;
+	return 0;
+}
+
 // mpw_destroy stops the stream and the loop. Slots still lent stay
 // mapped; Go frees them (mpw_release_dead) and then s (mpw_free). It
 // does not close the eventfd (Go owns it).
 void mpw_destroy(mpw_src *s) {
 	if (s->loop) {
 		pw_thread_loop_lock(s->loop);
-		mpw_drain(s); // what Go released goes back before the stream goes
 		if (s->grace) { pw_loop_destroy_source(pw_thread_loop_get_loop(s->loop), s->grace); s->grace = NULL; }
 		if (s->rel_src) { pw_loop_destroy_source(pw_thread_loop_get_loop(s->loop), s->rel_src); s->rel_src = NULL; }
 		if (s->stream) {
-			// Buffers still lent go back to the stream first: a peer
-			// gone with output buffers dequeued leaves a PipeWire 0.3
-			// producer stalled on its next consumer. The producer
-			// reuses those buffers (same memfds) for that consumer, so
-			// a buffer a frame in Go still holds first becomes private
-			// memory at the same address (mpw_privatize).
-			for (mpw_slot *sl = s->all; sl; sl = sl->all_next) {
-				if (!sl->pwb || !sl->lent || sl->detached) continue;
-				if (sl->given && mpw_privatize(sl) < 0) continue; // keep it: the frame's bytes come first
-				pw_stream_queue_buffer(s->stream, sl->pwb);
-			}
+			pw_loop_invoke(s->dloop, do_final, 0, NULL, 0, true, s);
 			pw_stream_destroy(s->stream); s->stream = NULL;
 		}
 		if (s->reg) { spa_hook_remove(&s->reg_l); pw_proxy_destroy((struct pw_proxy *)s->reg); s->reg = NULL; }
@@ -667,8 +707,8 @@ static int mpw_pop(mpw_src *s, mpw_frame *f, mpw_status *st) {
 	st->have_format = s->have_format; st->lost = s->lost; st->synced = s->synced; st->streaming = s->streaming;
 	st->vfmt = s->vfmt; st->width = s->width; st->height = s->height;
 	st->fr_num = s->fr_num; st->fr_den = s->fr_den; st->mst = s->mst;
-	st->corrupt = s->corrupt; s->corrupt = 0;
-	st->exhausted = s->exhausted; s->exhausted = 0;
+	st->corrupt = __atomic_exchange_n(&s->corrupt, 0, __ATOMIC_ACQ_REL);
+	st->exhausted = __atomic_exchange_n(&s->exhausted, 0, __ATOMIC_ACQ_REL);
 	pw_thread_loop_unlock(s->loop);
 	return ok;
 }
@@ -683,8 +723,7 @@ static void mpw_errmsg(mpw_src *s, char *out, size_t n) {
 // those Go released through the rel ring: the slow path, for a full ring.
 static void mpw_release(mpw_src *s, mpw_slot *sl) {
 	pw_thread_loop_lock(s->loop);
-	mpw_drain(s);
-	mpw_give_back(s, sl);
+	pw_loop_invoke(s->dloop, do_release, 0, &sl, sizeof sl, true, s);
 	pw_thread_loop_unlock(s->loop);
 }
 

@@ -48,8 +48,8 @@ func (scripted) Open(_ context.Context, addr string, cfg backend.Config) (backen
 type scriptedSource struct {
 	eofOnCancel bool // Read blocks until its context is done, then says io.EOF
 	steps       []step
-	obs   backend.Observer
-	data  []byte
+	obs         backend.Observer
+	data        []byte
 }
 
 func (s *scriptedSource) Info() backend.Info {

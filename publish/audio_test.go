@@ -98,18 +98,7 @@ func TestLiveKitOpus(t *testing.T) {
 		}
 	}
 
-	out, err := exec.Command(ffmpeg, "-v", "error", "-i", path, "-f", "s16le", "-ac", "1", "-ar", "48000", "-").Output()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			t.Logf("ffmpeg: %s", ee.Stderr)
-		}
-		t.Fatalf("ffmpeg decode: %v", err)
-	}
-	pcm := make([]float64, len(out)/2)
-	for i := range pcm {
-		pcm[i] = float64(int16(binary.LittleEndian.Uint16(out[2*i:])))
-	}
+	pcm := decodeOgg(t, ffmpeg, path)
 	// Every packet decodes to 960 samples, less the pre-skip pion's Ogg
 	// writer puts in the header (3840) that ffmpeg drops: allow one packet
 	// either way.
@@ -183,4 +172,23 @@ func TestAudioBadInput(t *testing.T) {
 	if err := tr.Run(ctx); err != nil {
 		t.Fatalf("Run on a closed stream: %v, want nil", err)
 	}
+}
+
+// decodeOgg decodes the Ogg Opus file at path with ffmpeg into 48 kHz mono
+// samples.
+func decodeOgg(t *testing.T, ffmpeg, path string) []float64 {
+	t.Helper()
+	out, err := exec.Command(ffmpeg, "-v", "error", "-i", path, "-f", "s16le", "-ac", "1", "-ar", "48000", "-").Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Logf("ffmpeg: %s", ee.Stderr)
+		}
+		t.Fatalf("ffmpeg decode: %v", err)
+	}
+	pcm := make([]float64, len(out)/2)
+	for i := range pcm {
+		pcm[i] = float64(int16(binary.LittleEndian.Uint16(out[2*i:])))
+	}
+	return pcm
 }

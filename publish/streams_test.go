@@ -2,7 +2,6 @@ package publish_test
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"math"
 	"os/exec"
@@ -154,18 +153,7 @@ func TestLiveKitCameraAndMicrophone(t *testing.T) {
 			t.Fatalf("audio packet %d: sequence number %d after %d", i, audio[i].SequenceNumber, audio[i-1].SequenceNumber)
 		}
 	}
-	out, err := exec.Command(ffmpeg, "-v", "error", "-i", path, "-f", "s16le", "-ac", "1", "-ar", "48000", "-").Output()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			t.Logf("ffmpeg: %s", ee.Stderr)
-		}
-		t.Fatalf("ffmpeg decode: %v", err)
-	}
-	pcm := make([]float64, len(out)/2)
-	for i := range pcm {
-		pcm[i] = float64(int16(binary.LittleEndian.Uint16(out[2*i:])))
-	}
+	pcm := decodeOgg(t, ffmpeg, path)
 	if len(pcm) < 9600 {
 		t.Fatalf("ffmpeg decoded %d samples from %d packets", len(pcm), len(audio))
 	}

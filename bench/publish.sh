@@ -3,8 +3,9 @@
 # 1280x720@30 I420, VP8 at 2 Mbit/s through publish/internal/vp8enc,
 # cpu-used 8, pion/webrtc, LiveKit's Go SDK) into livekit-server --dev on
 # 127.0.0.1 (no subscriber), against ffmpeg encoding the same pattern with
-# libvpx and the same settings (-deadline realtime -cpu-used 8 -b:v 2M
-# -g 60 -threads 1) into -f null. CPU is each process's user+sys from
+# libvpx and the same settings (-deadline realtime -cpu-used 8, CBR at 2M
+# with a 1 s buffer half full at the start, undershoot 100% and overshoot
+# 15% as vp8enc sets them, -g 60 -threads 1) into -f null. CPU is each process's user+sys from
 # /usr/bin/time over its whole run; ROUNDS (3) alternating rounds of SECS
 # (20) s for miniav-publish and 600 frames for ffmpeg; medians. Also the
 # steady state: the CPU of a run of SECS/5 s (120 frames for ffmpeg)
@@ -54,7 +55,8 @@ rounds=${ROUNDS:-3}
 # ff N [-re]: CPU seconds of ffmpeg encoding N frames (-re: read at 30 fps,
 # paced as a live source is, instead of as fast as it can)
 ff() { /usr/bin/time -f "cpu=%U+%S" ffmpeg -hide_banner -loglevel error ${2:-} -stream_loop 3 -f rawvideo -pix_fmt yuv420p -s 1280x720 -r 30 \
-	-i "$tmp/raw.yuv" -frames:v "$1" -c:v libvpx -deadline realtime -cpu-used 8 -b:v 2M -g 60 -threads 1 -f null - 2>&1 | tail -1 |
+	-i "$tmp/raw.yuv" -frames:v "$1" -c:v libvpx -deadline realtime -cpu-used 8 \
+	-b:v 2M -minrate 2M -maxrate 2M -bufsize 2M -rc_init_occupancy 1M -undershoot-pct 100 -overshoot-pct 15 -g 60 -threads 1 -f null - 2>&1 | tail -1 |
 	sed -n 's/^cpu=\(.*\)$/\1/p' | bc -l; }
 # mp SECS: "frames cpu" of one miniav-publish run
 mp() {

@@ -33,11 +33,12 @@ const opusPacket = 20 * time.Millisecond
 // gap in capture (a lost period) is a gap in RTP time. Each frame is
 // released as soon as its samples are copied into the encoder's buffer.
 type AudioTrack struct {
-	s     *miniav.Stream
-	track *webrtc.TrackLocalStaticSample
-	write func(media.Sample) error
-	enc   codec.ReadCloser
-	rate  int
+	s       *miniav.Stream
+	track   *webrtc.TrackLocalStaticSample
+	write   func(media.Sample) error
+	enc     codec.ReadCloser
+	rate    int
+	bitrate int // Opus's, fixed
 
 	// The encoder's reader (on Run's goroutine) records where in capture
 	// time each frame it read starts, in samples read so far.
@@ -101,7 +102,7 @@ func newAudioEncoder(s *miniav.Stream, opts []Option) (*AudioTrack, config, erro
 	if ch > 2 {
 		ch = 1 // the encoder's mixer makes mono
 	}
-	t := &AudioTrack{s: s, rate: a.SampleRate}
+	t := &AudioTrack{s: s, rate: a.SampleRate, bitrate: c.bitrate}
 	enc, err := params.BuildAudioEncoder(audio.ReaderFunc(t.read), prop.Media{
 		Audio: prop.Audio{SampleRate: a.SampleRate, ChannelCount: ch},
 	})
@@ -117,7 +118,7 @@ func (t *AudioTrack) Track() webrtc.TrackLocal { return t.track }
 
 // Stats returns what the track has sent: Frames counts Opus packets.
 func (t *AudioTrack) Stats() TrackStats {
-	return TrackStats{Frames: t.frames.Load(), Bytes: t.bytes.Load()}
+	return TrackStats{Frames: t.frames.Load(), Bytes: t.bytes.Load(), Bitrate: t.bitrate}
 }
 
 // read is the encoder's source: the stream's next frame's samples, copied

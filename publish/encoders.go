@@ -34,8 +34,9 @@ func newVP8(v format.Video, c config) (*vp8, error) {
 	return &vp8{e: e, w: v.Width, h: v.Height, cw: (v.Width + 1) / 2}, nil
 }
 
-func (p *vp8) forceKey()    { p.key.Store(true) }
-func (p *vp8) Close() error { p.e.Close(); return nil }
+func (p *vp8) forceKey()                { p.key.Store(true) }
+func (p *vp8) setBitrate(bps int) error { return p.e.SetBitrate(bps) }
+func (p *vp8) Close() error             { p.e.Close(); return nil }
 
 func (p *vp8) encode(f miniav.Frame) ([]byte, error) {
 	defer f.Release() // the encoder has read the pixels when Encode returns
@@ -125,6 +126,13 @@ func (p *h264) forceKey() {
 }
 
 func (p *h264) Close() error { return p.enc.Close() }
+
+func (p *h264) setBitrate(bps int) error {
+	if c, ok := p.enc.Controller().(codec.BitRateController); ok {
+		return c.SetBitRate(bps)
+	}
+	return nil // this x264 build keeps its bitrate
+}
 
 func (p *h264) encode(f miniav.Frame) ([]byte, error) {
 	p.cur = f

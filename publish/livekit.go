@@ -22,6 +22,7 @@ type lkConfig struct {
 	identity, name string
 	video, audio   []Option
 	published      func()
+	fixed          bool
 }
 
 // WithIdentity sets the participant's identity in the room (default
@@ -44,6 +45,18 @@ func WithEncoder(opts ...Option) LiveKitOption {
 func WithAudioEncoder(opts ...Option) LiveKitOption {
 	return func(c *lkConfig) { c.audio = append(c.audio, opts...) }
 }
+
+// WithFixedBitrate keeps the video encoders at WithBitrate whatever the
+// link does. By default congestion control drives them: Google
+// Congestion Control (pion/interceptor's gcc) estimates from the SFU's
+// transport-wide feedback what the participant's uplink carries, and the
+// video tracks share it, after the audio tracks' fixed bitrates, in
+// proportion to their WithBitrate, which is also each one's ceiling (and
+// where the estimate starts); a track gets no less than 150 kbit/s.
+// TrackStats.Bitrate shows where a track's encoder is. On a link that
+// cannot carry even that, the stream's Policy still decides (see
+// VideoTrack.Run).
+func WithFixedBitrate() LiveKitOption { return func(c *lkConfig) { c.fixed = true } }
 
 // WithPublished calls f once the room has accepted every track, before
 // the first frame is encoded.
@@ -97,7 +110,30 @@ func PublishLiveKitStreams(ctx context.Context, streams []*miniav.Stream, url, r
 		}
 		tracks = append(tracks, t)
 	}
-	r, err := joinAndPublish(ctx, tracks, url, room, key, secret, c)
+	var conn []lksdk.ConnectOption
+	if !c.fixed {
+		var video, audio []int
+		for _, t := range tracks {
+			if t.video != nil {
+				video = append(video, t.rate)
+			} else {
+				audio = append(audio, t.rate)
+			}
+		}
+		cg := newCongestion(video, audio)
+		ints, err := cg.interceptors()
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		for _, t := range tracks {
+			if t.video != nil {
+				t.video.share = cg.videoShare
+			}
+		}
+		conn = append(conn, lksdk.WithInterceptors(ints), lksdk.WithIncludeDefaultInterceptors(true))
+	}
+	r, err := joinAndPublish(ctx, tracks, url, room, key, secret, c, conn...)
 	if err != nil {
 		closeAll()
 		return nil, err
@@ -126,6 +162,8 @@ func PublishLiveKitStreams(ctx context.Context, streams []*miniav.Stream, url, r
 
 // An lkTrack is one stream's encoder and LiveKit track.
 type lkTrack struct {
+	video *VideoTrack // nil for audio
+	rate  int         // the configured bitrate
 	lt    *lksdk.LocalTrack
 	pub   *lksdk.TrackPublicationOptions
 	run   func(context.Context) error
@@ -156,7 +194,7 @@ func newLKTrack(s *miniav.Stream, name string, c lkConfig) (*lkTrack, error) {
 			return nil, fmt.Errorf("publish: livekit track: %w", err)
 		}
 		a.write = func(smp media.Sample) error { return lt.WriteSample(smp, nil) }
-		return &lkTrack{lt: lt, run: a.Run, stats: a.Stats, enc: a.enc,
+		return &lkTrack{rate: a.bitrate, lt: lt, run: a.Run, stats: a.Stats, enc: a.enc,
 			pub: &lksdk.TrackPublicationOptions{Name: name, Source: livekit.TrackSource_MICROPHONE}}, nil
 	}
 	v, vc, err := newEncoder(s, c.video)
@@ -180,18 +218,18 @@ func newLKTrack(s *miniav.Stream, name string, c lkConfig) (*lkTrack, error) {
 	if info.Kind == backend.KindDisplay || info.Kind == backend.KindWindow {
 		source = livekit.TrackSource_SCREEN_SHARE
 	}
-	return &lkTrack{lt: lt, run: v.Run, stats: v.Stats, enc: v.enc,
+	return &lkTrack{video: v, rate: v.ceil, lt: lt, run: v.Run, stats: v.Stats, enc: v.enc,
 		pub: &lksdk.TrackPublicationOptions{Name: name, Source: source, VideoWidth: info.Video.Width, VideoHeight: info.Video.Height}}, nil
 }
 
 // joinAndPublish joins room and publishes every track in it, then calls
 // the WithPublished hook. On failure it leaves the room; the caller
 // closes the tracks then, and disconnects otherwise.
-func joinAndPublish(ctx context.Context, tracks []*lkTrack, url, room, key, secret string, c lkConfig) (*lksdk.Room, error) {
+func joinAndPublish(ctx context.Context, tracks []*lkTrack, url, room, key, secret string, c lkConfig, conn ...lksdk.ConnectOption) (*lksdk.Room, error) {
 	r := lksdk.NewRoom(lksdk.NewRoomCallback())
 	err := r.JoinWithContext(ctx, url, lksdk.ConnectInfo{
 		APIKey: key, APISecret: secret, RoomName: room, ParticipantIdentity: c.identity,
-	}, lksdk.WithAutoSubscribe(false))
+	}, append(conn, lksdk.WithAutoSubscribe(false))...)
 	if err != nil {
 		return nil, fmt.Errorf("publish: join livekit room %q at %s: %w", room, url, err)
 	}

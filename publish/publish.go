@@ -8,9 +8,11 @@
 // were encoded; a PLI or FIR from any receiver makes the next frame a
 // keyframe; each frame is released as soon as the encoder has read it.
 //
-// When the network cannot keep up, the stream's Policy decides (see
-// VideoTrack.Run) and the frames dropped are counted as
-// backend.DropNetwork in the stream's Stats and metrics.
+// PublishLiveKit drives the encoder's bitrate by congestion control
+// (Google Congestion Control over the SFU's transport-wide feedback; see
+// WithFixedBitrate). When the network cannot keep up even so, the
+// stream's Policy decides (see VideoTrack.Run) and the frames dropped are
+// counted as backend.DropNetwork in the stream's Stats and metrics.
 //
 // An AudioTrack does the same for an audio stream with Opus (libopus), its
 // RTP timestamps following the capture clock of the samples.
@@ -107,6 +109,10 @@ type TrackStats struct {
 	// was still sending earlier ones (also in the stream's Stats, as
 	// DropNetwork); see Run.
 	NetworkDrops uint64
+	// Bitrate is the encoder's target now, in bits per second: what
+	// WithBitrate set, or less where congestion control has lowered it
+	// (PublishLiveKit; see WithFixedBitrate).
+	Bitrate int
 }
 
 // VideoTrack is a miniav video stream encoded as VP8 (or H.264, see
@@ -130,6 +136,13 @@ type VideoTrack struct {
 	keyReqs atomic.Uint64
 	netDrop atomic.Uint64
 
+	// Congestion control: share gives the bitrate the link allows (at
+	// most ceil, the configured one); nil keeps ceil. rate is the
+	// encoder's now.
+	share func(ceil int) int
+	ceil  int
+	rate  atomic.Int64
+
 	runOnce sync.Once
 }
 
@@ -138,6 +151,7 @@ type VideoTrack struct {
 type videoEncoder interface {
 	encode(f miniav.Frame) ([]byte, error)
 	forceKey()
+	setBitrate(bps int) error
 	Close() error
 }
 
@@ -173,7 +187,8 @@ func newEncoder(s *miniav.Stream, opts []Option) (*VideoTrack, config, error) {
 	for _, o := range opts {
 		o(&c)
 	}
-	t := &VideoTrack{s: s, slot: make(chan miniav.Frame, 1), interval: time.Second / 30}
+	t := &VideoTrack{s: s, slot: make(chan miniav.Frame, 1), interval: time.Second / 30, ceil: c.bitrate}
+	t.rate.Store(int64(c.bitrate))
 	if !v.FrameRate.IsZero() && v.FrameRate.Num > 0 {
 		t.interval = time.Second * time.Duration(v.FrameRate.Den) / time.Duration(v.FrameRate.Num)
 	}
@@ -251,7 +266,8 @@ func (t *VideoTrack) forceKey() { t.enc.forceKey() }
 
 // Stats returns what the track has sent so far.
 func (t *VideoTrack) Stats() TrackStats {
-	return TrackStats{Frames: t.frames.Load(), Bytes: t.bytes.Load(), KeyFrames: t.keyReqs.Load(), NetworkDrops: t.netDrop.Load()}
+	return TrackStats{Frames: t.frames.Load(), Bytes: t.bytes.Load(), KeyFrames: t.keyReqs.Load(),
+		NetworkDrops: t.netDrop.Load(), Bitrate: int(t.rate.Load())}
 }
 
 // Run encodes and sends frames until the stream ends or ctx is done, then
@@ -396,10 +412,40 @@ func (t *VideoTrack) drop(f miniav.Frame, queue backend.DropReason) {
 	f.Drop(queue)
 }
 
+// followLink sets the encoder's bitrate to congestion control's share
+// when it has moved by 5% or more (or back to the ceiling): the estimate
+// moves a little with every feedback, and libvpx starts its rate control
+// over on each change.
+func (t *VideoTrack) followLink() error {
+	if t.share == nil {
+		return nil
+	}
+	want, now := int64(t.share(t.ceil)), t.rate.Load()
+	if want == now || (want != int64(t.ceil) && 20*abs(want-now) < now) {
+		return nil
+	}
+	if err := t.enc.setBitrate(int(want)); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	t.rate.Store(want)
+	return nil
+}
+
+func abs(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
 // send encodes f (releasing it as soon as the encoder has read it) and
 // writes the result to the track.
 func (t *VideoTrack) send(f miniav.Frame) error {
 	ts := f.Timestamp()
+	if err := t.followLink(); err != nil {
+		f.Release()
+		return err
+	}
 	b, err := t.enc.encode(f)
 	if err != nil {
 		return err

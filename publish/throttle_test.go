@@ -2,6 +2,7 @@ package publish_test
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -9,12 +10,15 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/miniav-go/miniav"
 	"github.com/miniav-go/miniav/backend"
+	"github.com/miniav-go/miniav/format"
 	"github.com/miniav-go/miniav/publish"
 	"github.com/miniav-go/miniav/publish/internal/lktest"
 )
 
-// testsrc at 1280x720, 30 fps, published into a LiveKit node that sits
+// testsrc at 1280x720, 30 fps, at a fixed bitrate (WithFixedBitrate),
+// published into a LiveKit node that sits
 // behind a veth pair in a namespace of its own; a second Go client
 // subscribes. Every frame is a keyframe, so that testsrc's simple pattern
 // makes a stream of about the encoder's bitrate. First the link is free: frames arrive and nothing is
@@ -43,8 +47,8 @@ func TestLiveKitThrottledLink(t *testing.T) {
 	sub := joinSubscriber(t, ctx, srv.URL, room, "viewer", webrtc.RTPCodecTypeVideo,
 		func(ctx context.Context, tr *webrtc.TrackRemote) { decodeTrack(t, ctx, tr, w, h, frames) })
 	defer sub.close()
-	pub := startPublisher(ctx, s, srv.URL, room,
-		publish.WithIdentity("camera"), publish.WithEncoder(publish.WithBitrate(2_000_000), publish.WithKeyFrameInterval(1)))
+	pub := startPublisher(ctx, s, srv.URL, room, publish.WithIdentity("camera"), publish.WithFixedBitrate(),
+		publish.WithEncoder(publish.WithBitrate(2_000_000), publish.WithKeyFrameInterval(1)))
 	defer pub.stop()
 
 	var got []received
@@ -164,6 +168,90 @@ func TestLiveKitThrottledLink(t *testing.T) {
 	}
 	if end.Outstanding != 0 {
 		t.Errorf("%d frames outstanding after PublishLiveKit", end.Outstanding)
+	}
+	sub.close()
+}
+
+// As TestLiveKitThrottledLink, with congestion control (the default) and
+// a picture that fills the bitrate (testsrc's bars with sensor-like
+// noise: the bars alone compress to under 200 kbit/s): the link is
+// throttled to 1 Mbit/s, half of what the stream starts at. The link's
+// queue grows (frames may be dropped as "network" while it does); the
+// SFU's transport-wide feedback shows the delay growing, GCC's estimate
+// falls to what the link carries and the encoder follows it. From then on
+// the link keeps up: in the last 5 s nearly every frame arrives (at least
+// 25 fps) and there are no network drops, where a fixed bitrate would lose
+// every other frame. The encoder's bitrate ends near the link's.
+func TestLiveKitCongestionControl(t *testing.T) {
+	const w, h = 1280, 720
+	const room = "miniav-gcc"
+	const linkRate = 1_000_000
+	link := lktest.NewLink(t)
+	srv := lktest.Start(t, lktest.Options{Link: link})
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	s, err := miniav.Open(ctx, "testsrc:camera?noise=3", miniav.WithPull(),
+		miniav.WithVideo(format.Video{Width: w, Height: h, PixelFormat: format.I420, FrameRate: format.FPS(30)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	frames := make(chan received, 4096)
+	sub := joinSubscriber(t, ctx, srv.URL, room, "viewer", webrtc.RTPCodecTypeVideo,
+		func(ctx context.Context, tr *webrtc.TrackRemote) { decodeTrack(t, ctx, tr, w, h, frames) })
+	defer sub.close()
+	pub := startPublisher(ctx, s, srv.URL, room, publish.WithIdentity("camera"),
+		publish.WithEncoder(publish.WithBitrate(2_000_000)))
+	defer pub.stop()
+
+	n := 0
+	count := func(d time.Duration) {
+		t.Helper()
+		deadline := time.After(d)
+		for {
+			select {
+			case <-frames:
+				n++
+			case <-deadline:
+				return
+			case <-ctx.Done():
+				t.Fatalf("%d frames received before the deadline", n)
+			}
+		}
+	}
+	netDrops := func() uint64 { return s.Stats().Dropped[backend.DropNetwork] }
+
+	count(5 * time.Second)
+	if n < 60 || netDrops() != 0 {
+		t.Fatalf("free link: %d frames in 5 s, %d network drops", n, netDrops())
+	}
+	if err := link.Throttle(fmt.Sprintf("%dbit", linkRate), 3000, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	// Adapting: the queue fills, the estimate falls, the queue drains.
+	count(20 * time.Second)
+	d0, n0, at := netDrops(), n, time.Now()
+	count(5 * time.Second)
+	d1, n1, span := netDrops(), n, time.Since(at)
+	fps := float64(n1-n0) / span.Seconds()
+	t.Logf("throttled to %d bit/s: %d network drops while adapting, %d in the last %v; %.1f fps received then; link: %s",
+		linkRate, d0, d1-d0, span.Round(time.Millisecond), fps, link.Backlog())
+	if d1-d0 > 5 {
+		t.Errorf("%d network drops in the last %v: the encoder did not come down to the link's rate", d1-d0, span)
+	}
+	if fps < 25 {
+		t.Errorf("%.1f fps received over the throttled link after adapting, want at least 25", fps)
+	}
+	s.Close()
+	st, err := pub.stop()
+	if err != nil {
+		t.Fatalf("PublishLiveKit: %v", err)
+	}
+	t.Logf("publisher: %+v", st)
+	// GCC probes around what the link carries: somewhat over it at times.
+	if st.Bitrate < linkRate*4/10 || st.Bitrate > linkRate*13/10 {
+		t.Errorf("encoder bitrate %d bit/s at the end, want near the link's %d (from 2000000)", st.Bitrate, linkRate)
 	}
 	sub.close()
 }

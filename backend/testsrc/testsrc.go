@@ -24,7 +24,11 @@
 // with backend.ErrDeviceLost), "testsrc:camera?webcam=1" (the camera
 // offers only what a typical USB 2 webcam does: YUYV at 640x480 and
 // 320x240, MJPEG at those and at 1280x720 and 1920x1080, all at 30 fps),
-// "?corrupt=N" (every Nth MJPEG frame, those with k%N == N-1, is cut to
+// "?noise=N" (every byte of the first plane below the index stamp gets
+// pseudo-random noise of up to ±N, different in every frame, as a
+// sensor's: the bars alone compress to almost nothing, a camera's picture
+// does not, and an encoder under test needs a picture that fills its
+// bitrate), "?corrupt=N" (every Nth MJPEG frame, those with k%N == N-1, is cut to
 // half its length, as a camera's frame after a USB hiccup), "?ring=N"
 // (MJPEG: frames 0 to N-1 are encoded when the source opens and repeated,
 // frame k being a copy of frame k%N with its stamp, so delivering a frame
@@ -121,6 +125,7 @@ type params struct {
 	freq    float64
 	static  bool
 	noStamp bool
+	noise   int
 	lose    int64
 }
 
@@ -147,6 +152,11 @@ func parseAddr(addr string) (string, params, error) {
 			p.noStamp = !on
 		case "lose":
 			p.lose, err = strconv.ParseInt(v, 10, 64)
+		case "noise":
+			p.noise, err = strconv.Atoi(v)
+			if err == nil && (p.noise < 0 || p.noise > 127) {
+				err = fmt.Errorf("out of range 0..127")
+			}
 		case "webcam":
 			p.webcam, err = strconv.ParseBool(v)
 		case "ring":

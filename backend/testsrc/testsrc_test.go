@@ -74,6 +74,56 @@ func TestPatternEveryFormat(t *testing.T) {
 	}
 }
 
+// ?noise=N moves every luma byte below the stamp by at most N from the
+// bars, differently in every frame but the same for the same frame; the
+// stamp still reads, and the noise is not added twice to a recycled
+// buffer in static mode.
+func TestNoise(t *testing.T) {
+	const w, h, n = 320, 64, 6
+	cfg := backend.Config{Video: format.Video{Width: w, Height: h, PixelFormat: format.I420, FrameRate: format.FPS(1000)}, Unpaced: true}
+	read := func(addr string, frames int) [][]byte {
+		src := openSrc(t, addr, cfg)
+		var out [][]byte
+		for k := range frames {
+			var b backend.Buffer
+			if err := src.Read(context.Background(), &b); err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := testsrc.DecodeIndex(b.Video, b.Planes[:b.NumPlanes], b.Strides[:b.NumPlanes]); !ok || int(got) != k {
+				t.Fatalf("%s frame %d: stamp %d %v", addr, k, got, ok)
+			}
+			out = append(out, append([]byte(nil), b.Planes[0][:w*h]...))
+			b.Releaser.ReleaseBuffer(b.Token)
+		}
+		return out
+	}
+	y0 := testsrc.StampRect(w, h).Max.Y
+	for _, static := range []string{"0", "1"} {
+		clean := read("camera?static="+static, 8)
+		noisy := read("camera?noise=6&static="+static, 8)
+		again := read("camera?noise=6&static="+static, 8)
+		for k := range noisy {
+			moved, most := 0, 0
+			for i := y0 * w; i < w*h; i++ {
+				d := int(noisy[k][i]) - int(clean[k][i])
+				most = max(most, d, -d)
+				if d != 0 {
+					moved++
+				}
+			}
+			if most > n || moved < (w*h-y0*w)/2 {
+				t.Errorf("static=%s frame %d: %d of %d bytes moved, by up to %d (want most, by at most %d)", static, k, moved, w*h-y0*w, most, n)
+			}
+			if string(noisy[k]) != string(again[k]) {
+				t.Errorf("static=%s frame %d: the noise differs between two sources", static, k)
+			}
+			if k > 0 && string(noisy[k][y0*w:]) == string(noisy[k-1][y0*w:]) && static == "1" {
+				t.Errorf("static=%s frame %d: the same noise as frame %d", static, k, k-1)
+			}
+		}
+	}
+}
+
 // Frame k is stamped exactly k intervals after frame 0: the schedule is
 // absolute, so it cannot drift.
 func TestScheduleIsAbsolute(t *testing.T) {
@@ -168,6 +218,8 @@ func TestBadRequests(t *testing.T) {
 		"camera?lose=abc":    {},
 		"camera ":            {},
 		"microphone?freq=-1": {},
+		"camera?noise=128":   {},
+		"camera?noise=-1":    {},
 	}
 	for addr, cfg := range cases {
 		if _, err := (testsrc.Backend{}).Open(context.Background(), addr, cfg); err == nil {

@@ -56,6 +56,7 @@ type videoSource struct {
 	size     int
 	static   bool
 	noStamp  bool
+	noise    int
 	// base holds, per plane, one row of the pattern for two widths, so
 	// the row for a scroll offset is a sub-slice.
 	base    [3][]byte
@@ -92,7 +93,7 @@ func openVideo(cfg backend.Config, p params, kind backend.Kind, def format.Video
 	}
 	size := rv.PixelFormat.FrameSize(v.Width, v.Height)
 	s := &videoSource{
-		v: v, rv: rv, corrupt: p.corrupt, kind: kind, size: size, static: p.static, noStamp: p.noStamp, lose: p.lose, obs: cfg.Observer,
+		v: v, rv: rv, corrupt: p.corrupt, kind: kind, size: size, static: p.static, noStamp: p.noStamp, noise: p.noise, lose: p.lose, obs: cfg.Observer,
 		planes:  rv.PixelFormat.NumPlanes(),
 		painted: make(map[*byte]bool),
 		pool:    pool.New(pool.WithMaxBytes(int64(n) * int64(size+size/4+256))),
@@ -302,7 +303,7 @@ func (s *videoSource) render(data []byte, k uint64, b *backend.Buffer) {
 	}
 	b.Planes, b.Strides, b.NumPlanes = pf.Planes(data, w, h)
 	paint := true
-	if s.static {
+	if s.static && s.noise == 0 { // noise repaints: it is added to the bars
 		paint = !s.painted[&data[0]]
 		s.painted[&data[0]] = true
 	}
@@ -319,8 +320,32 @@ func (s *videoSource) render(data []byte, k uint64, b *backend.Buffer) {
 			copy(plane[y*bpl:(y+1)*bpl], src)
 		}
 	}
+	if s.noise > 0 {
+		addNoise(b.Planes[0], b.Strides[0], StampRect(w, h).Max.Y, s.noise, k)
+	}
 	if !s.noStamp {
 		stamp(b, pf, w, h, uint32(k), paint)
+	}
+}
+
+// addNoise adds up to ±n to every byte of plane (rows of stride bytes)
+// from row y0 on, clamped to 0..255: xorshift64 seeded by the frame
+// index k, eight bytes per step, so frame k's noise is always the same.
+func addNoise(plane []byte, stride, y0, n int, k uint64) {
+	x := k*0x9e3779b97f4a7c15 + 0x2545f4914f6cdd1d
+	span := uint64(2*n + 1)
+	d := plane[min(y0*stride, len(plane)):]
+	for i := 0; i < len(d); {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		r := x
+		for j := 0; j < 8 && i < len(d); j++ {
+			v := int(d[i]) + int((r&0xff)*span>>8) - n
+			d[i] = byte(min(max(v, 0), 255))
+			r >>= 8
+			i++
+		}
 	}
 }
 

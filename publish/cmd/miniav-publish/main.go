@@ -8,6 +8,10 @@
 // until interrupted (SIGINT, SIGTERM) or for -duration, then leaves the
 // room, prints what it sent on stderr and exits 0.
 //
+// The video's bitrate follows congestion control (GCC over the SFU's
+// transport-wide feedback), from -bitrate down to what the link carries
+// and back; -fixed-bitrate keeps it at -bitrate.
+//
 // It lives in the publish module (cd publish && go install ./cmd/miniav-publish),
 // not as a "publish" subcommand of cmd/miniav, so that the main module
 // needs neither pion/webrtc, LiveKit's SDK nor libvpx.
@@ -60,7 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	key := fs.String("key", getenv("LIVEKIT_API_KEY"), "API key (default $LIVEKIT_API_KEY)")
 	secret := fs.String("secret", getenv("LIVEKIT_API_SECRET"), "API secret (default $LIVEKIT_API_SECRET)")
 	identity := fs.String("identity", "", "participant identity (default miniav-DEVICE)")
-	bitrate := fs.Int("bitrate", 2_000_000, "video bitrate, bit/s")
+	bitrate := fs.Int("bitrate", 2_000_000, "video bitrate, bit/s: where congestion control starts, and its ceiling")
+	fixed := fs.Bool("fixed-bitrate", false, "keep the video at -bitrate whatever the link does (no congestion control)")
 	vcodec := fs.String("codec", "vp8", "video codec: vp8 or h264")
 	duration := fs.Duration("duration", 0, "stop after this long (default: until interrupted)")
 	memEvery := fs.Duration("memstats", 0, "print heap, RSS and outstanding frames on stderr this often (0: never)")
@@ -123,6 +128,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if *identity != "" {
 		opts = append(opts, publish.WithIdentity(*identity))
 	}
+	if *fixed {
+		opts = append(opts, publish.WithFixedBitrate())
+	}
 	start := time.Now()
 	opts = append(opts, publish.WithPublished(func() {
 		fmt.Fprintf(stderr, "publishing %s (%s) into room %q at %s\n", *device, s.Info().Video, *room, *url)
@@ -139,8 +147,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	el := time.Since(start)
 	if len(sts) > 0 {
 		st := sts[0]
-		fmt.Fprintf(stderr, "sent %d frames, %d bytes, %d keyframes asked for, in %v (%.1f fps); source dropped %d\n",
-			st.Frames, st.Bytes, st.KeyFrames, el.Round(time.Millisecond), float64(st.Frames)/el.Seconds(), s.Stats().Dropped.Total())
+		fmt.Fprintf(stderr, "sent %d frames, %d bytes, %d keyframes asked for, in %v (%.1f fps); source dropped %d; bitrate at the end %d bit/s\n",
+			st.Frames, st.Bytes, st.KeyFrames, el.Round(time.Millisecond), float64(st.Frames)/el.Seconds(), s.Stats().Dropped.Total(), st.Bitrate)
 	}
 	if len(sts) > 1 {
 		st := sts[1]

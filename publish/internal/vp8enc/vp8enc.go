@@ -1,7 +1,12 @@
 // Package vp8enc is a small cgo wrapper of libvpx's VP8 encoder, set up
-// as ffmpeg's libvpx encoder is with "-deadline realtime -cpu-used N":
-// one pass, variable bitrate, realtime deadline, VP8E_SET_CPUUSED, one
-// thread unless asked. pion/mediadevices' encoder sets no cpu-used (so
+// for live video as WebRTC's is: one pass, constant bitrate with a 1 s
+// buffer (500 ms full at the start, 600 ms its aim, undershoot 100%,
+// overshoot 15%), realtime deadline, VP8E_SET_CPUUSED (ffmpeg's
+// -cpu-used), one thread unless asked. Constant bitrate with a small
+// buffer is what lets a congestion controller steer it: with variable
+// bitrate and libvpx's default 6 s buffer, a lowered target took
+// seconds to show in the frames' sizes, and a link that had fallen
+// behind never caught up. pion/mediadevices' encoder sets no cpu-used (so
 // libvpx runs at its slowest realtime speed), reconfigures the encoder on
 // every frame and allocates the output three times per frame; this one
 // reads the caller's I420 planes in place and copies the output into a
@@ -35,8 +40,13 @@ package vp8enc
 //   e->cfg.g_pass = VPX_RC_ONE_PASS;
 //   e->cfg.g_lag_in_frames = 0;
 //   e->cfg.g_error_resilient = errorResilient ? VPX_ERROR_RESILIENT_DEFAULT : 0;
-//   e->cfg.rc_end_usage = VPX_VBR;
+//   e->cfg.rc_end_usage = VPX_CBR;
 //   e->cfg.rc_target_bitrate = kbps;
+//   e->cfg.rc_buf_sz = 1000;
+//   e->cfg.rc_buf_initial_sz = 500;
+//   e->cfg.rc_buf_optimal_sz = 600;
+//   e->cfg.rc_undershoot_pct = 100;
+//   e->cfg.rc_overshoot_pct = 15;
 //   e->cfg.rc_resize_allowed = 0;
 //   e->cfg.kf_mode = VPX_KF_AUTO;
 //   e->cfg.kf_min_dist = 0;
@@ -102,7 +112,7 @@ var ErrInvalid = errors.New("vp8enc: invalid argument")
 // Config is what the encoder is built with.
 type Config struct {
 	Width, Height  int
-	Bitrate        int // bits per second (target, VBR)
+	Bitrate        int // bits per second (target, CBR)
 	KeyFrameEvery  int // most frames between keyframes
 	CPUUsed        int // VP8E_SET_CPUUSED, -16..16; ffmpeg's -cpu-used
 	Threads        int // g_threads; 0 means 1

@@ -180,8 +180,10 @@ func TestLiveKitThrottledLink(t *testing.T) {
 // SFU's transport-wide feedback shows the delay growing, GCC's estimate
 // falls to what the link carries and the encoder follows it. From then on
 // the link keeps up: in the last 5 s nearly every frame arrives (at least
-// 25 fps) and there are no network drops, where a fixed bitrate would lose
-// every other frame. The encoder's bitrate ends near the link's.
+// 25 fps) and there are no network drops, where a fixed bitrate (with
+// WithFixedBitrate) loses nearly all of them: seen, 146 of 150 dropped in
+// those 5 s and none received, the link 8 s behind. The encoder's bitrate
+// ends near the link's.
 func TestLiveKitCongestionControl(t *testing.T) {
 	const w, h = 1280, 720
 	const room = "miniav-gcc"

@@ -2,7 +2,6 @@ package publish
 
 import (
 	"fmt"
-	"sync"
 	"sync/atomic"
 
 	"github.com/pion/interceptor"
@@ -26,19 +25,21 @@ type congestion struct {
 	videoMax int // the video tracks' configured bitrates, together
 	videos   int // how many video tracks
 
-	mu   sync.Mutex
-	ests []*estimator // one per peer connection the SDK made
+	// sender is the estimator of the peer connection that sends: the
+	// SDK's subscriber connection gets one too, which never hears
+	// feedback.
+	sender atomic.Pointer[estimator]
 }
 
-// An estimator is gcc's, noting whether its peer connection sends: the
-// SDK's subscriber connection gets one too, which never hears feedback.
+// An estimator is gcc's, telling its congestion when its peer connection
+// starts sending.
 type estimator struct {
 	*gcc.SendSideBWE
-	sending atomic.Bool
+	c *congestion
 }
 
 func (e *estimator) AddStream(info *interceptor.StreamInfo, w interceptor.RTPWriter) interceptor.RTPWriter {
-	e.sending.Store(true)
+	e.c.sender.Store(e)
 	return e.SendSideBWE.AddStream(info, w)
 }
 
@@ -73,11 +74,7 @@ func (c *congestion) interceptors() ([]interceptor.Factory, error) {
 		if err != nil {
 			return nil, err
 		}
-		e := &estimator{SendSideBWE: b}
-		c.mu.Lock()
-		c.ests = append(c.ests, e)
-		c.mu.Unlock()
-		return e, nil
+		return &estimator{SendSideBWE: b, c: c}, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("publish: congestion control: %w", err)
@@ -94,12 +91,8 @@ func (c *congestion) interceptors() ([]interceptor.Factory, error) {
 // estimate is the sending connection's estimate in bits per second, 0
 // while there is none.
 func (c *congestion) estimate() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, e := range c.ests {
-		if e.sending.Load() {
-			return e.GetTargetBitrate()
-		}
+	if e := c.sender.Load(); e != nil {
+		return e.GetTargetBitrate()
 	}
 	return 0
 }

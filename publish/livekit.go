@@ -115,9 +115,9 @@ func PublishLiveKitStreams(ctx context.Context, streams []*miniav.Stream, url, r
 		var video, audio []int
 		for _, t := range tracks {
 			if t.video != nil {
-				video = append(video, t.rate)
+				video = append(video, t.video.ceil)
 			} else {
-				audio = append(audio, t.rate)
+				audio = append(audio, t.stats().Bitrate)
 			}
 		}
 		cg := newCongestion(video, audio)
@@ -163,7 +163,6 @@ func PublishLiveKitStreams(ctx context.Context, streams []*miniav.Stream, url, r
 // An lkTrack is one stream's encoder and LiveKit track.
 type lkTrack struct {
 	video *VideoTrack // nil for audio
-	rate  int         // the configured bitrate
 	lt    *lksdk.LocalTrack
 	pub   *lksdk.TrackPublicationOptions
 	run   func(context.Context) error
@@ -194,7 +193,7 @@ func newLKTrack(s *miniav.Stream, name string, c lkConfig) (*lkTrack, error) {
 			return nil, fmt.Errorf("publish: livekit track: %w", err)
 		}
 		a.write = func(smp media.Sample) error { return lt.WriteSample(smp, nil) }
-		return &lkTrack{rate: a.bitrate, lt: lt, run: a.Run, stats: a.Stats, enc: a.enc,
+		return &lkTrack{lt: lt, run: a.Run, stats: a.Stats, enc: a.enc,
 			pub: &lksdk.TrackPublicationOptions{Name: name, Source: livekit.TrackSource_MICROPHONE}}, nil
 	}
 	v, vc, err := newEncoder(s, c.video)
@@ -218,7 +217,7 @@ func newLKTrack(s *miniav.Stream, name string, c lkConfig) (*lkTrack, error) {
 	if info.Kind == backend.KindDisplay || info.Kind == backend.KindWindow {
 		source = livekit.TrackSource_SCREEN_SHARE
 	}
-	return &lkTrack{video: v, rate: v.ceil, lt: lt, run: v.Run, stats: v.Stats, enc: v.enc,
+	return &lkTrack{video: v, lt: lt, run: v.Run, stats: v.Stats, enc: v.enc,
 		pub: &lksdk.TrackPublicationOptions{Name: name, Source: source, VideoWidth: info.Video.Width, VideoHeight: info.Video.Height}}, nil
 }
 

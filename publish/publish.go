@@ -421,7 +421,7 @@ func (t *VideoTrack) followLink() error {
 		return nil
 	}
 	want, now := int64(t.share(t.ceil)), t.rate.Load()
-	if want == now || (want != int64(t.ceil) && 20*abs(want-now) < now) {
+	if want == now || (want != int64(t.ceil) && 20*max(want-now, now-want) < now) {
 		return nil
 	}
 	if err := t.enc.setBitrate(int(want)); err != nil {
@@ -429,13 +429,6 @@ func (t *VideoTrack) followLink() error {
 	}
 	t.rate.Store(want)
 	return nil
-}
-
-func abs(x int64) int64 {
-	if x < 0 {
-		return -x
-	}
-	return x
 }
 
 // send encodes f (releasing it as soon as the encoder has read it) and

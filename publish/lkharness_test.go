@@ -103,7 +103,13 @@ func forwardRTP(ctx context.Context, tr *webrtc.TrackRemote, out chan<- *rtp.Pac
 // stream; the caller closes it.
 func openCamera(t *testing.T, ctx context.Context, w, h int) *miniav.Stream {
 	t.Helper()
-	s, err := miniav.Open(ctx, "testsrc:camera", miniav.WithPull(),
+	return openDevice(t, ctx, "testsrc:camera", w, h)
+}
+
+// openDevice is openCamera for the device id.
+func openDevice(t *testing.T, ctx context.Context, id string, w, h int) *miniav.Stream {
+	t.Helper()
+	s, err := miniav.Open(ctx, id, miniav.WithPull(),
 		miniav.WithVideo(format.Video{Width: w, Height: h, PixelFormat: format.I420, FrameRate: format.FPS(30)}))
 	if err != nil {
 		t.Fatal(err)

@@ -10,9 +10,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/miniav-go/miniav"
 	"github.com/miniav-go/miniav/backend"
-	"github.com/miniav-go/miniav/format"
 	"github.com/miniav-go/miniav/publish"
 	"github.com/miniav-go/miniav/publish/internal/lktest"
 )
@@ -192,11 +190,7 @@ func TestLiveKitCongestionControl(t *testing.T) {
 	srv := lktest.Start(t, lktest.Options{Link: link})
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	s, err := miniav.Open(ctx, "testsrc:camera?noise=3", miniav.WithPull(),
-		miniav.WithVideo(format.Video{Width: w, Height: h, PixelFormat: format.I420, FrameRate: format.FPS(30)}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openDevice(t, ctx, "testsrc:camera?noise=3", w, h)
 	defer s.Close()
 
 	frames := make(chan received, 4096)

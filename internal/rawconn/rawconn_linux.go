@@ -44,10 +44,8 @@ func (r *raw) init(nc net.Conn) {
 		return true
 	}
 	r.pendingFn = func(fd uintptr) {
-		r.queued = 0
-		if _, _, e := unix.RawSyscall(unix.SYS_IOCTL, fd, unix.SIOCINQ, uintptr(unsafe.Pointer(&r.queued))); e != 0 {
-			r.queued = 0
-		}
+		r.queued = 0 // and so it stays when the ioctl fails
+		unix.RawSyscall(unix.SYS_IOCTL, fd, unix.SIOCINQ, uintptr(unsafe.Pointer(&r.queued)))
 	}
 	r.writeFn = func(fd uintptr) bool {
 		for r.wn < len(r.wbuf) {

@@ -86,13 +86,15 @@ func Glitches(x []float64, f float64, rate int) []int {
 }
 
 // ToneCapture reads from s until the tone is present, then one second of
-// contiguous audio, and returns it per channel.
+// contiguous audio, and returns it per channel. A gap the stream counted
+// as dropped starts the second again (at most three times); one it did not
+// count fails the test.
 func ToneCapture(t *testing.T, s *miniav.Stream) [][]float64 {
 	t.Helper()
 	a := s.Info().Audio
 	chans := make([][]float64, a.Channels)
 	var buf []float64
-	loud, next, got, maxRMS := false, uint64(0), 0, 0.0
+	loud, next, got, maxRMS, restarts := false, uint64(0), 0, 0.0, 0
 	timeout := time.After(10 * time.Second)
 	for {
 		var f miniav.Frame
@@ -124,7 +126,19 @@ func ToneCapture(t *testing.T, s *miniav.Stream) [][]float64 {
 			continue // the onset buffer may be partly silent
 		}
 		if seq != next {
-			t.Fatalf("sequence %d, want %d: a gap inside the analysed second", seq, next)
+			// A gap the source counted as dropped (the daemon or this
+			// reader starved of CPU on a loaded machine) starts the
+			// second again after it, up to three times; a gap nothing
+			// counted is audio lost silently.
+			st := s.Stats()
+			if st.Dropped.Total() == 0 || restarts == 3 {
+				t.Fatalf("sequence %d, want %d: a gap inside the analysed second (after %d restarts; stats %+v)", seq, next, restarts, st)
+			}
+			restarts++
+			t.Logf("sequence %d, want %d: a gap of %d sample frames, counted as dropped (%v); the second starts again", seq, next, seq-next, st.Dropped)
+			for c := range chans {
+				chans[c] = chans[c][:0]
+			}
 		}
 		next = seq + uint64(av.Frames())
 		for i, v := range buf {

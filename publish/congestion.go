@@ -31,15 +31,16 @@ type congestion struct {
 	sender atomic.Pointer[estimator]
 }
 
-// An estimator is gcc's, telling its congestion when its peer connection
-// starts sending.
+// An estimator is gcc's, calling sending when its peer connection starts
+// sending: a peer connection that only receives never hears feedback, and
+// its estimate means nothing.
 type estimator struct {
 	*gcc.SendSideBWE
-	c *congestion
+	sending func(*estimator)
 }
 
 func (e *estimator) AddStream(info *interceptor.StreamInfo, w interceptor.RTPWriter) interceptor.RTPWriter {
-	e.c.sender.Store(e)
+	e.sending(e)
 	return e.SendSideBWE.AddStream(info, w)
 }
 
@@ -56,25 +57,31 @@ func newCongestion(video, audio []int) *congestion {
 	return c
 }
 
-// interceptors are what a peer connection needs for it: the estimator,
-// and outside it the interceptor that numbers every packet with the
-// transport-wide sequence extension the feedback refers to (the SDK adds
-// only the receiving side's). The estimate starts at, and never exceeds,
-// the configured bitrates: the link is trusted until it says otherwise.
+// interceptors are what a peer connection needs for it (see
+// ccInterceptors): the estimate starts at, and never exceeds, the
+// configured bitrates; the link is trusted until it says otherwise.
 func (c *congestion) interceptors() ([]interceptor.Factory, error) {
 	top := c.audio + c.videoMax
-	floor := c.audio + c.videos*minVideoBitrate
+	return ccInterceptors(top, min(c.audio+c.videos*minVideoBitrate, top), c.sender.Store)
+}
+
+// ccInterceptors are the interceptors of congestion control for one peer
+// connection: gcc's estimator between floor and top bit/s (starting at
+// top; sending is called with it when the connection starts sending),
+// and outside it the interceptor that numbers every packet with the
+// transport-wide sequence extension the receiver's feedback refers to.
+func ccInterceptors(top, floor int, sending func(*estimator)) ([]interceptor.Factory, error) {
 	f, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
 		b, err := gcc.NewSendSideBWE(
 			gcc.SendSideBWEInitialBitrate(top),
-			gcc.SendSideBWEMinBitrate(min(floor, top)),
+			gcc.SendSideBWEMinBitrate(floor),
 			gcc.SendSideBWEMaxBitrate(top),
 			gcc.SendSideBWEPacer(gcc.NewNoOpPacer()), // the encoder's rate is the pacing
 		)
 		if err != nil {
 			return nil, err
 		}
-		return &estimator{SendSideBWE: b, c: c}, nil
+		return &estimator{SendSideBWE: b, sending: sending}, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("publish: congestion control: %w", err)

@@ -128,7 +128,7 @@ func PublishLiveKitStreams(ctx context.Context, streams []*miniav.Stream, url, r
 		}
 		for _, t := range tracks {
 			if t.video != nil {
-				t.video.share = cg.videoShare
+				t.video.setShare(cg.videoShare)
 			}
 		}
 		conn = append(conn, lksdk.WithInterceptors(ints), lksdk.WithIncludeDefaultInterceptors(true))

@@ -137,9 +137,10 @@ type VideoTrack struct {
 	netDrop atomic.Uint64
 
 	// Congestion control: share gives the bitrate the link allows (at
-	// most ceil, the configured one); nil keeps ceil. rate is the
-	// encoder's now.
-	share func(ceil int) int
+	// most ceil, the configured one); none keeps ceil. It is set while
+	// the track may be running (a WHEP handler attaches to a running
+	// track). rate is the encoder's now.
+	share atomic.Pointer[func(ceil int) int]
 	ceil  int
 	rate  atomic.Int64
 
@@ -417,10 +418,11 @@ func (t *VideoTrack) drop(f miniav.Frame, queue backend.DropReason) {
 // moves a little with every feedback, and libvpx starts its rate control
 // over on each change.
 func (t *VideoTrack) followLink() error {
-	if t.share == nil {
+	share := t.share.Load()
+	if share == nil {
 		return nil
 	}
-	want, now := int64(t.share(t.ceil)), t.rate.Load()
+	want, now := int64((*share)(t.ceil)), t.rate.Load()
 	if want == now || (want != int64(t.ceil) && 20*max(want-now, now-want) < now) {
 		return nil
 	}
@@ -429,6 +431,16 @@ func (t *VideoTrack) followLink() error {
 	}
 	t.rate.Store(want)
 	return nil
+}
+
+// setShare makes f the track's congestion control (nil: none, the
+// configured bitrate).
+func (t *VideoTrack) setShare(f func(ceil int) int) {
+	if f == nil {
+		t.share.Store(nil)
+		return
+	}
+	t.share.Store(&f)
 }
 
 // send encodes f (releasing it as soon as the encoder has read it) and

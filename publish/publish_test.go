@@ -41,10 +41,11 @@ type received struct {
 	at      time.Duration // decoded, on backend.Now's clock
 }
 
-// subscribe plays url with WHEP over loopback and decodes every VP8 frame.
-func subscribe(t *testing.T, ctx context.Context, url string, w, h int) (pc *webrtc.PeerConnection, frames <-chan received, session string) {
+// subscribe plays url with WHEP through a peer connection of api and
+// decodes every VP8 frame.
+func subscribe(t *testing.T, ctx context.Context, api *webrtc.API, url string, w, h int) (pc *webrtc.PeerConnection, frames <-chan received, session string) {
 	t.Helper()
-	pc, err := publish.LoopbackAPI().NewPeerConnection(webrtc.Configuration{})
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,11 +200,11 @@ func TestWHEPToGo(t *testing.T) {
 	wg.Add(1)
 	var runErr error
 	go func() { defer wg.Done(); runErr = track.Run(runCtx) }()
-	whep := publish.NewWHEP(track, publish.WithAPI(publish.LoopbackAPI()))
+	whep := publish.NewWHEP(track, publish.WithSettingEngine(publish.LoopbackSettings()))
 	srv := httptest.NewServer(whep)
 	defer srv.Close()
 
-	pc, frames, loc := subscribe(t, ctx, srv.URL+"/whep", w, h)
+	pc, frames, loc := subscribe(t, ctx, publish.LoopbackAPI(), srv.URL+"/whep", w, h)
 	defer pc.Close()
 
 	var got []received
@@ -297,7 +298,7 @@ func TestBadInput(t *testing.T) {
 	if err := track.Run(ctx); err != nil {
 		t.Fatalf("Run on a closed stream: %v, want nil", err)
 	}
-	srv := httptest.NewServer(publish.NewWHEP(track, publish.WithAPI(publish.LoopbackAPI())))
+	srv := httptest.NewServer(publish.NewWHEP(track, publish.WithSettingEngine(publish.LoopbackSettings())))
 	defer srv.Close()
 	for _, c := range []struct {
 		method, ct, body string

@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -19,33 +21,121 @@ import (
 // candidates included, no trickle) and a Location; a DELETE of that
 // Location ends the session. Every session shares the one track: the
 // stream is encoded once however many watch.
+//
+// Congestion control drives the track's bitrate: each session has its own
+// estimate (Google Congestion Control, pion/interceptor's gcc, over the
+// viewer's transport-wide congestion control feedback), and since the
+// viewers share one encoder the lowest estimate among the sessions that
+// send sets it, between the track's WithBitrate and 150 kbit/s: a viewer
+// on a slow link lowers the picture for every viewer rather than losing
+// frames. WithFixedWHEPBitrate turns that off, and so does WithAPI.
 type WHEP struct {
 	track *VideoTrack
-	api   *webrtc.API
+	api   *webrtc.API           // the caller's (WithAPI); nil: one per session, with congestion control
+	se    *webrtc.SettingEngine // WithSettingEngine
+	fixed bool
 	cfg   webrtc.Configuration
 
 	mu       sync.Mutex
-	sessions map[string]*webrtc.PeerConnection
+	sessions map[string]*whepSession
 	closed   bool
+}
+
+// A whepSession is one viewer's peer connection and, once it sends, its
+// bandwidth estimate.
+type whepSession struct {
+	pc  *webrtc.PeerConnection
+	est atomic.Pointer[estimator]
 }
 
 // WHEPOption configures a WHEP handler.
 type WHEPOption func(*WHEP)
 
-// WithAPI makes the handler's peer connections with api (for a
-// SettingEngine that restricts interfaces or ports, say).
+// WithAPI makes the handler's peer connections with api. The handler then
+// adds no congestion control of its own: the track keeps its bitrate
+// unless api's interceptors do something about it. WithSettingEngine is
+// the way to restrict interfaces or ports and keep congestion control.
 func WithAPI(api *webrtc.API) WHEPOption { return func(w *WHEP) { w.api = api } }
+
+// WithSettingEngine makes the handler's peer connections with se (which
+// interfaces, ports and candidates ICE uses; see LoopbackSettings).
+func WithSettingEngine(se webrtc.SettingEngine) WHEPOption {
+	return func(w *WHEP) { w.se = &se }
+}
+
+// WithFixedWHEPBitrate keeps the track at its configured bitrate whatever
+// the viewers' links carry: when one cannot keep up, frames are dropped
+// (counted as backend.DropNetwork; see VideoTrack.Run) instead.
+func WithFixedWHEPBitrate() WHEPOption { return func(w *WHEP) { w.fixed = true } }
 
 // WithConfiguration sets the peer connections' configuration (ICE servers).
 func WithConfiguration(c webrtc.Configuration) WHEPOption { return func(w *WHEP) { w.cfg = c } }
 
-// NewWHEP returns a handler serving t.
+// NewWHEP returns a handler serving t. Unless WithFixedWHEPBitrate or
+// WithAPI is given, the handler drives t's bitrate from then on (see
+// WHEP) until Close.
 func NewWHEP(t *VideoTrack, opts ...WHEPOption) *WHEP {
-	w := &WHEP{track: t, api: webrtc.NewAPI(), sessions: map[string]*webrtc.PeerConnection{}}
+	w := &WHEP{track: t, sessions: map[string]*whepSession{}}
 	for _, o := range opts {
 		o(w)
 	}
+	if w.controls() {
+		t.setShare(w.videoShare)
+	}
 	return w
+}
+
+// controls reports whether the handler's congestion control drives the
+// track's bitrate.
+func (w *WHEP) controls() bool { return w.api == nil && !w.fixed }
+
+// videoShare is the track's bitrate: the lowest estimate among the
+// sessions that send, within the track's range; ceil while none does.
+func (w *WHEP) videoShare(ceil int) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	low := 0
+	for _, s := range w.sessions {
+		if e := s.est.Load(); e != nil {
+			if b := e.GetTargetBitrate(); low == 0 || b < low {
+				low = b
+			}
+		}
+	}
+	return share(low, 0, ceil, ceil)
+}
+
+// newAPI is the API of a new session s's peer connection: pion's default
+// codecs and interceptors (NACK, RTCP reports, transport-wide feedback)
+// plus, unless the bitrate is fixed, congestion control telling s its
+// estimate.
+func (w *WHEP) newAPI(s *whepSession) (*webrtc.API, error) {
+	if w.api != nil {
+		return w.api, nil
+	}
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		return nil, err
+	}
+	ir := &interceptor.Registry{}
+	if !w.fixed {
+		ceil := w.track.ceil
+		ints, err := ccInterceptors(ceil, min(minVideoBitrate, ceil), s.est.Store)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range ints {
+			ir.Add(f)
+		}
+	}
+	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+		return nil, err
+	}
+	opts := []func(*webrtc.API){webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir)}
+	if w.se != nil {
+		opts = append(opts, webrtc.WithSettingEngine(*w.se))
+	}
+	return webrtc.NewAPI(opts...), nil
 }
 
 // Sessions is how many sessions are open.
@@ -64,14 +154,14 @@ func (w *WHEP) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	case http.MethodDelete:
 		id := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
 		w.mu.Lock()
-		pc := w.sessions[id]
+		s := w.sessions[id]
 		delete(w.sessions, id)
 		w.mu.Unlock()
-		if pc == nil {
+		if s == nil {
 			http.Error(rw, "no such session", http.StatusNotFound)
 			return
 		}
-		pc.Close()
+		s.pc.Close()
 		rw.WriteHeader(http.StatusOK)
 	case http.MethodOptions:
 		rw.Header().Set("Accept-Post", "application/sdp")
@@ -106,7 +196,12 @@ func (w *WHEP) offer(rw http.ResponseWriter, r *http.Request) {
 
 // session answers an offer with a new peer connection carrying the track.
 func (w *WHEP) session(offer string) (answer, id string, err error) {
-	pc, err := w.api.NewPeerConnection(w.cfg)
+	sess := &whepSession{}
+	api, err := w.newAPI(sess)
+	if err != nil {
+		return "", "", fmt.Errorf("publish: %w", err)
+	}
+	pc, err := api.NewPeerConnection(w.cfg)
 	if err != nil {
 		return "", "", fmt.Errorf("publish: %w", err)
 	}
@@ -137,7 +232,8 @@ func (w *WHEP) session(offer string) (answer, id string, err error) {
 		w.mu.Unlock()
 		return fail(http.ErrServerClosed)
 	}
-	w.sessions[id] = pc
+	sess.pc = pc
+	w.sessions[id] = sess
 	w.mu.Unlock()
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		if s == webrtc.PeerConnectionStateConnected {
@@ -147,7 +243,7 @@ func (w *WHEP) session(offer string) (answer, id string, err error) {
 		}
 		if s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed {
 			w.mu.Lock()
-			if w.sessions[id] == pc {
+			if w.sessions[id] == sess {
 				delete(w.sessions, id)
 			}
 			w.mu.Unlock()
@@ -163,11 +259,14 @@ func (w *WHEP) session(offer string) (answer, id string, err error) {
 func (w *WHEP) Close() error {
 	w.mu.Lock()
 	w.closed = true
-	pcs := w.sessions
-	w.sessions = map[string]*webrtc.PeerConnection{}
+	ss := w.sessions
+	w.sessions = map[string]*whepSession{}
 	w.mu.Unlock()
-	for _, pc := range pcs {
-		pc.Close()
+	if w.controls() {
+		w.track.setShare(nil)
+	}
+	for _, s := range ss {
+		s.pc.Close()
 	}
 	return nil
 }
@@ -175,11 +274,21 @@ func (w *WHEP) Close() error {
 // LoopbackAPI is a webrtc API whose peer connections use only the loopback
 // interface (UDP over IPv4, no mDNS): for previews on the same machine and
 // for tests, where nothing should leave the host.
+// It has pion's default codecs and interceptors, and no congestion
+// control.
 func LoopbackAPI() *webrtc.API {
+	return webrtc.NewAPI(webrtc.WithSettingEngine(LoopbackSettings()))
+}
+
+// LoopbackSettings are the settings of LoopbackAPI: ICE on the loopback
+// interface only, UDP over IPv4, no mDNS. For a WHEP handler that serves
+// this machine only and keeps congestion control, pass them with
+// WithSettingEngine.
+func LoopbackSettings() webrtc.SettingEngine {
 	var se webrtc.SettingEngine
 	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	return webrtc.NewAPI(webrtc.WithSettingEngine(se))
+	return se
 }

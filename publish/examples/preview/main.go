@@ -7,7 +7,8 @@
 // Run from the publish module (cd publish). Flags: -addr, -device (default
 // the default camera, else the test pattern), -format, -bitrate, -loopback
 // (ICE on the loopback interface only; the default when -addr is a
-// loopback address).
+// loopback address), -fixed-bitrate (no congestion control: the bitrate
+// stays at -bitrate whatever the viewers' links carry).
 package main
 
 import (
@@ -22,8 +23,6 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
-
-	"github.com/pion/webrtc/v4"
 
 	"github.com/miniav-go/miniav"
 	"github.com/miniav-go/miniav/backend"
@@ -53,6 +52,7 @@ func run(ctx context.Context, args []string, ready chan<- string) error {
 	fmtStr := fs.String("format", "1280x720@30 i420", "video format")
 	bitrate := fs.Int("bitrate", 2_000_000, "VP8 bitrate, bit/s")
 	loop := fs.String("loopback", "auto", "ICE on loopback only: true, false, or auto (when -addr is a loopback address)")
+	fixed := fs.Bool("fixed-bitrate", false, "keep -bitrate whatever the viewers' links carry (no congestion control)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -84,9 +84,10 @@ func run(ctx context.Context, args []string, ready chan<- string) error {
 	var opts []publish.WHEPOption
 	host, _, _ := net.SplitHostPort(ln.Addr().String())
 	if *loop == "true" || (*loop == "auto" && net.ParseIP(host).IsLoopback()) {
-		opts = append(opts, publish.WithAPI(publish.LoopbackAPI()))
-	} else {
-		opts = append(opts, publish.WithAPI(webrtc.NewAPI()))
+		opts = append(opts, publish.WithSettingEngine(publish.LoopbackSettings()))
+	}
+	if *fixed {
+		opts = append(opts, publish.WithFixedWHEPBitrate())
 	}
 	whep := publish.NewWHEP(track, opts...)
 	defer whep.Close()

@@ -110,3 +110,14 @@ func (l *Link) Queued() bool {
 	out, err := exec.Command("tc", "-s", "qdisc", "show", "dev", l.dev).CombinedOutput()
 	return err == nil && !strings.Contains(string(out), "backlog 0b 0p")
 }
+
+// QueueLen is what the shaping qdisc holds now ("58754b 48p"), for logs.
+func (l *Link) QueueLen() string {
+	f := strings.Fields(l.Backlog())
+	for i := range f {
+		if f[i] == "backlog" && i+2 < len(f) {
+			return f[i+1] + " " + f[i+2]
+		}
+	}
+	return "?"
+}

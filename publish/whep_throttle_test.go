@@ -60,6 +60,17 @@ func TestWHEPCongestionControl(t *testing.T) {
 	t.Run("fixed", func(t *testing.T) { whepThrottled(t, true) })
 }
 
+// onlyAddr are ICE settings that gather candidates on addr only (UDP over
+// IPv4, no mDNS): each end of the link uses its own address.
+func onlyAddr(addr string) webrtc.SettingEngine {
+	var se webrtc.SettingEngine
+	ip := net.ParseIP(addr)
+	se.SetIPFilter(func(a net.IP) bool { return a.Equal(ip) })
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	return se
+}
+
 func whepThrottled(t *testing.T, fixed bool) {
 	const w, h = 1280, 720
 	const linkRate = 1_000_000
@@ -72,12 +83,7 @@ func whepThrottled(t *testing.T, fixed bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var se webrtc.SettingEngine
-	host := net.ParseIP(link.Host)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(host) })
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	opts := []publish.WHEPOption{publish.WithSettingEngine(se)}
+	opts := []publish.WHEPOption{publish.WithSettingEngine(onlyAddr(link.Host))}
 	if fixed {
 		opts = append(opts, publish.WithFixedWHEPBitrate())
 	}
@@ -235,12 +241,7 @@ func TestWHEPViewer(t *testing.T) {
 	const w, h = 1280, 720
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var se webrtc.SettingEngine
-	ip := net.ParseIP(addr)
-	se.SetIPFilter(func(a net.IP) bool { return a.Equal(ip) })
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	pc, frames, loc := subscribe(t, ctx, webrtc.NewAPI(webrtc.WithSettingEngine(se)), url, w, h)
+	pc, frames, loc := subscribe(t, ctx, webrtc.NewAPI(webrtc.WithSettingEngine(onlyAddr(addr))), url, w, h)
 	stdin := make(chan struct{})
 	go func() { io.Copy(io.Discard, os.Stdin); close(stdin) }()
 	for done := false; !done; {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/mediadevices/pkg/codec"
 	"github.com/pion/mediadevices/pkg/codec/x264"
@@ -38,12 +39,13 @@ func (p *vp8) forceKey()                { p.key.Store(true) }
 func (p *vp8) setBitrate(bps int) error { return p.e.SetBitrate(bps) }
 func (p *vp8) Close() error             { p.e.Close(); return nil }
 
-func (p *vp8) encode(f miniav.Frame) ([]byte, error) {
+func (p *vp8) encode(f miniav.Frame, unbudgeted time.Duration) ([]byte, error) {
+	pts := f.Timestamp() - unbudgeted
 	defer f.Release() // the encoder has read the pixels when Encode returns
 	v := f.Video()
 	key := p.key.Swap(false)
 	if v.PixelFormat == format.I420 && v.NumPlanes() == 3 {
-		b, _, err := p.e.Encode(v.Plane(0), v.Plane(1), v.Plane(2), v.Stride(0), v.Stride(1), f.Timestamp(), 0, key)
+		b, _, err := p.e.Encode(v.Plane(0), v.Plane(1), v.Plane(2), v.Stride(0), v.Stride(1), pts, 0, key)
 		if err != nil {
 			return nil, fmt.Errorf("publish: %w", err)
 		}
@@ -52,7 +54,7 @@ func (p *vp8) encode(f miniav.Frame) ([]byte, error) {
 	if err := p.toI420(v); err != nil {
 		return nil, err
 	}
-	b, _, err := p.e.Encode(p.y, p.u, p.v, p.w, p.cw, f.Timestamp(), 0, key)
+	b, _, err := p.e.Encode(p.y, p.u, p.v, p.w, p.cw, pts, 0, key)
 	if err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
 	}
@@ -134,7 +136,9 @@ func (p *h264) setBitrate(bps int) error {
 	return nil // this x264 build keeps its bitrate
 }
 
-func (p *h264) encode(f miniav.Frame) ([]byte, error) {
+// encode ignores unbudgeted: x264 budgets per frame at the configured
+// rate, so a frame never given to it costs no bits.
+func (p *h264) encode(f miniav.Frame, _ time.Duration) ([]byte, error) {
 	p.cur = f
 	b, release, err := p.enc.Read()
 	release() // x264's output is copied by pion; nothing to keep

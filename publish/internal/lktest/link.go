@@ -111,6 +111,21 @@ func (l *Link) Queued() bool {
 	return err == nil && !strings.Contains(string(out), "backlog 0b 0p")
 }
 
+// Bytes are the bytes the shaping qdisc has let through and those it
+// holds now (0, 0 when tc cannot say).
+func (l *Link) Bytes() (sent, queued int64) {
+	f := strings.Fields(l.Backlog())
+	for i := 0; i+1 < len(f); i++ {
+		switch f[i] {
+		case "Sent":
+			fmt.Sscan(f[i+1], &sent)
+		case "backlog":
+			fmt.Sscanf(f[i+1], "%db", &queued)
+		}
+	}
+	return sent, queued
+}
+
 // QueueLen is what the shaping qdisc holds now ("58754b 48p"), for logs.
 func (l *Link) QueueLen() string {
 	f := strings.Fields(l.Backlog())

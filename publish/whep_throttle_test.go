@@ -38,8 +38,8 @@ const (
 // queue deeper than a socket's send buffer (the link drops nothing; the
 // handler's socket fills). With congestion control (the default) the
 // viewer's feedback lowers the encoder's bitrate below the link's and the
-// link keeps up: in the last 5 s nearly every frame arrives (at least
-// 25 fps) and there are no network drops. With WithFixedWHEPBitrate the
+// link keeps up: in the last 5 s nearly every frame sent arrives (see
+// keptUp) and there are no network drops. With WithFixedWHEPBitrate the
 // same link loses frames to the network: the control, which shows the
 // assertions can fail.
 //
@@ -179,15 +179,15 @@ func whepThrottled(t *testing.T, fixed bool) {
 			i, frames.Load(), unstamped.Load(), netDrops(), st.KeyFrames, st.Bitrate, st.Bytes-enc0, sent+q-sent0-q0, link.QueueLen())
 		sent0, q0, enc0 = sent, q, st.Bytes
 	}
-	d0, f0, b0, at := netDrops(), frames.Load(), track.Stats().Bytes, time.Now()
+	d0, f0, p0, b0, at := netDrops(), frames.Load(), passed(s), track.Stats().Bytes, time.Now()
 	wait(5 * time.Second)
-	d1, f1, span := netDrops(), frames.Load(), time.Since(at)
+	d1, f1, p1, span := netDrops(), frames.Load(), passed(s), time.Since(at)
 	fps := float64(f1-f0) / span.Seconds()
 	st := track.Stats()
 	encoded := int(float64(8*(st.Bytes-b0)) / span.Seconds())
-	t.Logf("throttled to %d bit/s: %d network drops while adapting, %d in the last %v; %.1f fps at the viewer then (%d unstamped in all); encoded %d bit/s then, the encoder's target %d bit/s at the end; link: %s",
-		linkRate, d0, d1-d0, span.Round(time.Millisecond), fps, unstamped.Load(), encoded, st.Bitrate, link.Backlog())
-	bad := d1-d0 > 5 || fps < 25
+	t.Logf("throttled to %d bit/s: %d network drops while adapting, %d in the last %v; %.1f fps at the viewer then, of %.1f sent (%d unstamped in all); drops: %v; encoded %d bit/s then, the encoder's target %d bit/s at the end; link: %s",
+		linkRate, d0, d1-d0, span.Round(time.Millisecond), fps, float64(p1-p0)/span.Seconds(), unstamped.Load(), s.Stats().Dropped, encoded, st.Bitrate, link.Backlog())
+	bad := d1-d0 > 5 || fps < 20 || float64(f1-f0) < 0.9*float64(p1-p0)-3
 	if bad != fixed || os.Getenv("MINIAV_WHEP_CC_TRACE") == "1" {
 		t.Logf("while adapting:\n%s", trace.String())
 	}
@@ -199,12 +199,7 @@ func whepThrottled(t *testing.T, fixed bool) {
 			t.Errorf("fixed bitrate: encoder at %d bit/s", st.Bitrate)
 		}
 	} else {
-		if d1-d0 > 5 {
-			t.Errorf("%d network drops in the last %v: the encoder did not come down to the link's rate", d1-d0, span)
-		}
-		if fps < 25 {
-			t.Errorf("%.1f fps at the viewer over the throttled link after adapting, want at least 25", fps)
-		}
+		keptUp(t, d1-d0, int(f1-f0), p1-p0, span)
 		// What the link carried without a queue, less the packets' own
 		// bytes: under the link's rate, and not starved far below it.
 		if encoded < linkRate*4/10 || encoded > linkRate {

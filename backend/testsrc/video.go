@@ -57,6 +57,7 @@ type videoSource struct {
 	static   bool
 	noStamp  bool
 	noise    int
+	noiseTab noise // when noise > 0
 	// base holds, per plane, one row of the pattern for two widths, so
 	// the row for a scroll offset is a sub-slice.
 	base    [3][]byte
@@ -97,6 +98,9 @@ func openVideo(cfg backend.Config, p params, kind backend.Kind, def format.Video
 		planes:  rv.PixelFormat.NumPlanes(),
 		painted: make(map[*byte]bool),
 		pool:    pool.New(pool.WithMaxBytes(int64(n) * int64(size+size/4+256))),
+	}
+	if p.noise > 0 {
+		s.noiseTab = newNoise(p.noise)
 	}
 	if s.obs == nil {
 		s.obs = backend.NopObserver{}
@@ -321,31 +325,10 @@ func (s *videoSource) render(data []byte, k uint64, b *backend.Buffer) {
 		}
 	}
 	if s.noise > 0 {
-		addNoise(b.Planes[0], b.Strides[0], StampRect(w, h).Max.Y, s.noise, k)
+		s.noiseTab.add(b.Planes[0][min(StampRect(w, h).Max.Y*b.Strides[0], len(b.Planes[0])):], k)
 	}
 	if !s.noStamp {
 		stamp(b, pf, w, h, uint32(k), paint)
-	}
-}
-
-// addNoise adds up to ±n to every byte of plane (rows of stride bytes)
-// from row y0 on, clamped to 0..255: xorshift64 seeded by the frame
-// index k, eight bytes per step, so frame k's noise is always the same.
-func addNoise(plane []byte, stride, y0, n int, k uint64) {
-	x := k*0x9e3779b97f4a7c15 + 0x2545f4914f6cdd1d
-	span := uint64(2*n + 1)
-	d := plane[min(y0*stride, len(plane)):]
-	for i := 0; i < len(d); {
-		x ^= x << 13
-		x ^= x >> 7
-		x ^= x << 17
-		r := x
-		for j := 0; j < 8 && i < len(d); j++ {
-			v := int(d[i]) + int((r&0xff)*span>>8) - n
-			d[i] = byte(min(max(v, 0), 255))
-			r >>= 8
-			i++
-		}
 	}
 }
 

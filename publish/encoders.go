@@ -39,8 +39,7 @@ func (p *vp8) forceKey()                { p.key.Store(true) }
 func (p *vp8) setBitrate(bps int) error { return p.e.SetBitrate(bps) }
 func (p *vp8) Close() error             { p.e.Close(); return nil }
 
-func (p *vp8) encode(f miniav.Frame, unbudgeted time.Duration) ([]byte, error) {
-	pts := f.Timestamp() - unbudgeted
+func (p *vp8) encode(f miniav.Frame, pts time.Duration) ([]byte, error) {
 	defer f.Release() // the encoder has read the pixels when Encode returns
 	v := f.Video()
 	key := p.key.Swap(false)
@@ -136,8 +135,8 @@ func (p *h264) setBitrate(bps int) error {
 	return nil // this x264 build keeps its bitrate
 }
 
-// encode ignores unbudgeted: x264 budgets per frame at the configured
-// rate, so a frame never given to it costs no bits.
+// encode ignores pts: x264 budgets per frame at the configured rate, so
+// a frame never given to it costs no bits.
 func (p *h264) encode(f miniav.Frame, _ time.Duration) ([]byte, error) {
 	p.cur = f
 	b, release, err := p.enc.Read()

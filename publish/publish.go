@@ -56,6 +56,7 @@ type config struct {
 	keyEvery int
 	cpuUsed  int
 	id, sid  string
+	devClock bool
 }
 
 // Codec names a video codec.
@@ -94,6 +95,15 @@ func WithKeyFrameInterval(n int) Option { return func(c *config) { c.keyEvery = 
 // fastest realtime setting ffmpeg users pick for live video.
 func WithCPUUsed(n int) Option { return func(c *config) { c.cpuUsed = n } }
 
+// WithDeviceClock stamps the track's frames (their RTP timestamps, and
+// the clock the encoder's rate control budgets by) with the device's own
+// timestamps (Frame.DeviceTimestamp: a V4L2 camera's, PipeWire's,
+// testsrc's k intervals) instead of the capture time on the host's clock:
+// for a source whose frames are not read in real time, such as testsrc
+// unpaced or a file, whose frames are then spaced as the device meant
+// them. Every frame must carry one; by default the capture time is used.
+func WithDeviceClock() Option { return func(c *config) { c.devClock = true } }
+
 // WithTrackID sets the track's and its media stream's IDs (default "video"
 // and "miniav").
 func WithTrackID(track, stream string) Option {
@@ -130,11 +140,12 @@ type VideoTrack struct {
 	lastWrite atomic.Int64 // how long the last write took
 	interval  time.Duration
 
-	lastTS  time.Duration // the sender's
-	frames  atomic.Uint64
-	bytes   atomic.Uint64
-	keyReqs atomic.Uint64
-	netDrop atomic.Uint64
+	lastTS   time.Duration // the sender's
+	devClock bool          // stamp frames by DeviceTimestamp (WithDeviceClock)
+	frames   atomic.Uint64
+	bytes    atomic.Uint64
+	keyReqs  atomic.Uint64
+	netDrop  atomic.Uint64
 	// unbudgeted is the frame intervals dropped for the network, together
 	// (see send).
 	unbudgeted atomic.Int64
@@ -154,9 +165,9 @@ type VideoTrack struct {
 // videoEncoder compresses one frame, releasing it as soon as it has read
 // its pixels; the data is valid until the next call.
 type videoEncoder interface {
-	// encode encodes f at its timestamp less unbudgeted (for an encoder
-	// whose rate control follows the timestamps it is given).
-	encode(f miniav.Frame, unbudgeted time.Duration) ([]byte, error)
+	// encode encodes f at time pts (for an encoder whose rate control
+	// follows the timestamps it is given).
+	encode(f miniav.Frame, pts time.Duration) ([]byte, error)
 	forceKey()
 	setBitrate(bps int) error
 	Close() error
@@ -194,7 +205,7 @@ func newEncoder(s *miniav.Stream, opts []Option) (*VideoTrack, config, error) {
 	for _, o := range opts {
 		o(&c)
 	}
-	t := &VideoTrack{s: s, slot: make(chan miniav.Frame, 1), interval: time.Second / 30, ceil: c.bitrate}
+	t := &VideoTrack{s: s, slot: make(chan miniav.Frame, 1), interval: time.Second / 30, ceil: c.bitrate, devClock: c.devClock}
 	t.rate.Store(int64(c.bitrate))
 	if !v.FrameRate.IsZero() && v.FrameRate.Num > 0 {
 		t.interval = time.Second * time.Duration(v.FrameRate.Den) / time.Duration(v.FrameRate.Num)
@@ -530,6 +541,9 @@ func (t *VideoTrack) setShare(f func(ceil int) int) {
 // writes the result to the track.
 func (t *VideoTrack) send(f miniav.Frame) error {
 	ts := f.Timestamp()
+	if t.devClock {
+		ts = f.DeviceTimestamp()
+	}
 	if err := t.followLink(); err != nil {
 		f.Release()
 		return err
@@ -538,7 +552,7 @@ func (t *VideoTrack) send(f miniav.Frame) error {
 	// timestamps the encoder sees: a rate control that follows time
 	// would spend the dropped frame's bits on the next one, and the link
 	// that had no room for them would get them anyway.
-	b, err := t.enc.encode(f, time.Duration(t.unbudgeted.Load()))
+	b, err := t.enc.encode(f, ts-time.Duration(t.unbudgeted.Load()))
 	if err != nil {
 		return err
 	}

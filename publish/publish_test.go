@@ -39,6 +39,7 @@ type received struct {
 	key     bool
 	img     *image.YCbCr
 	at      time.Duration // decoded, on backend.Now's clock
+	rtp     uint32        // its RTP timestamp
 }
 
 // subscribe plays url with WHEP through a peer connection of api and
@@ -123,7 +124,7 @@ func decodeTrack(t *testing.T, ctx context.Context, tr *webrtc.TrackRemote, w, h
 			v := format.Video{Width: w, Height: h, PixelFormat: format.I420}
 			k, ok := testsrc.DecodeIndex(v, [][]byte{y.Y, y.Cb, y.Cr}, []int{y.YStride, y.CStride, y.CStride})
 			select {
-			case out <- received{skipped: skipped, index: k, ok: ok, key: key, img: y, at: at}:
+			case out <- received{skipped: skipped, index: k, ok: ok, key: key, img: y, at: at, rtp: s.PacketTimestamp}:
 			case <-ctx.Done():
 				return
 			}
@@ -273,6 +274,72 @@ func TestWHEPToGo(t *testing.T) {
 	if out := s.Stats().Outstanding; out != 0 {
 		t.Fatalf("%d frames outstanding after Run", out)
 	}
+}
+
+// With WithDeviceClock, testsrc read unpaced (as fast as the encoder
+// takes frames, the Block policy dropping none) is stamped by its own
+// clock, frame k at k/30 s: consecutive frames at the viewer are exactly
+// 3000 ticks of the 90 kHz RTP clock apart per index, though they were
+// read and sent several times faster than 30 fps.
+func TestWHEPDeviceClock(t *testing.T) {
+	const w, h = 320, 180
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s, err := miniav.Open(ctx, "testsrc:camera", miniav.WithPull(), miniav.WithUnpaced(), miniav.WithPolicy(miniav.Block),
+		miniav.WithVideo(format.Video{Width: w, Height: h, PixelFormat: format.I420, FrameRate: format.FPS(30)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	track, err := publish.NewVideoTrack(s, publish.WithBitrate(500_000), publish.WithDeviceClock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	whep := publish.NewWHEP(track, publish.WithSettingEngine(publish.LoopbackSettings()), publish.WithFixedWHEPBitrate())
+	srv := httptest.NewServer(whep)
+	defer srv.Close()
+	pc, frames, _ := subscribe(t, ctx, publish.LoopbackAPI(), srv.URL+"/whep", w, h)
+	defer pc.Close()
+	// The track starts once the viewer is there, so that the first frames
+	// are not sent to nobody before it is.
+	for deadline := time.Now().Add(10 * time.Second); whep.Sessions() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no WHEP session in 10 s")
+		}
+	}
+	runCtx, stopRun := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	var runErr error
+	go func() { defer wg.Done(); runErr = track.Run(runCtx) }()
+
+	start := time.Now()
+	var got []received
+	for len(got) < 90 {
+		select {
+		case f := <-frames:
+			got = append(got, f)
+		case <-ctx.Done():
+			t.Fatalf("%d frames in 60 s", len(got))
+		}
+	}
+	span := time.Since(start)
+	stopRun()
+	wg.Wait()
+	whep.Close()
+	if runErr != nil {
+		t.Fatalf("Run: %v", runErr)
+	}
+	for i := 1; i < len(got); i++ {
+		a, b := got[i-1], got[i]
+		if !a.ok || !b.ok {
+			t.Fatalf("frame %d: index stamp unreadable", i)
+		}
+		if d, want := b.rtp-a.rtp, 3000*(b.index-a.index); d != want {
+			t.Errorf("frames %d and %d: RTP timestamps %d apart, want %d", a.index, b.index, d, want)
+		}
+	}
+	t.Logf("%d frames (indices %d to %d) in %v", len(got), got[0].index, got[len(got)-1].index, span.Round(time.Millisecond))
 }
 
 func TestBadInput(t *testing.T) {

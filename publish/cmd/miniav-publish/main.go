@@ -68,6 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	fixed := fs.Bool("fixed-bitrate", false, "keep the video at -bitrate whatever the link does (no congestion control)")
 	vcodec := fs.String("codec", "vp8", "video codec: vp8 or h264")
 	duration := fs.Duration("duration", 0, "stop after this long (default: until interrupted)")
+	unpaced := fs.Bool("unpaced", false, "read the device as fast as the encoder takes its frames, dropping none, stamped by the device's own clock (testsrc, a file: for benchmarks, not for a live camera)")
 	memEvery := fs.Duration("memstats", 0, "print heap, RSS and outstanding frames on stderr this often (0: never)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
@@ -100,7 +101,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		ctx, cancel = context.WithTimeout(ctx, *duration)
 		defer cancel()
 	}
-	s, err := miniav.Open(ctx, *device, miniav.WithPull(), miniav.WithVideo(v))
+	vopts := []miniav.Option{miniav.WithPull(), miniav.WithVideo(v)}
+	if *unpaced {
+		vopts = append(vopts, miniav.WithUnpaced(), miniav.WithPolicy(miniav.Block))
+	}
+	s, err := miniav.Open(ctx, *device, vopts...)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", *device, err)
 	}
@@ -130,6 +135,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	if *fixed {
 		opts = append(opts, publish.WithFixedBitrate())
+	}
+	if *unpaced {
+		opts = append(opts, publish.WithEncoder(publish.WithDeviceClock()))
 	}
 	start := time.Now()
 	opts = append(opts, publish.WithPublished(func() {

@@ -57,3 +57,29 @@ func ExampleNewVideoTrack() {
 	}
 	// Output: video camera miniav 1000000
 }
+
+// A source that is not read in real time (testsrc unpaced, here; a file)
+// is stamped by its own clock: its frames go out as fast as the encoder
+// takes them, each 1/30 s after the one before on the RTP clock, and the
+// encoder budgets its bitrate over 30 frames a second.
+func ExampleWithDeviceClock() {
+	ctx := context.Background()
+	src, err := miniav.Open(ctx, "testsrc:camera", miniav.WithPull(), miniav.WithUnpaced(), miniav.WithPolicy(miniav.Block),
+		miniav.WithVideo(format.Video{Width: 320, Height: 180, PixelFormat: format.I420, FrameRate: format.FPS(30)}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer src.Close()
+	t, err := publish.NewVideoTrack(src, publish.WithBitrate(500_000), publish.WithDeviceClock())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(t.Track().Kind(), t.Stats().Bitrate)
+	// Here: add t.Track() to peer connections, then t.Run(ctx).
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := t.Run(cctx); err != nil {
+		log.Fatal(err)
+	}
+	// Output: video 500000
+}

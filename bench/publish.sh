@@ -15,7 +15,9 @@
 # then both sleep between frames and pay the wake-ups. And miniav-publish
 # -unpaced -fixed-bitrate (SECS/5 s, less a 1 s run for the steady state):
 # testsrc read as fast as the encoder takes it, stamped at 30 fps by its
-# own clock, as ffmpeg reads its file: unpaced against unpaced.
+# own clock, as ffmpeg reads its file: unpaced against unpaced; and that
+# again with the publisher kept on one CPU (taskset -c 0), as ffmpeg's one
+# encoding thread keeps to one.
 #
 # MEM=1 instead runs one publication for SECS (default 600) seconds with
 # -memstats, which prints heap, RSS and outstanding frames every 30 s.
@@ -72,14 +74,15 @@ mp() {
 # fast as the encoder takes it (none dropped), stamped at 30 fps by its own
 # clock, at the fixed 2 Mbit/s ffmpeg runs at: the same work as ffmpeg's
 # unpaced encode, plus pion/webrtc and the LiveKit SDK
+# (PIN=taskset -c 0 in front: the publisher kept on one CPU)
 mu() {
 	local out
-	out=$(/usr/bin/time -f "cpu=%U+%S" "$tmp/miniav-publish" -device testsrc:camera -format "1280x720@30 i420" -bitrate 2000000 \
+	out=$(/usr/bin/time -f "cpu=%U+%S" ${PIN:-} "$tmp/miniav-publish" -device testsrc:camera -format "1280x720@30 i420" -bitrate 2000000 \
 		-unpaced -fixed-bitrate -url "$url" -room bench -key benchkey -secret bench-secret-0123456789abcdef0123456789 -duration "${1}s" 2>&1 | grep -E "^(sent|cpu=)")
 	echo "$(sed -n 's/^sent \([0-9]*\) frames.*/\1/p' <<<"$out") $(sed -n 's/^cpu=\(.*\)$/\1/p' <<<"$out" | bc -l)"
 }
 short=$((secs / 5))
-whole_m=(); whole_f=(); steady_m=(); steady_f=(); whole_r=(); steady_r=(); whole_u=(); steady_u=()
+whole_m=(); whole_f=(); steady_m=(); steady_f=(); whole_r=(); steady_r=(); whole_u=(); steady_u=(); steady_p=()
 for ((i = 0; i < rounds; i++)); do
 	read -r mf mc <<<"$(mp "$secs")"
 	read -r sf sc <<<"$(mp "$short")"
@@ -87,6 +90,9 @@ for ((i = 0; i < rounds; i++)); do
 	read -r usf usc <<<"$(mu 1)"
 	whole_u+=("$(awk -v c="$uc" -v f="$uf" 'BEGIN{printf "%.3f", 1000*c/f}')")
 	steady_u+=("$(awk -v a="$uc" -v b="$usc" -v fa="$uf" -v fb="$usf" 'BEGIN{printf "%.3f", 1000*(a-b)/(fa-fb)}')")
+	read -r pf pc <<<"$(PIN="taskset -c 0" mu "$short")"
+	read -r psf psc <<<"$(PIN="taskset -c 0" mu 1)"
+	steady_p+=("$(awk -v a="$pc" -v b="$psc" -v fa="$pf" -v fb="$psf" 'BEGIN{printf "%.3f", 1000*(a-b)/(fa-fb)}')")
 	fc=$(ff 600)
 	fs=$(ff 120)
 	rc=$(ff 600 -re)
@@ -97,7 +103,7 @@ for ((i = 0; i < rounds; i++)); do
 	whole_f+=("$(awk -v c="$fc" 'BEGIN{printf "%.3f", 1000*c/600}')")
 	steady_m+=("$(awk -v a="$mc" -v b="$sc" -v fa="$mf" -v fb="$sf" 'BEGIN{printf "%.3f", 1000*(a-b)/(fa-fb)}')")
 	steady_f+=("$(awk -v a="$fc" -v b="$fs" 'BEGIN{printf "%.3f", 1000*(a-b)/480}')")
-	echo "round $i: miniav-publish ${secs} s: $mf frames ${mc} s CPU, ${short} s: $sf frames ${sc} s; ffmpeg 600 frames ${fc} s, 120 frames ${fs} s; ffmpeg -re 600 frames ${rc} s, 120 frames ${rs} s; miniav-publish -unpaced ${short} s: $uf frames ${uc} s, 1 s: $usf frames ${usc} s"
+	echo "round $i: miniav-publish ${secs} s: $mf frames ${mc} s CPU, ${short} s: $sf frames ${sc} s; ffmpeg 600 frames ${fc} s, 120 frames ${fs} s; ffmpeg -re 600 frames ${rc} s, 120 frames ${rs} s; miniav-publish -unpaced ${short} s: $uf frames ${uc} s, 1 s: $usf frames ${usc} s; the same on one CPU: $pf frames ${pc} s, $psf frames ${psc} s"
 done
 med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
@@ -110,3 +116,5 @@ m=$(med "${steady_m[@]}"); f=$(med "${steady_f[@]}"); r=$(med "${steady_r[@]}")
 echo "steady state (short run subtracted), median CPU per frame: miniav-publish $m ms, ffmpeg $f ms (ratio $(ratio "$m" "$f")x), ffmpeg -re $r ms (ratio $(ratio "$m" "$r")x)"
 u=$(med "${steady_u[@]}")
 echo "steady state, median CPU per frame: miniav-publish -unpaced $u ms (ratio to ffmpeg $(ratio "$u" "$f")x)"
+p=$(med "${steady_p[@]}")
+echo "steady state, median CPU per frame: miniav-publish -unpaced on one CPU (taskset -c 0) $p ms (ratio to ffmpeg $(ratio "$p" "$f")x)"

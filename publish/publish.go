@@ -32,6 +32,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -324,6 +325,13 @@ func (t *VideoTrack) run(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		// The encoder keeps to one OS thread: a goroutine that moves
+		// between threads after each cgo call runs libvpx on a different
+		// CPU each frame, with its reference frames cold in that CPU's
+		// caches. Measured with bench/publish.sh's unpaced publisher: 1.0
+		// to 1.4 ms less CPU per 720p frame (about 8 ms), round by round.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 		for f := range t.slot {
 			if werr != nil || ctx.Err() != nil {
 				f.Drop(backend.DropStopped)

@@ -11,8 +11,7 @@ import "unsafe"
 type noise struct {
 	words []uint64 // the table, noiseTab bytes of 0..2n, then its first noiseRun again
 	tab   []byte   // the same memory as bytes
-	n     uint64   // n in every byte
-	n1    int
+	n     int
 }
 
 const (
@@ -37,7 +36,7 @@ func newNoise(n int) noise {
 		}
 	}
 	copy(tab[noiseTab:], tab[:noiseRun])
-	return noise{words: words, tab: tab, n: uint64(n) * 0x0101010101010101, n1: n}
+	return noise{words: words, tab: tab, n: n}
 }
 
 // add adds frame k's noise to d, clamped to 0..255.
@@ -58,14 +57,15 @@ func (z noise) addRun(d []byte, off int) {
 	if uintptr(unsafe.Pointer(unsafe.SliceData(d)))%8 == 0 {
 		dw := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(d))), len(d)/8)
 		rw := z.words[off/8:][:len(dw)]
+		n := uint64(z.n) * 0x0101010101010101 // in every byte
 		for j := range dw {
-			dw[j] = satSub(satAdd(dw[j], rw[j]), z.n)
+			dw[j] = satSub(satAdd(dw[j], rw[j]), n)
 		}
 		i = 8 * len(dw)
 	}
 	r := z.tab[off:][:len(d)]
 	for ; i < len(d); i++ {
-		v := int(d[i]) + int(r[i]) - z.n1
+		v := int(d[i]) + int(r[i]) - z.n
 		d[i] = byte(min(max(v, 0), 255))
 	}
 }

@@ -330,19 +330,23 @@ func (b Backend) Open(ctx context.Context, addr string, cfg backend.Config) (bac
 	}
 	s := newSource(obs)
 
+	// Exactly one side owns the result: res is unbuffered, so either Open
+	// receives it (and returns the source or the error), or Open has given
+	// up and closed abandon, and the opening goroutine undoes an open that
+	// succeeded late. (With a buffered res, both could see a success and
+	// both tear the device down.)
 	type result struct{ err error }
-	res := make(chan result, 1)
+	res := make(chan result)
 	abandon := make(chan struct{})
 	go func() {
 		err := s.open(dev, p, a, cfg.Buffers, logger)
-		res <- result{err}
 		select {
+		case res <- result{err}:
 		case <-abandon: // Open gave up: undo what succeeded late
 			if err == nil {
 				uninit(s.dev, s.mctx)
 				s.teardown()
 			}
-		default:
 		}
 	}()
 	t := time.NewTimer(openTimeout)
@@ -359,14 +363,6 @@ func (b Backend) Open(ctx context.Context, addr string, cfg backend.Config) (bac
 		err = fmt.Errorf("malgo: open %q: %w (%v)", addr, errTimeout, openTimeout)
 	}
 	close(abandon)
-	select {
-	case r := <-res: // finished meanwhile
-		if r.err == nil {
-			uninit(s.dev, s.mctx)
-			s.teardown()
-		}
-	default:
-	}
 	return nil, err
 }
 

@@ -180,3 +180,58 @@ func TestPatchPulse(t *testing.T) {
 		t.Fatal("patchPulse patched an already patched context")
 	}
 }
+
+// An Open cancelled at any moment, including just as miniaudio finishes,
+// leaves nothing behind and tears the device down once: the source is
+// either returned or undone by exactly one side (TestChaos once found a
+// "/memfd:pulseaudio" left open, and a result seen by both Open and its
+// opening goroutine could be undone twice).
+func TestCancelledOpenLeaksNothing(t *testing.T) {
+	srv := pulse.StartT(t)
+	id := "malgo:" + pulse.Monitor + "?backend=pulseaudio&server=" + srv.Addr
+	before := memfds(t)
+	start := time.Now()
+	s, err := miniav.Open(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	took := time.Since(start)
+	opened, cancelled := 0, 0
+	for i := range 40 {
+		// Cancelled after 0.1x to 1.5x of an uncancelled open.
+		ctx, cancel := context.WithCancel(context.Background())
+		tm := time.AfterFunc(took*time.Duration(i+2)/28, cancel)
+		s, err := miniav.Open(ctx, id, miniav.WithPull())
+		switch {
+		case err == nil:
+			opened++
+			if tm.Stop() { // not cancelled yet: the stream works
+				if f, err := s.Next(); err != nil {
+					t.Errorf("Next on an opened stream: %v", err)
+				} else {
+					f.Release()
+				}
+			}
+			s.Close()
+		case errors.Is(err, context.Canceled):
+			cancelled++
+		default:
+			cancel()
+			t.Fatalf("Open: %v, want success or context.Canceled", err)
+		}
+		cancel()
+	}
+	t.Logf("an open takes %v; %d of 40 opened, %d cancelled", took, opened, cancelled)
+	if cancelled == 0 {
+		t.Errorf("no Open was cancelled: the test did not reach the abandon path")
+	}
+	// Opens abandoned late finish and undo themselves in the background.
+	deadline := time.Now().Add(5 * time.Second)
+	for memfds(t) != before && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if after := memfds(t); after != before {
+		t.Fatalf("%d memfds before, %d after 40 cancelled opens", before, after)
+	}
+}

@@ -19,6 +19,15 @@
 # again with the publisher kept on one CPU (taskset -c 0), as ffmpeg's one
 # encoding thread keeps to one.
 #
+# Then, because this VM's speed drifts by 10-50% from one minute to the
+# next (the same unpaced publisher took 5.6 and 8.3 ms per frame a few
+# minutes apart), the same comparisons again as concurrent pairs: the
+# publisher kept on one CPU and ffmpeg on the other, run at the same time
+# so that both see the same machine, the CPUs swapped every round
+# (livekit-server free to run on either); the ratio is taken per pair and
+# its median reported. Unpaced against unpaced, and paced against -re.
+# PAIRS_ONLY=1 runs only these.
+#
 # MEM=1 instead runs one publication for SECS (default 600) seconds with
 # -memstats, which prints heap, RSS and outstanding frames every 30 s.
 #
@@ -82,6 +91,53 @@ mu() {
 	echo "$(sed -n 's/^sent \([0-9]*\) frames.*/\1/p' <<<"$out") $(sed -n 's/^cpu=\(.*\)$/\1/p' <<<"$out" | bc -l)"
 }
 short=$((secs / 5))
+med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
+
+# pair PUBCPU FFCPU SECS [paced]: "pf pc ff fc": frames and CPU seconds of
+# miniav-publish (-unpaced -fixed-bitrate, or paced with "paced") on CPU
+# PUBCPU and of ffmpeg (unpaced, or -re) on CPU FFCPU, started together;
+# ffmpeg loops its input until the publisher is done and is then stopped
+# with SIGINT (it counts its frames in -progress).
+pair() {
+	local mode=(-unpaced -fixed-bitrate) re=()
+	if [ "${4:-}" = paced ]; then mode=(); re=(-re); fi
+	rm -f "$tmp/ff.prog" "$tmp/ff.time"
+	taskset -c "$2" /usr/bin/time -o "$tmp/ff.time" -f "cpu=%U+%S" ffmpeg -hide_banner -loglevel error -nostdin \
+		-progress "$tmp/ff.prog" "${re[@]}" -stream_loop -1 -f rawvideo -pix_fmt yuv420p -s 1280x720 -r 30 -i "$tmp/raw.yuv" \
+		-c:v libvpx -deadline realtime -cpu-used 8 -b:v 2M -minrate 2M -maxrate 2M -bufsize 2M -rc_init_occupancy 1M \
+		-undershoot-pct 100 -overshoot-pct 15 -g 60 -threads 1 -f null - &
+	local ffpid=$! out
+	out=$(/usr/bin/time -f "cpu=%U+%S" taskset -c "$1" "$tmp/miniav-publish" -device testsrc:camera -format "1280x720@30 i420" \
+		-bitrate 2000000 "${mode[@]}" -url "$url" -room bench -key benchkey -secret bench-secret-0123456789abcdef0123456789 \
+		-duration "${3}s" 2>&1 | grep -E "^(sent|cpu=)")
+	pkill -INT -P "$ffpid" -x ffmpeg || true
+	wait "$ffpid" || true
+	echo "$(sed -n 's/^sent \([0-9]*\) frames.*/\1/p' <<<"$out") $(sed -n 's/^cpu=\(.*\)$/\1/p' <<<"$out" | bc -l)" \
+		"$(grep '^frame=' "$tmp/ff.prog" | tail -1 | cut -d= -f2) $(sed -n 's/^cpu=\(.*\)$/\1/p' "$tmp/ff.time" | bc -l)"
+}
+# pairs [paced]: ROUNDS rounds of pair at SECS and at SECS/5 (for the
+# steady state), CPUs swapped each round; prints each round and the medians
+pairs() {
+	local what=unpaced whole=() steady=() i a b
+	[ "${1:-}" = paced ] && what="paced (ffmpeg -re)"
+	for ((i = 0; i < rounds; i++)); do
+		a=$((i % 2)); b=$((1 - i % 2))
+		read -r pf pc ff fc <<<"$(pair $a $b "$secs" "${1:-}")"
+		read -r spf spc sff sfc <<<"$(pair $a $b "$short" "${1:-}")"
+		whole+=("$(awk -v pc="$pc" -v pf="$pf" -v fc="$fc" -v ff="$ff" 'BEGIN{printf "%.3f", (pc/pf)/(fc/ff)}')")
+		steady+=("$(awk -v a="$pc" -v b="$spc" -v fa="$pf" -v fb="$spf" -v c="$fc" -v d="$sfc" -v fc="$ff" -v fd="$sff" \
+			'BEGIN{printf "%.3f", ((a-b)/(fa-fb))/((c-d)/(fc-fd))}')")
+		echo "pair round $i, $what, publisher on CPU $a, ffmpeg on CPU $b: miniav-publish ${secs} s: $pf frames $pc s CPU, ${short} s: $spf frames $spc s; ffmpeg meanwhile: $ff frames $fc s, $sff frames $sfc s; ratio whole ${whole[-1]}, steady ${steady[-1]}"
+	done
+	echo "concurrent pairs, $what, median ratio miniav-publish / ffmpeg: whole process $(med "${whole[@]}")x, steady state $(med "${steady[@]}")x"
+}
+if [ "${PAIRS_ONLY:-}" = 1 ]; then
+	pairs
+	pairs paced
+	exit 0
+fi
+
 whole_m=(); whole_f=(); steady_m=(); steady_f=(); whole_r=(); steady_r=(); whole_u=(); steady_u=(); steady_p=()
 for ((i = 0; i < rounds; i++)); do
 	read -r mf mc <<<"$(mp "$secs")"
@@ -105,8 +161,6 @@ for ((i = 0; i < rounds; i++)); do
 	steady_f+=("$(awk -v a="$fc" -v b="$fs" 'BEGIN{printf "%.3f", 1000*(a-b)/480}')")
 	echo "round $i: miniav-publish ${secs} s: $mf frames ${mc} s CPU, ${short} s: $sf frames ${sc} s; ffmpeg 600 frames ${fc} s, 120 frames ${fs} s; ffmpeg -re 600 frames ${rc} s, 120 frames ${rs} s; miniav-publish -unpaced ${short} s: $uf frames ${uc} s, 1 s: $usf frames ${usc} s; the same on one CPU: $pf frames ${pc} s, $psf frames ${psc} s"
 done
-med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 m=$(med "${whole_m[@]}"); f=$(med "${whole_f[@]}")
 r=$(med "${whole_r[@]}")
 echo "whole process, median CPU per frame: miniav-publish $m ms, ffmpeg $f ms (ratio $(ratio "$m" "$f")x), ffmpeg -re $r ms (ratio $(ratio "$m" "$r")x)"
@@ -118,3 +172,5 @@ u=$(med "${steady_u[@]}")
 echo "steady state, median CPU per frame: miniav-publish -unpaced $u ms (ratio to ffmpeg $(ratio "$u" "$f")x)"
 p=$(med "${steady_p[@]}")
 echo "steady state, median CPU per frame: miniav-publish -unpaced on one CPU (taskset -c 0) $p ms (ratio to ffmpeg $(ratio "$p" "$f")x)"
+pairs
+pairs paced

@@ -172,8 +172,8 @@ func memStats(w io.Writer, d time.Duration, start time.Time, s *miniav.Stream) (
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
 		st := s.Stats()
-		fmt.Fprintf(w, "mem t=%.0fs heap_inuse=%dKiB heap_objects=%d rss=%s outstanding=%d delivered=%d dropped=%d gc=%d\n",
-			time.Since(start).Seconds(), m.HeapInuse>>10, m.HeapObjects, rss(), st.Outstanding, st.Delivered, st.Dropped.Total(), m.NumGC)
+		fmt.Fprintf(w, "mem t=%.0fs heap_inuse=%dKiB heap_objects=%d rss=%s outstanding=%d delivered=%d dropped=%d gc=%d mallocs=%d\n",
+			time.Since(start).Seconds(), m.HeapInuse>>10, m.HeapObjects, rss(), st.Outstanding, st.Delivered, st.Dropped.Total(), m.NumGC, m.Mallocs)
 	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup

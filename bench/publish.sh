@@ -52,8 +52,9 @@ lkpid=$!
 trap 'kill $lkpid 2>/dev/null; wait $lkpid 2>/dev/null; rm -rf "$tmp"' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/" >/dev/null 2>&1 && break; sleep 0.1; done
 url=ws://127.0.0.1:$port
-pub() { "$tmp/miniav-publish" -device testsrc:camera -format "1280x720@30 i420" -bitrate 2000000 \
-	-url "$url" -room bench -key benchkey -secret bench-secret-0123456789abcdef0123456789 "$@"; }
+pubargs=(-device testsrc:camera -format "1280x720@30 i420" -bitrate 2000000
+	-url "$url" -room bench -key benchkey -secret bench-secret-0123456789abcdef0123456789)
+pub() { "$tmp/miniav-publish" "${pubargs[@]}" "$@"; }
 
 if [ "${MEM:-}" = 1 ]; then
 	secs=${SECS:-600}
@@ -68,28 +69,28 @@ rounds=${ROUNDS:-3}
 "$tmp/miniav" capture -q -device testsrc:camera -format "1280x720@30 I420" -raw -frames 150 -o - >"$tmp/raw.yuv" 2>/dev/null
 # ff N [-re]: CPU seconds of ffmpeg encoding N frames (-re: read at 30 fps,
 # paced as a live source is, instead of as fast as it can)
-ff() { /usr/bin/time -f "cpu=%U+%S" ffmpeg -hide_banner -loglevel error ${2:-} -stream_loop 3 -f rawvideo -pix_fmt yuv420p -s 1280x720 -r 30 \
-	-i "$tmp/raw.yuv" -frames:v "$1" -c:v libvpx -deadline realtime -cpu-used 8 \
-	-b:v 2M -minrate 2M -maxrate 2M -bufsize 2M -rc_init_occupancy 1M -undershoot-pct 100 -overshoot-pct 15 -g 60 -threads 1 -f null - 2>&1 | tail -1 |
-	sed -n 's/^cpu=\(.*\)$/\1/p' | bc -l; }
-# mp SECS: "frames cpu" of one miniav-publish run
-mp() {
-	local out
-	out=$(/usr/bin/time -f "cpu=%U+%S" "$tmp/miniav-publish" -device testsrc:camera -format "1280x720@30 i420" -bitrate 2000000 \
-		-url "$url" -room bench -key benchkey -secret bench-secret-0123456789abcdef0123456789 -duration "${1}s" 2>&1 | grep -E "^(sent|cpu=)")
+# ffmpeg's input and its encoder, the same settings as vp8enc's
+ffin=(-f rawvideo -pix_fmt yuv420p -s 1280x720 -r 30 -i "$tmp/raw.yuv")
+ffenc=(-c:v libvpx -deadline realtime -cpu-used 8 -b:v 2M -minrate 2M -maxrate 2M -bufsize 2M -rc_init_occupancy 1M
+	-undershoot-pct 100 -overshoot-pct 15 -g 60 -threads 1 -f null -)
+ff() { /usr/bin/time -f "cpu=%U+%S" ffmpeg -hide_banner -loglevel error ${2:-} -stream_loop 3 "${ffin[@]}" -frames:v "$1" "${ffenc[@]}" 2>&1 |
+	tail -1 | sed -n 's/^cpu=\(.*\)$/\1/p' | bc -l; }
+# tp [taskset -c N] ARGS...: "frames cpu" of one miniav-publish run with
+# ARGS (and, with taskset in front, kept on CPU N)
+tp() {
+	local pre=() out
+	if [ "$1" = taskset ]; then pre=("$1" "$2" "$3"); shift 3; fi
+	out=$(/usr/bin/time -f "cpu=%U+%S" "${pre[@]}" "$tmp/miniav-publish" "${pubargs[@]}" "$@" 2>&1 | grep -E "^(sent|cpu=)")
 	echo "$(sed -n 's/^sent \([0-9]*\) frames.*/\1/p' <<<"$out") $(sed -n 's/^cpu=\(.*\)$/\1/p' <<<"$out" | bc -l)"
 }
+# mp SECS: "frames cpu" of one miniav-publish run
+mp() { tp -duration "${1}s"; }
 # mu SECS: "frames cpu" of one miniav-publish -unpaced run: testsrc read as
 # fast as the encoder takes it (none dropped), stamped at 30 fps by its own
 # clock, at the fixed 2 Mbit/s ffmpeg runs at: the same work as ffmpeg's
 # unpaced encode, plus pion/webrtc and the LiveKit SDK
 # (PIN=taskset -c 0 in front: the publisher kept on one CPU)
-mu() {
-	local out
-	out=$(/usr/bin/time -f "cpu=%U+%S" ${PIN:-} "$tmp/miniav-publish" -device testsrc:camera -format "1280x720@30 i420" -bitrate 2000000 \
-		-unpaced -fixed-bitrate -url "$url" -room bench -key benchkey -secret bench-secret-0123456789abcdef0123456789 -duration "${1}s" 2>&1 | grep -E "^(sent|cpu=)")
-	echo "$(sed -n 's/^sent \([0-9]*\) frames.*/\1/p' <<<"$out") $(sed -n 's/^cpu=\(.*\)$/\1/p' <<<"$out" | bc -l)"
-}
+mu() { tp ${PIN:-} -unpaced -fixed-bitrate -duration "${1}s"; }
 short=$((secs / 5))
 med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
@@ -104,17 +105,12 @@ pair() {
 	if [ "${4:-}" = paced ]; then mode=(); re=(-re); fi
 	rm -f "$tmp/ff.prog" "$tmp/ff.time"
 	taskset -c "$2" /usr/bin/time -o "$tmp/ff.time" -f "cpu=%U+%S" ffmpeg -hide_banner -loglevel error -nostdin \
-		-progress "$tmp/ff.prog" "${re[@]}" -stream_loop -1 -f rawvideo -pix_fmt yuv420p -s 1280x720 -r 30 -i "$tmp/raw.yuv" \
-		-c:v libvpx -deadline realtime -cpu-used 8 -b:v 2M -minrate 2M -maxrate 2M -bufsize 2M -rc_init_occupancy 1M \
-		-undershoot-pct 100 -overshoot-pct 15 -g 60 -threads 1 -f null - &
-	local ffpid=$! out
-	out=$(/usr/bin/time -f "cpu=%U+%S" taskset -c "$1" "$tmp/miniav-publish" -device testsrc:camera -format "1280x720@30 i420" \
-		-bitrate 2000000 "${mode[@]}" -url "$url" -room bench -key benchkey -secret bench-secret-0123456789abcdef0123456789 \
-		-duration "${3}s" 2>&1 | grep -E "^(sent|cpu=)")
+		-progress "$tmp/ff.prog" "${re[@]}" -stream_loop -1 "${ffin[@]}" "${ffenc[@]}" &
+	local ffpid=$! mine
+	mine=$(tp taskset -c "$1" "${mode[@]}" -duration "${3}s")
 	pkill -INT -P "$ffpid" -x ffmpeg || true
 	wait "$ffpid" || true
-	echo "$(sed -n 's/^sent \([0-9]*\) frames.*/\1/p' <<<"$out") $(sed -n 's/^cpu=\(.*\)$/\1/p' <<<"$out" | bc -l)" \
-		"$(grep '^frame=' "$tmp/ff.prog" | tail -1 | cut -d= -f2) $(sed -n 's/^cpu=\(.*\)$/\1/p' "$tmp/ff.time" | bc -l)"
+	echo "$mine $(grep '^frame=' "$tmp/ff.prog" | tail -1 | cut -d= -f2) $(sed -n 's/^cpu=\(.*\)$/\1/p' "$tmp/ff.time" | bc -l)"
 }
 # pairs [paced]: ROUNDS rounds of pair at SECS and at SECS/5 (for the
 # steady state), CPUs swapped each round; prints each round and the medians
